@@ -1,0 +1,95 @@
+// Package backend is the one place where gosimclr chooses a GoMLX compute backend.
+//
+// The pure-Go backend ("go") is the default. XLA ("xla", "xla:cpu", "xla:cuda", or "xla:/abs/path/plugin.so",
+// each optionally followed by ",option=value" pairs) is used only when asked for, and only with a PJRT plugin
+// that we found and checked ourselves: we never let go-xla download a plugin, and we never dlopen a file that is
+// not an ELF shared object exporting GetPjrtApi (a broken file in the search path has made the PJRT loader
+// panic).
+package backend
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend" // registers "go"
+)
+
+// EnvVar is the environment variable honoured when no --backend flag is given.
+const EnvVar = "GOMLX_BACKEND"
+
+// Default is the backend used when neither the flag nor EnvVar says otherwise.
+const Default = "go"
+
+// ErrNoPlugin is returned (wrapped) when an XLA backend is asked for and no usable PJRT plugin is found.
+var ErrNoPlugin = errors.New("no usable PJRT plugin")
+
+// ErrBadSpec is returned (wrapped) for a backend name that is not "go" or "xla…".
+var ErrBadSpec = errors.New("unknown backend")
+
+func init() {
+	// Belt and braces: even if something calls go-xla directly, it must not download plugins.
+	_ = os.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
+}
+
+// Spec returns the backend string to use: flag if non-empty, else $GOMLX_BACKEND, else Default.
+func Spec(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := os.Getenv(EnvVar); env != "" {
+		return env
+	}
+	return Default
+}
+
+// Parsed is a backend specification split into its parts.
+type Parsed struct {
+	Name    string // "go" or "xla"
+	Plugin  string // for xla: "cpu", "cuda", another name, or an absolute path; "" means any
+	Options string // comma-separated options, passed through
+}
+
+// Parse splits "name[:plugin][,opt,...]". The go backend takes options directly after the colon.
+func Parse(spec string) (Parsed, error) {
+	name, rest, _ := strings.Cut(spec, ":")
+	switch name {
+	case "go":
+		return Parsed{Name: "go", Options: rest}, nil
+	case "xla", "stablehlo":
+		plugin, opts, _ := strings.Cut(rest, ",")
+		return Parsed{Name: "xla", Plugin: plugin, Options: opts}, nil
+	}
+	return Parsed{}, fmt.Errorf("%w %q: use \"go\" (the default), \"xla\", \"xla:cpu\", \"xla:cuda\" or \"xla:/abs/path/to/plugin.so\"", ErrBadSpec, spec)
+}
+
+// New creates the backend named by spec (see Spec). It never panics: a panic inside GoMLX or go-xla while
+// creating the backend comes back as an error.
+func New(spec string) (b compute.Backend, err error) {
+	p, err := Parse(spec)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("backend %q: creating it panicked: %v", spec, r)
+		}
+	}()
+	switch p.Name {
+	case "go":
+		return compute.NewWithConfig(strings.TrimSuffix("go:"+p.Options, ":"))
+	default:
+		return newXLA(p)
+	}
+}
+
+// Describe returns a one-line description of b and its devices.
+func Describe(b compute.Backend) string {
+	devs := make([]string, b.NumDevices())
+	for i := range devs {
+		devs[i] = b.DeviceDescription(compute.DeviceNum(i))
+	}
+	return fmt.Sprintf("%s [%s]", b.Description(), strings.Join(devs, "; "))
+}

@@ -1,0 +1,117 @@
+package backend
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSpecPrecedence(t *testing.T) {
+	t.Setenv(EnvVar, "")
+	if got := Spec(""); got != "go" {
+		t.Errorf("Spec(\"\") with no env = %q, want go", got)
+	}
+	t.Setenv(EnvVar, "xla:cpu")
+	if got := Spec(""); got != "xla:cpu" {
+		t.Errorf("env not honoured: %q", got)
+	}
+	if got := Spec("go"); got != "go" {
+		t.Errorf("flag must win over env: %q", got)
+	}
+}
+
+func TestParse(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Parsed
+	}{
+		{"go", Parsed{Name: "go"}},
+		{"go:parallelism=2", Parsed{Name: "go", Options: "parallelism=2"}},
+		{"xla", Parsed{Name: "xla"}},
+		{"xla:cuda,preallocate=false", Parsed{Name: "xla", Plugin: "cuda", Options: "preallocate=false"}},
+		{"xla:/opt/p/xla_cuda_plugin.so", Parsed{Name: "xla", Plugin: "/opt/p/xla_cuda_plugin.so"}},
+	} {
+		got, err := Parse(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("Parse(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
+		}
+	}
+	if _, err := Parse("tpu"); !errors.Is(err, ErrBadSpec) {
+		t.Errorf("Parse(tpu) error = %v, want ErrBadSpec", err)
+	}
+}
+
+func TestGoBackend(t *testing.T) {
+	b, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.NumDevices() < 1 {
+		t.Errorf("go backend: name %q, %d devices", b.Name(), b.NumDevices())
+	}
+	if d := Describe(b); !strings.Contains(d, "Go") {
+		t.Errorf("Describe = %q", d)
+	}
+}
+
+// TestMissingAndBrokenPlugins: asking for XLA where there is no plugin, or only broken files, is an error
+// that says where it looked and how to point at a plugin — never a panic, never a download.
+func TestMissingAndBrokenPlugins(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(PluginPathsEnv, dir)
+	for _, spec := range []string{"xla", "xla:cpu", "xla:cuda"} {
+		_, err := New(spec)
+		if !errors.Is(err, ErrNoPlugin) {
+			t.Fatalf("New(%q) error = %v, want ErrNoPlugin", spec, err)
+		}
+		for _, want := range []string{dir, PluginPathsEnv, "absolute path"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("New(%q) message lacks %q: %v", spec, want, err)
+			}
+		}
+	}
+	// A garbage file with a plugin's name, and a real ELF library without GetPjrtApi.
+	garbage := filepath.Join(dir, "pjrt_c_api_cuda_plugin.so")
+	if err := os.WriteFile(garbage, []byte("not an ELF file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exe, _ := os.Executable() // an ELF executable (ET_EXEC or ET_DYN PIE) with no GetPjrtApi
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSym := filepath.Join(dir, "pjrt_c_api_cpu_plugin.so")
+	if err := os.WriteFile(noSym, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ps := Plugins()
+	if len(ps) != 2 {
+		t.Fatalf("Plugins() = %+v, want the 2 files", ps)
+	}
+	for _, p := range ps {
+		if p.Err == nil {
+			t.Errorf("%s accepted as a plugin", p.Path)
+		}
+	}
+	for _, spec := range []string{"xla:cuda", "xla:cpu", "xla:" + garbage} {
+		_, err := New(spec)
+		if !errors.Is(err, ErrNoPlugin) {
+			t.Errorf("New(%q) error = %v, want ErrNoPlugin", spec, err)
+		}
+	}
+}
+
+func TestLdSoConf(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "conf.d")
+	os.Mkdir(sub, 0o755)
+	os.WriteFile(filepath.Join(sub, "a.conf"), []byte("/opt/a # comment\n\n"), 0o644)
+	main := filepath.Join(dir, "ld.so.conf")
+	os.WriteFile(main, []byte("include "+sub+"/*.conf\n/opt/b\n"), 0o644)
+	got := ldSoConfDirs(main, 0)
+	if strings.Join(got, ",") != "/opt/a,/opt/b" {
+		t.Errorf("ldSoConfDirs = %v", got)
+	}
+}

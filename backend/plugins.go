@@ -1,0 +1,175 @@
+package backend
+
+import (
+	"bufio"
+	"debug/elf"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// PluginPathsEnv lists directories (":"-separated) to search for PJRT plugins; when set it replaces the defaults.
+const PluginPathsEnv = "PJRT_PLUGIN_LIBRARY_PATH"
+
+// Plugin is a PJRT plugin file found on disk.
+type Plugin struct {
+	Name string // e.g. "cpu", "cuda"
+	Path string
+	Err  error // non-nil when the file matched a plugin name but is not a loadable plugin
+}
+
+// SearchDirs returns the directories searched for plugins, in order, as go-xla searches them.
+func SearchDirs() []string {
+	if env, ok := os.LookupEnv(PluginPathsEnv); ok {
+		return nonEmpty(strings.Split(env, ":"))
+	}
+	var dirs []string
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, ".local/lib/go-xla"), filepath.Join(home, ".local/lib/gomlx/pjrt"))
+	}
+	dirs = append(dirs, "/usr/local/lib/go-xla", "/usr/local/lib/gomlx/pjrt")
+	dirs = append(dirs, nonEmpty(strings.Split(os.Getenv("LD_LIBRARY_PATH"), ":"))...)
+	return append(dirs, ldSoConfDirs("/etc/ld.so.conf", 0)...)
+}
+
+var pluginName = regexp.MustCompile(`^(?:pjrt_c_api_(.+)_plugin|pjrt[-_]plugin[-_](.+))\.so$`)
+
+// Plugins lists every file in SearchDirs whose name is that of a PJRT plugin, checked with CheckPlugin.
+// The first good file of each name wins, as in go-xla.
+func Plugins() []Plugin {
+	var out []Plugin
+	seen := map[string]bool{}
+	for _, dir := range SearchDirs() {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			m := pluginName.FindStringSubmatch(e.Name())
+			if m == nil {
+				continue
+			}
+			name := m[1] + m[2]
+			path := filepath.Join(dir, e.Name())
+			p := Plugin{Name: name, Path: path, Err: CheckPlugin(path)}
+			if p.Err == nil {
+				if seen[name] {
+					continue
+				}
+				seen[name] = true
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// CheckPlugin reports whether path is an ELF shared object that exports GetPjrtApi, without loading it.
+func CheckPlugin(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s is a directory", path)
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s is not an ELF shared library: %w", path, err)
+	}
+	defer f.Close()
+	if f.Type != elf.ET_DYN {
+		return fmt.Errorf("%s is an ELF file of type %s, not a shared library", path, f.Type)
+	}
+	syms, err := f.DynamicSymbols()
+	if err != nil {
+		return fmt.Errorf("%s: reading its dynamic symbols: %w", path, err)
+	}
+	for _, s := range syms {
+		if s.Name == "GetPjrtApi" && s.Section != elf.SHN_UNDEF {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s does not export GetPjrtApi", path)
+}
+
+// findPlugin resolves a plugin name ("" = first of cuda, cpu) or absolute path to a checked file path.
+func findPlugin(name string) (string, error) {
+	if filepath.IsAbs(name) {
+		if err := CheckPlugin(name); err != nil {
+			return "", fmt.Errorf("%w: %v", ErrNoPlugin, err)
+		}
+		return name, nil
+	}
+	all := Plugins()
+	want := []string{name}
+	if name == "" {
+		want = []string{"cuda", "cpu"}
+	}
+	var broken []string
+	for _, w := range want {
+		for _, p := range all {
+			if p.Name != w && !strings.HasPrefix(p.Name, w+"_v") {
+				continue
+			}
+			if p.Err != nil {
+				broken = append(broken, p.Err.Error())
+				continue
+			}
+			return p.Path, nil
+		}
+	}
+	if name == "" {
+		name = "cuda or cpu"
+	}
+	msg := fmt.Sprintf("%v %q: looked in %s for pjrt_c_api_<name>_plugin.so", ErrNoPlugin, name, strings.Join(SearchDirs(), ", "))
+	if len(broken) > 0 {
+		msg += "; unusable files: " + strings.Join(broken, "; ")
+	}
+	msg += ". Point gosimclr at a plugin with " + PluginPathsEnv + "=/dir/with/plugins or with an absolute path," +
+		" e.g. --backend xla:/path/to/pjrt_c_api_cpu_plugin.so (nothing is ever downloaded); or use --backend go"
+	return "", fmt.Errorf("%w", noPluginError(msg))
+}
+
+type noPluginError string
+
+func (e noPluginError) Error() string { return string(e) }
+func (e noPluginError) Unwrap() error { return ErrNoPlugin }
+
+func nonEmpty(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ldSoConfDirs reads the directories of an ld.so.conf file, following "include" globs (depth-limited).
+func ldSoConfDirs(path string, depth int) []string {
+	f, err := os.Open(path)
+	if err != nil || depth > 4 {
+		return nil
+	}
+	defer f.Close()
+	var dirs []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = strings.TrimSpace(line[:i])
+		}
+		if rest, ok := strings.CutPrefix(line, "include "); ok {
+			matches, _ := filepath.Glob(strings.TrimSpace(rest))
+			for _, m := range matches {
+				dirs = append(dirs, ldSoConfDirs(m, depth+1)...)
+			}
+		} else if line != "" {
+			dirs = append(dirs, line)
+		}
+	}
+	return dirs
+}
