@@ -1,0 +1,167 @@
+package losses
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+// Kernels are the similarity functions η of the generalised loss (Calder & Lee 2025, §3, equation number
+// unverified; the exact family is ours, see doc/design.md).
+const (
+	KernelExp      = "exp"      // η = exp(cos/τ): NT-Xent
+	KernelGaussian = "gaussian" // η = exp(−‖z−z'‖²/(2τ)) on unnormalised latents (authors' later code)
+	KernelLinear   = "linear"   // η = 1 + cos + 1e-6; τ unused
+)
+
+// Parts of the loss that can be optimised.
+const (
+	PartFull    = "ntxent"  // alignment + uniformity: the whole loss
+	PartAlign   = "align"   // the alignment (attraction) part alone
+	PartUniform = "uniform" // the uniformity (repulsion) part alone
+)
+
+// Kernels and Parts list the valid names.
+var (
+	Kernels = []string{KernelExp, KernelGaussian, KernelLinear}
+	Parts   = []string{PartFull, PartAlign, PartUniform}
+)
+
+// Config selects a member of the loss family.
+type Config struct {
+	Kernel string  // one of Kernels; "" means KernelExp
+	Part   string  // one of Parts; "" means PartFull
+	Tau    float64 // temperature τ > 0
+}
+
+// Validate reports an invalid configuration.
+func (c Config) Validate() error {
+	if c.Kernel != "" && !slices.Contains(Kernels, c.Kernel) {
+		return fmt.Errorf("losses: kernel must be one of %v, got %q", Kernels, c.Kernel)
+	}
+	if c.Part != "" && !slices.Contains(Parts, c.Part) {
+		return fmt.Errorf("losses: part must be one of %v, got %q", Parts, c.Part)
+	}
+	if !(c.Tau > 0) {
+		return fmt.Errorf("losses: temperature must be > 0, got %g", c.Tau)
+	}
+	return nil
+}
+
+// Terms are the scalar nodes of one loss evaluation: the selected objective and both of its parts.
+type Terms struct {
+	Loss, Align, Unif *graph.Node
+}
+
+// largeNum masks self-similarities: −1e9, not −Inf, since 0·(−Inf) is NaN in any one-hot pick or gradient.
+const largeNum = 1e9
+
+// normEps is the ε of u = z/(‖z‖+ε).
+const normEps = 1e-12
+
+// InfoNCE returns the mean NT-Xent loss of SimCLR (Chen et al. 2020, Eq. 1) for z of shape [2N, k]:
+//
+//	ℓ_i = −s_{i,p(i)} + log Σ_{j≠i} exp(s_ij),   s_ij = u_i·u_j/τ,   L = (1/2N) Σ_i ℓ_i
+//
+// It panics if z is not rank 2 or its first dimension is odd. ref.InfoNCE is its twin.
+func InfoNCE(z *graph.Node, tau float64) *graph.Node {
+	return Loss(z, Config{Kernel: KernelExp, Tau: tau}).Loss
+}
+
+// Loss evaluates the member of the loss family chosen by cfg on z [2N, k]. ref.Loss is its twin.
+func Loss(z *graph.Node, cfg Config) Terms {
+	if z.Rank() != 2 || z.Shape().Dimensions[0]%2 != 0 || z.Shape().Dimensions[0] == 0 {
+		panic(fmt.Sprintf("losses: Loss wants z of shape [2N, k], got %s", z.Shape()))
+	}
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	var t Terms
+	switch cfg.Kernel {
+	case KernelGaussian:
+		t = gaussian(z, cfg.Tau)
+	case KernelLinear:
+		t = cosine(z, cfg.Tau, true)
+	default:
+		t = cosine(z, cfg.Tau, false)
+	}
+	switch cfg.Part {
+	case PartAlign:
+		t.Loss = t.Align
+	case PartUniform:
+		t.Loss = t.Unif
+	}
+	return t
+}
+
+// Partner returns x with its two halves swapped: row i of the result is row p(i) = (i+N) mod 2N of x.
+func Partner(x *graph.Node) *graph.Node {
+	n := x.Shape().Dimensions[0] / 2
+	return graph.Concatenate([]*graph.Node{
+		graph.SliceAxis(x, 0, graph.AxisRange(n)),
+		graph.SliceAxis(x, 0, graph.AxisRange(0, n)),
+	}, 0)
+}
+
+// Normalize returns u = z/(‖z‖+1e-12) row-wise.
+func Normalize(z *graph.Node) *graph.Node { return graph.L2NormalizeWithEpsilon(z, normEps, -1) }
+
+// cosine computes the exp (NT-Xent) or linear kernel terms on u = normalise(z).
+//
+//	exp:    align_i = −c_{i,p(i)}/τ,        unif_i = log Σ_{j≠i} exp(c_ij/τ)
+//	linear: align_i = −log(1+c_{i,p(i)}+δ), unif_i = log Σ_{j≠i} (1+c_ij+δ),   δ = 1e-6
+func cosine(z *graph.Node, tau float64, linear bool) Terms {
+	g, dt, n2 := z.Graph(), z.DType(), z.Shape().Dimensions[0]
+	u := Normalize(z)                                    // [2N, k]
+	c := graph.MatMul(u, graph.Transpose(u, 0, 1))       // c_ij = u_i·u_j   [2N, 2N]
+	pos := graph.ReduceSum(graph.Mul(u, Partner(u)), -1) // c_{i,p(i)}        [2N]
+	self := graph.Diagonal(g, n2)                        // j = i            [2N, 2N]
+	var align, unif *graph.Node
+	if linear {
+		const delta = 1e-6
+		eta := graph.AddScalar(c, 1+delta)
+		eta = graph.Where(self, graph.ZerosLike(eta), eta)
+		unif = graph.Log(graph.ReduceSum(eta, -1))
+		align = graph.Neg(graph.Log(graph.AddScalar(pos, 1+delta)))
+	} else {
+		s := graph.DivScalar(c, tau)
+		s = graph.Where(self, graph.Scalar(g, dt, -largeNum), s)
+		unif = LogSumExp(s)
+		align = graph.Neg(graph.DivScalar(pos, tau))
+	}
+	a, un := graph.ReduceAllMean(align), graph.ReduceAllMean(unif)
+	return Terms{Loss: graph.Add(a, un), Align: a, Unif: un}
+}
+
+// LogSumExp returns log Σ_j exp(x_ij) over the last axis of x [B, M], shifting by the row maximum only for
+// numerical stability (the shift carries no gradient, and needs none).
+func LogSumExp(x *graph.Node) *graph.Node {
+	m := graph.StopGradient(graph.ReduceAndKeep(x, graph.ReduceMax, -1)) // [B, 1]
+	sum := graph.ReduceSum(graph.Exp(graph.Sub(x, m)), -1)               // [B]
+	return graph.Add(graph.Log(sum), graph.Reshape(m, -1))
+}
+
+// gaussian computes the authors' Gaussian-kernel loss on unnormalised latents, view-1 anchors only
+// (paper.md §3.4, from the authors' later code):
+//
+//	e_ij = exp(−‖z1_i − z2_j‖²/(2τ)),  att_i = e_ii,  rep_i = (1/N) Σ_j e_ij
+//	L = mean_i log(1 + rep_i/(att_i + 1e-8)),  L_align = mean_i ‖z1_i − z2_i‖²/(2τ),  L_unif = mean_i log1p(rep_i)
+func gaussian(z *graph.Node, tau float64) Terms {
+	n := z.Shape().Dimensions[0] / 2
+	z1 := graph.SliceAxis(z, 0, graph.AxisRange(0, n)) // [N, k]
+	z2 := graph.SliceAxis(z, 0, graph.AxisRange(n))    // [N, k]
+	sq1 := graph.ReduceSum(graph.Square(z1), -1)       // [N]
+	sq2 := graph.ReduceSum(graph.Square(z2), -1)       // [N]
+	cross := graph.MatMul(z1, graph.Transpose(z2, 0, 1))
+	d2 := graph.Sub(graph.Add(graph.ExpandAxes(sq1, 1), graph.ExpandAxes(sq2, 0)), graph.MulScalar(cross, 2)) // [N, N]
+	rep := graph.ReduceMean(graph.Exp(graph.DivScalar(d2, -2*tau)), -1)                                       // [N]
+	dPos := graph.ReduceSum(graph.Square(graph.Sub(z1, z2)), -1)                                              // [N]
+	att := graph.Exp(graph.DivScalar(dPos, -2*tau))
+	loss := graph.ReduceAllMean(graph.Log1P(graph.Div(rep, graph.AddScalar(att, 1e-8))))
+	return Terms{
+		Loss:  loss,
+		Align: graph.ReduceAllMean(graph.DivScalar(dPos, 2*tau)),
+		Unif:  graph.ReduceAllMean(graph.Log1P(rep)),
+	}
+}

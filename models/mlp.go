@@ -1,0 +1,53 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gosimclr/gosimclr/arch"
+)
+
+// MLP applies the fully connected encoder a (see arch/doc.go) to x [B, a.In] with params in the order of
+// a.Params():
+//
+//	h_l = σ(c_l·(h_{l−1} W_l) + b_l),  g = α_m·(h_L A),  T = g/(‖g‖+1e-12) if a.Normalize
+//
+// It returns T [B, a.Out]. ref.MLPForward is its twin.
+func MLP(a arch.MLP, params []*graph.Node, x *graph.Node) *graph.Node {
+	if want := len(a.Params()); len(params) != want {
+		panic(fmt.Sprintf("models: MLP wants %d params, got %d", want, len(params)))
+	}
+	x.AssertDims(-1, a.In)
+	h := x
+	for l := range a.Depth {
+		w, b := params[2*l], params[2*l+1]
+		pre := graph.MatMul(h, w)
+		if c := a.HiddenMultiplier(l); c != 1 {
+			pre = graph.MulScalar(pre, c)
+		}
+		h = Activate(a.Activation, graph.Add(pre, graph.ExpandAxes(b, 0))) // [B, m]
+	}
+	out := graph.MatMul(h, params[2*a.Depth]) // [B, k]
+	if alpha := a.OutputMultiplier(); alpha != 1 {
+		out = graph.MulScalar(out, alpha)
+	}
+	if a.Normalize {
+		out = graph.L2NormalizeWithEpsilon(out, 1e-12, -1)
+	}
+	return out
+}
+
+// Head applies SimCLR's projection head h (see arch.Head) to features [B, h.In]:
+//
+//	p = relu(x W_1 + b_1) W_2 + b_2
+//
+// ref.HeadForward is its twin.
+func Head(h arch.Head, params []*graph.Node, x *graph.Node) *graph.Node {
+	if len(params) != 4 {
+		panic(fmt.Sprintf("models: Head wants 4 params, got %d", len(params)))
+	}
+	x.AssertDims(-1, h.In)
+	y := graph.Add(graph.MatMul(x, params[0]), graph.ExpandAxes(params[1], 0))
+	y = Activate(arch.ReLU, y)
+	return graph.Add(graph.MatMul(y, params[2]), graph.ExpandAxes(params[3], 0))
+}
