@@ -1,0 +1,20 @@
+// Package ref implements the pure-Go reference of gosimclr: plain loops, no GoMLX (a test checks this with
+// `go list -deps`). Every graph function of packages losses, models and optim has a twin here, with a
+// hand-written backward, so that graph ↔ ref ↔ finite differences can check one another; and its matrix
+// product (MatMul) is blocked, register-tiled and goroutine-parallel, so that the baseline every benchmark
+// compares against is a fair one.
+//
+// Notation (as in package losses): N examples, 2N views; z ∈ R^{2N×k} holds view 1 in rows 0..N−1 and view 2
+// in rows N..2N−1, so the partner of row i is p(i) = (i+N) mod 2N. u_i = z_i/(‖z_i‖+1e-12) is the normalised
+// row, τ the temperature, k the latent dimension. Matrices are dense row-major slices: element (i, j) of an
+// m×n matrix x is x[i*n+j]. The exact formulas are in doc/design.md; derivations in doc/derivations.md.
+//
+// Functions are generic over Float. Scalar reductions (loss values, norms, log-sum-exp) accumulate in float64
+// whatever T is; element-wise results are rounded to T once. The graph code computes in T throughout, so for
+// T = float32 the two agree to about 1e-5 relative, not bit for bit.
+//
+// Signatures follow gonum: an optional destination comes first (nil allocates), and inputs are never modified.
+package ref
+
+// Float is the element type of the reference: float32 for benchmarks, float64 for checking gradients.
+type Float interface{ ~float32 | ~float64 }
