@@ -1,0 +1,184 @@
+package augment
+
+import (
+	"math"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+// lumaWeights are the ITU-R BT.601 weights of gray = 0.299 R + 0.587 G + 0.114 B (torchvision rgb_to_grayscale).
+var lumaWeights = [3]float64{0.299, 0.587, 0.114}
+
+// rgbToYIQ is the NTSC RGB → YIQ matrix (FCC coefficients rounded to 3 digits). Its first row is lumaWeights;
+// the I and Q rows sum to zero, so grays stay gray under a hue rotation.
+var rgbToYIQ = [3][3]float64{
+	{0.299, 0.587, 0.114},
+	{0.596, -0.274, -0.322},
+	{0.211, -0.523, 0.312},
+}
+
+// hueBasis holds P0, P1, P2 with T⁻¹·diag(1, R(θ))·T = P0 + cos θ·P1 + sin θ·P2 for T = rgbToYIQ and R(θ) the
+// rotation of the (I, Q) plane: P0 = T⁻¹e₀e₀ᵀT, P1 = T⁻¹(e₁e₁ᵀ + e₂e₂ᵀ)T, P2 = T⁻¹(e₂e₁ᵀ − e₁e₂ᵀ)T. T⁻¹ is the
+// exact inverse (not the rounded published one), so P0 + P1 = I and a zero shift is the identity to rounding.
+var hueBasis = func() (p [3][3][3]float64) {
+	inv := invert3(rgbToYIQ)
+	for r := range 3 {
+		for c := range 3 {
+			p[0][r][c] = inv[r][0] * rgbToYIQ[0][c]
+			p[1][r][c] = inv[r][1]*rgbToYIQ[1][c] + inv[r][2]*rgbToYIQ[2][c]
+			p[2][r][c] = inv[r][2]*rgbToYIQ[1][c] - inv[r][1]*rgbToYIQ[2][c]
+		}
+	}
+	return p
+}()
+
+// invert3 inverts a 3×3 matrix by cofactors (used once, on rgbToYIQ, whose determinant is far from 0).
+func invert3(m [3][3]float64) (inv [3][3]float64) {
+	det := m[0][0]*(m[1][1]*m[2][2]-m[1][2]*m[2][1]) - m[0][1]*(m[1][0]*m[2][2]-m[1][2]*m[2][0]) +
+		m[0][2]*(m[1][0]*m[2][1]-m[1][1]*m[2][0])
+	for r := range 3 {
+		for c := range 3 {
+			// inv[r][c] = cofactor(c, r)/det, cyclic indices give the signs.
+			r1, r2, c1, c2 := (c+1)%3, (c+2)%3, (r+1)%3, (r+2)%3
+			inv[r][c] = (m[r1][c1]*m[r2][c2] - m[r1][c2]*m[r2][c1]) / det
+		}
+	}
+	return inv
+}
+
+// JitterConfig sets colour jitter (SimCLR's color_jitter with random order; torchvision ColorJitter).
+type JitterConfig struct {
+	Prob                             float64 // probability of jittering an example
+	Brightness, Contrast, Saturation float64 // strength s: factor ~ U[max(0, 1−s), 1+s]
+	Hue                              float64 // strength h ≤ ½: hue shift ~ U[−h, h] of a full turn
+}
+
+// Jitter op indices, as they appear in JitterParams.Order.
+const (
+	opBrightness = iota
+	opContrast
+	opSaturation
+	opHue
+	numJitterOps
+)
+
+// JitterParams holds each example's jitter factors and the order of the four ops.
+type JitterParams struct {
+	Apply                            *graph.Node // [B] 1 = jitter, 0 = keep
+	Brightness, Contrast, Saturation *graph.Node // [B] factors
+	Hue                              *graph.Node // [B] shift in turns
+	Order                            *graph.Node // [B, 4] op run at step k: 0 brightness, 1 contrast, 2 saturation, 3 hue
+}
+
+// SampleJitter draws jitter factors and a uniformly random order of the four ops for each of batch examples
+// (SimCLR shuffles the order per image). The order ranks four uniforms, ties broken by op index.
+func SampleJitter(rng *graph.Node, batch int, cfg JitterConfig) (*graph.Node, JitterParams) {
+	var p JitterParams
+	rng, p.Apply = bernoulli(rng, batch, cfg.Prob)
+	rng, p.Brightness = uniform(rng, max(0, 1-cfg.Brightness), 1+cfg.Brightness, batch)
+	rng, p.Contrast = uniform(rng, max(0, 1-cfg.Contrast), 1+cfg.Contrast, batch)
+	rng, p.Saturation = uniform(rng, max(0, 1-cfg.Saturation), 1+cfg.Saturation, batch)
+	rng, p.Hue = uniform(rng, -cfg.Hue, cfg.Hue, batch)
+	var u *graph.Node
+	rng, u = uniform(rng, 0, 1, batch, numJitterOps)
+	g := rng.Graph()
+	ui := graph.Reshape(u, batch, numJitterOps, 1) // u_i
+	uj := graph.Reshape(u, batch, 1, numJitterOps) // u_j
+	jBeforeI := graph.GreaterThan(graph.Iota(g, shapes.Make(dtypes.Int32, 1, numJitterOps, 1), 1),
+		graph.Iota(g, shapes.Make(dtypes.Int32, 1, 1, numJitterOps), 2)) // [1, i, j]: j < i
+	earlier := graph.LogicalOr(graph.LessThan(uj, ui), graph.LogicalAnd(graph.Equal(uj, ui), jBeforeI))
+	step := graph.ReduceSum(graph.ConvertDType(earlier, dtypes.Float32), 2) // [B, 4]: step at which op i runs
+	k := graph.Iota(g, shapes.Make(dtypes.Float32, 1, 1, numJitterOps), 2)
+	atK := graph.ConvertDType(graph.Equal(graph.Reshape(step, batch, numJitterOps, 1), k), dtypes.Float32)
+	ops := graph.Iota(g, shapes.Make(dtypes.Float32, 1, numJitterOps, 1), 1)
+	p.Order = graph.ReduceSum(graph.Mul(atK, ops), 1) // [B, 4]: Σ_i i·[step_i = k]
+	return rng, p
+}
+
+// Jitter applies, to the examples whose Apply is 1, four colour ops in the order Order[b], clipping to [0, 1]
+// after each as SimCLR does (f is the example's factor, gray = lumaWeights·x, mean_c the mean of channel c over
+// the image):
+//
+//	brightness  x ← f·x
+//	contrast    x ← f·x + (1−f)·mean_c(x)            (per-channel mean, as tf.image.adjust_contrast)
+//	saturation  x ← f·x + (1−f)·gray(x)              (torchvision's blend, not TF's HSV scaling)
+//	hue         x ← T⁻¹·diag(1, R(−2π·Hue))·T·x      (rotation of the YIQ chroma plane, T = rgbToYIQ)
+//
+// The hue op approximates an HSV hue shift by Hue turns (positive turns red towards green, as HSV) with one
+// linear map per example instead of the RGB↔HSV round trip. Each step is one affine map per example,
+// x ← clip(A_b·x + t_b), where A_b and t_b select the op's matrix with 0/1 weights, so every example gets exactly
+// its own op at every step without computing all four. For C = 1 saturation and hue are the identity. ref.ImageJitter
+// is its twin.
+func Jitter(images *graph.Node, p JitterParams) *graph.Node {
+	b, _, _, c := checkImages("Jitter", images)
+	g := images.Graph()
+	col := func(x *graph.Node) *graph.Node { return graph.Reshape(x, b, 1, 1) } // [B] → [B, 1, 1]
+	x := images
+	for k := range numJitterOps {
+		op := graph.Reshape(graph.Slice(p.Order, graph.AxisRange(), graph.AxisElem(k)), b)
+		selB, selC := equalScalar(op, opBrightness), equalScalar(op, opContrast)
+		selS, selH := equalScalar(op, opSaturation), equalScalar(op, opHue)
+		// contrast's offset (1−f)·mean_c(x)
+		t := graph.Mul(graph.Reshape(graph.Mul(selC, graph.OneMinus(p.Contrast)), b, 1, 1, 1),
+			graph.ReduceAndKeep(x, graph.ReduceMean, 1, 2)) // [B, 1, 1, C]
+		scale := graph.Add(graph.Mul(selB, p.Brightness), graph.Mul(selC, p.Contrast)) // [B] the multiple of x
+		if c == 1 {
+			scale = graph.Add(scale, graph.Add(selS, selH)) // saturation and hue leave gray images alone
+			x = graph.Add(graph.Mul(perExample(scale), x), t)
+		} else {
+			theta := graph.MulScalar(p.Hue, -2*math.Pi)
+			hue := graph.Add(graph.Add(mat3(g, hueBasis[0]), graph.Mul(col(graph.Cos(theta)), mat3(g, hueBasis[1]))),
+				graph.Mul(col(graph.Sin(theta)), mat3(g, hueBasis[2]))) // [B, 3, 3]
+			a := graph.Add(graph.Add(
+				graph.Mul(col(graph.Add(scale, graph.Mul(selS, p.Saturation))), mat3(g, identity3)),
+				graph.Mul(col(graph.Mul(selS, graph.OneMinus(p.Saturation))), mat3(g, lumaRows))),
+				graph.Mul(col(selH), hue)) // [B, 3, 3]
+			x = graph.Add(graph.Einsum("bhwd,bcd->bhwc", x, a), t)
+		}
+		x = graph.ClipScalar(x, 0, 1)
+	}
+	return graph.Where(isOn(p.Apply), x, images)
+}
+
+// identity3 and lumaRows (every row lumaWeights, so lumaRows·x = (gray, gray, gray)) as 3×3 matrices.
+var (
+	identity3 = [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}
+	lumaRows  = [3][3]float64{lumaWeights, lumaWeights, lumaWeights}
+)
+
+// mat3 is a [1, 3, 3] float32 constant.
+func mat3(g *graph.Graph, m [3][3]float64) *graph.Node {
+	v := make([][][]float32, 1)
+	v[0] = make([][]float32, 3)
+	for r := range 3 {
+		v[0][r] = []float32{float32(m[r][0]), float32(m[r][1]), float32(m[r][2])}
+	}
+	return graph.Const(g, v)
+}
+
+// GrayscaleParams says which examples are turned gray.
+type GrayscaleParams struct {
+	Apply *graph.Node // [B] 1 = gray, 0 = keep
+}
+
+// SampleGrayscale draws a conversion to gray with probability p for each of batch examples.
+func SampleGrayscale(rng *graph.Node, batch int, p float64) (*graph.Node, GrayscaleParams) {
+	rng, apply := bernoulli(rng, batch, p)
+	return rng, GrayscaleParams{Apply: apply}
+}
+
+// Grayscale replaces the three channels of the examples whose Apply is 1 by their gray value
+//
+//	gray = 0.299 R + 0.587 G + 0.114 B     (ITU-R BT.601, torchvision's rgb_to_grayscale)
+//
+// keeping three channels. Images with C = 1 are returned unchanged. ref.ImageGrayscale is its twin.
+func Grayscale(images *graph.Node, p GrayscaleParams) *graph.Node {
+	_, _, _, c := checkImages("Grayscale", images)
+	if c == 1 {
+		return images
+	}
+	gray := graph.Einsum("bhwd,cd->bhwc", images, graph.Reshape(mat3(images.Graph(), lumaRows), 3, 3))
+	return graph.Where(isOn(p.Apply), gray, images)
+}
