@@ -1,0 +1,94 @@
+// Command simclr trains, evaluates and benchmarks SimCLR encoders with GoMLX.
+//
+//	simclr train [flags]   train an encoder (simclr train --help)
+//	simclr info            Go version, SIMD, backends, PJRT plugins and devices
+//	simclr bench [flags]   time training steps against the pure-Go reference
+//
+// Exit status: 0 success, 1 runtime failure, 2 usage error.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/gosimclr/gosimclr/backend"
+	"github.com/spf13/pflag"
+)
+
+type command struct {
+	name, summary string
+	run           func(args []string) error
+}
+
+var commands = []command{
+	{"train", "train a SimCLR encoder", runTrain},
+	{"info", "print the Go version, SIMD, backends, PJRT plugins and devices", runInfo},
+	{"bench", "time SimCLR steps on a backend and on the pure-Go reference", runBench},
+}
+
+// usageError makes main exit with status 2.
+type usageError struct{ error }
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "usage: simclr <command> [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(os.Stderr, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(os.Stderr, "\nsimclr <command> --help shows a command's flags.\n")
+}
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+		usage()
+		if len(os.Args) < 2 {
+			os.Exit(2)
+		}
+		return
+	}
+	for _, c := range commands {
+		if c.name == os.Args[1] {
+			os.Exit(exitCode(c.run(os.Args[2:])))
+		}
+	}
+	fmt.Fprintf(os.Stderr, "simclr: unknown command %q\n\n", os.Args[1])
+	usage()
+	os.Exit(2)
+}
+
+// exitCode prints err (if any) and maps it to the exit status.
+func exitCode(err error) int {
+	if err == nil || errors.Is(err, pflag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "simclr: %v\n", err)
+	var u usageError
+	if errors.As(err, &u) || isUsage(err) || errors.Is(err, backend.ErrNoPlugin) || errors.Is(err, backend.ErrBadSpec) {
+		return 2
+	}
+	return 1
+}
+
+// newFlags returns a flag set that reports errors instead of exiting, keeping flags in declaration order.
+func newFlags(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: simclr %s [flags]\n\n%s", name, fs.FlagUsages())
+	}
+	return fs
+}
+
+// parse parses args, turning a flag error into a usageError.
+func parse(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
+	}
+	return nil
+}

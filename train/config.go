@@ -1,0 +1,159 @@
+// Package train runs SimCLR training: it resolves a Config into data, model, loss and optimiser, compiles one
+// training step as a single GoMLX graph, and writes config.json, metrics.csv and the final parameters.
+package train
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/datasets/augment"
+	"github.com/gosimclr/gosimclr/losses"
+	"github.com/gosimclr/gosimclr/optim"
+)
+
+// Config holds every setting of a run; its JSON keys are the command-line flag names.
+type Config struct {
+	Data       string  `json:"data"`        // clusters, disks, annuli
+	Clusters   int     `json:"clusters"`    // K for --data clusters
+	Dim        int     `json:"dim"`         // input dimension d for --data clusters
+	PerCluster int     `json:"per-cluster"` // points per cluster
+	Radius     float64 `json:"radius"`      // cluster std (gaussian) or radius (ball)
+	Shape      string  `json:"shape"`       // gaussian or ball
+	Centers    string  `json:"centers"`     // grid, lattice, circle, random
+	Spacing    float64 `json:"spacing"`     // grid spacing
+	Scale      float64 `json:"scale"`       // circle radius / random box half-width
+
+	Model       string  `json:"model"` // onehidden, mlp, particle
+	Width       int     `json:"width"`
+	Depth       int     `json:"depth"`
+	Activation  string  `json:"activation"`
+	Scaling     string  `json:"scaling"`
+	Trainable   string  `json:"trainable"`
+	Normalize   bool    `json:"normalize"`
+	LatentDim   int     `json:"latent-dim"`
+	HeadDim     int     `json:"head-dim"`    // projection head output (0: no head)
+	HeadHidden  int     `json:"head-hidden"` // projection head hidden width
+	Augment     string  `json:"augment"`
+	BatchSize   int     `json:"batch-size"` // N pairs: 2N views per step; 0 = the whole data set
+	Steps       int     `json:"steps"`
+	Temperature float64 `json:"temperature"`
+	Loss        string  `json:"loss"`   // ntxent, align, uniform
+	Kernel      string  `json:"kernel"` // exp, gaussian, linear
+	Optimizer   string  `json:"optimizer"`
+	LR          float64 `json:"lr"`
+	Seed        uint64  `json:"seed"`
+	DType       string  `json:"dtype"` // float32 or float64
+	Backend     string  `json:"backend"`
+	OutDir      string  `json:"out-dir"`
+	LogEvery    int     `json:"log-every"`
+}
+
+// Defaults returns the configuration of a plain run: 4 Gaussian clusters in 2-D, the one-hidden-layer network,
+// NT-Xent with τ = 0.5 and Adam. All of these are our choices (the paper's settings are unknown).
+func Defaults() Config {
+	return Config{
+		Data: "clusters", Clusters: 4, Dim: 2, PerCluster: 128, Radius: 0.3, Shape: "gaussian", Centers: "circle",
+		Spacing: 2, Scale: 2,
+		Model: "onehidden", Width: 256, Depth: 1, Activation: arch.ReLU, Scaling: arch.ScalingNTK,
+		Trainable: arch.TrainBoth, Normalize: true, LatentDim: 2, HeadHidden: 512, Augment: "noise:0.1",
+		BatchSize: 128, Steps: 500, Temperature: 0.5, Loss: losses.PartFull, Kernel: losses.KernelExp,
+		Optimizer: optim.Adam, LR: 1e-3, Seed: 1, DType: "float32", Backend: "", OutDir: "runs/latest", LogEvery: 10,
+	}
+}
+
+// Models lists the valid --model values; DataSets the valid --data values.
+var (
+	Models   = []string{"onehidden", "mlp", "particle"}
+	DataSets = []string{"clusters", "disks", "annuli"}
+)
+
+// UsageError marks an invalid setting: the command line exits with status 2 and prints it.
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+func usagef(format string, args ...any) error { return UsageError{fmt.Errorf(format, args...)} }
+
+// IsUsage reports whether err is (or wraps) a UsageError.
+func IsUsage(err error) bool {
+	var u UsageError
+	return errors.As(err, &u)
+}
+
+func oneOf(flag, v string, allowed []string) error {
+	if !slices.Contains(allowed, v) {
+		return usagef("--%s must be one of %v, got %q", flag, allowed, v)
+	}
+	return nil
+}
+
+// Validate checks every field, naming the flag to change in its error (a UsageError).
+func (c Config) Validate() error {
+	checks := []error{
+		oneOf("data", c.Data, DataSets),
+		oneOf("model", c.Model, Models),
+		oneOf("activation", c.Activation, arch.Activations),
+		oneOf("scaling", c.Scaling, arch.Scalings),
+		oneOf("trainable", c.Trainable, arch.Trainables),
+		oneOf("loss", c.Loss, losses.Parts),
+		oneOf("kernel", c.Kernel, losses.Kernels),
+		oneOf("optimizer", c.Optimizer, optim.Names),
+		oneOf("dtype", c.DType, []string{"float32", "float64"}),
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	switch {
+	case c.Clusters < 1:
+		return usagef("--clusters must be ≥ 1, got %d", c.Clusters)
+	case c.Dim < 1:
+		return usagef("--dim must be ≥ 1, got %d", c.Dim)
+	case c.PerCluster < 1:
+		return usagef("--per-cluster must be ≥ 1, got %d", c.PerCluster)
+	case c.Width < 1:
+		return usagef("--width must be ≥ 1, got %d", c.Width)
+	case c.Depth < 1:
+		return usagef("--depth must be ≥ 1, got %d", c.Depth)
+	case c.Model == "onehidden" && c.Depth != 1:
+		return usagef("--depth must be 1 for --model onehidden (use --model mlp for deeper networks), got %d", c.Depth)
+	case c.LatentDim < 1:
+		return usagef("--latent-dim must be ≥ 1, got %d", c.LatentDim)
+	case c.HeadDim < 0 || (c.HeadDim > 0 && c.HeadHidden < 1):
+		return usagef("--head-dim must be ≥ 0 and --head-hidden ≥ 1, got %d and %d", c.HeadDim, c.HeadHidden)
+	case c.BatchSize < 0:
+		return usagef("--batch-size must be ≥ 1 (pairs), or 0 for the whole data set, got %d", c.BatchSize)
+	case c.Steps < 1:
+		return usagef("--steps must be ≥ 1, got %d", c.Steps)
+	case !(c.Temperature > 0):
+		return usagef("--temperature must be > 0, got %g", c.Temperature)
+	case !(c.LR > 0):
+		return usagef("--lr must be > 0, got %g", c.LR)
+	case c.LogEvery < 1:
+		return usagef("--log-every must be ≥ 1, got %d", c.LogEvery)
+	case c.OutDir == "":
+		return usagef("--out-dir must not be empty")
+	}
+	if c.Model != "particle" {
+		spec, err := augment.ParseVectorSpec(c.Augment)
+		if err != nil {
+			return usagef("--augment: %v", err)
+		}
+		if err := spec.Check(c.inputDim()); err != nil {
+			return usagef("--augment: %v", err)
+		}
+	}
+	return nil
+}
+
+// inputDim is the dimension of the synthetic data the config asks for.
+func (c Config) inputDim() int {
+	if c.Data == "clusters" {
+		return c.Dim
+	}
+	return 2
+}

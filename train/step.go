@@ -1,0 +1,182 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/losses"
+	"github.com/gosimclr/gosimclr/models"
+	"github.com/gosimclr/gosimclr/optim"
+)
+
+// ViewsFn makes the 2N views of a batch x [N, …] on the device: rows 0..N−1 view 1, N..2N−1 view 2. It
+// draws its randomness from rng and returns the advanced state.
+type ViewsFn func(rng, x *graph.Node) (newRNG, views *graph.Node)
+
+// Stepper is one compiled SimCLR training step. Its parameters, optimiser state and RNG state are tensors
+// that live on the backend's device between steps: the whole state of a run, apart from the step count.
+type Stepper struct {
+	Model  models.Model
+	Opt    optim.Optimizer
+	Loss   losses.Config
+	Views  ViewsFn
+	DType  dtypes.DType
+	Params []*tensors.Tensor // in Model.Params() order
+	State  []*tensors.Tensor // in Opt.State(...) order
+	RNG    *tensors.Tensor
+
+	exec      *graph.Exec
+	trainable []bool
+}
+
+// StepResult holds the scalars of one step and the latents it saw.
+type StepResult struct {
+	Loss, LossAlign, LossUnif float64 // the optimised objective and its two parts
+	Alignment, Uniformity     float64 // Wang & Isola metrics of z
+	Z                         *tensors.Tensor
+}
+
+// NewStepper builds the step for model on backend b, with parameters initialised from seed.
+func NewStepper(b compute.Backend, model models.Model, opt optim.Optimizer, loss losses.Config, views ViewsFn, dt dtypes.DType, seed uint64) (*Stepper, error) {
+	s := &Stepper{Model: model, Opt: opt, Loss: loss, Views: views, DType: dt}
+	ps := model.Params()
+	for i, v := range model.Init(seed) {
+		s.Params = append(s.Params, hostTensor(dt, v, ps[i].Dims))
+		s.trainable = append(s.trainable, ps[i].Trainable)
+	}
+	for _, p := range opt.State(ps) {
+		s.State = append(s.State, hostTensor(dt, make([]float64, p.Size()), p.Dims))
+	}
+	rng, err := graph.RNGStateFromSeed(int64(seed))
+	if err != nil {
+		return nil, err
+	}
+	s.RNG = rng
+	exec, err := graph.NewExec(b, s.build)
+	if err != nil {
+		return nil, err
+	}
+	s.exec = exec.WithName("simclr_step")
+	return s, nil
+}
+
+// hostTensor converts float64 values to a tensor of dtype dt.
+func hostTensor(dt dtypes.DType, v []float64, dims []int) *tensors.Tensor {
+	if dt == dtypes.Float64 {
+		return tensors.FromFlatDataAndDimensions(append([]float64(nil), v...), dims...)
+	}
+	f := make([]float32, len(v))
+	for i, x := range v {
+		f[i] = float32(x)
+	}
+	return tensors.FromFlatDataAndDimensions(f, dims...)
+}
+
+// Layout of the step graph's inputs and outputs:
+//
+//	in:  x, rng, params…, state…
+//	out: loss, lossAlign, lossUnif, alignment, uniformity, z, rng', params'…, state'…
+const numScalarOuts = 5
+
+func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
+	np := len(s.Params)
+	x, rng := in[0], in[1]
+	params, state := in[2:2+np], in[2+np:]
+	var views *graph.Node
+	if s.Views != nil {
+		rng, views = s.Views(rng, x)
+	} else {
+		views = graph.Concatenate([]*graph.Node{x, x}, 0)
+	}
+	_, z := s.Model.Forward(params, views)
+	t := losses.Loss(z, s.Loss)
+	var trainableParams []*graph.Node
+	for i, p := range params {
+		if s.trainable[i] {
+			trainableParams = append(trainableParams, p)
+		}
+	}
+	gradsT := graph.Gradient(t.Loss, trainableParams...)
+	grads := make([]*graph.Node, np)
+	k := 0
+	for i := range params {
+		if s.trainable[i] {
+			grads[i], k = gradsT[k], k+1
+		}
+	}
+	newParams, newState := s.Opt.Update(params, grads, s.trainable, state)
+	if proj := s.Model.Project(newParams); proj != nil {
+		newParams = proj
+	}
+	zs := graph.StopGradient(z)
+	out := []*graph.Node{t.Loss, t.Align, t.Unif, losses.Alignment(zs), losses.Uniformity(zs), zs, rng}
+	out = append(out, newParams...)
+	return append(out, newState...)
+}
+
+// Step runs one training step on the batch x and replaces the parameters, state and RNG with their new values.
+func (s *Stepper) Step(x *tensors.Tensor) (r StepResult, err error) {
+	args := make([]any, 0, 2+len(s.Params)+len(s.State))
+	args = append(args, x, s.RNG)
+	for _, p := range s.Params {
+		args = append(args, p)
+	}
+	for _, p := range s.State {
+		args = append(args, p)
+	}
+	outs, err := s.exec.Call(args...)
+	if err != nil {
+		return r, fmt.Errorf("train: step: %w", err)
+	}
+	scalars := make([]float64, numScalarOuts)
+	for i := range scalars {
+		scalars[i] = scalar(outs[i])
+	}
+	r = StepResult{Loss: scalars[0], LossAlign: scalars[1], LossUnif: scalars[2], Alignment: scalars[3], Uniformity: scalars[4], Z: outs[numScalarOuts]}
+	rest := outs[numScalarOuts+1:]
+	s.RNG = rest[0]
+	copy(s.Params, rest[1:1+len(s.Params)])
+	copy(s.State, rest[1+len(s.Params):])
+	return r, nil
+}
+
+// scalar reads a float scalar tensor as float64.
+func scalar(t *tensors.Tensor) float64 {
+	switch v := t.Value().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	}
+	panic(fmt.Sprintf("train: want a float scalar, got %s", t.Shape()))
+}
+
+// ParamValues copies the parameters to the host as float64 slices, in Model.Params() order.
+func (s *Stepper) ParamValues() [][]float64 {
+	out := make([][]float64, len(s.Params))
+	for i, t := range s.Params {
+		out[i] = flat64(t)
+	}
+	return out
+}
+
+// flat64 copies a float tensor's values as float64.
+func flat64(t *tensors.Tensor) []float64 {
+	if t.DType() == dtypes.Float64 {
+		v, _ := tensors.CopyFlatData[float64](t)
+		return v
+	}
+	v, _ := tensors.CopyFlatData[float32](t)
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// ParamSpecs returns the parameter descriptions of the model.
+func (s *Stepper) ParamSpecs() []arch.Param { return s.Model.Params() }
