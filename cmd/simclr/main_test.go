@@ -1,0 +1,101 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMain lets the tests run this very binary as the simclr command: with SIMCLR_TEST_MAIN=1 it is main().
+func TestMain(m *testing.M) {
+	if os.Getenv("SIMCLR_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// simclr runs the command with args and returns its combined output and exit status.
+func simclr(t *testing.T, env []string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "SIMCLR_TEST_MAIN=1"), env...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), code
+}
+
+func TestExitStatusAndMessages(t *testing.T) {
+	empty := t.TempDir()
+	noPlugins := []string{"PJRT_PLUGIN_LIBRARY_PATH=" + empty, "LD_LIBRARY_PATH="}
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"unknown flag", []string{"train", "--no-such-flag"}, 2, []string{"unknown flag: --no-such-flag"}},
+		{"bad value", []string{"train", "--activation", "swish"}, 2, []string{"--activation must be one of"}},
+		{"bad number", []string{"train", "--steps", "many"}, 2, []string{"--steps"}},
+		{"unknown command", []string{"fly"}, 2, []string{"unknown command"}},
+		{"xla:cuda without plugin", []string{"train", "--backend", "xla:cuda", "--steps", "1", "-o", t.TempDir()}, 2,
+			[]string{"no usable PJRT plugin", empty, "PJRT_PLUGIN_LIBRARY_PATH", "absolute path"}},
+		{"xla without plugin, info", []string{"info", "--backend", "xla"}, 2, []string{"no usable PJRT plugin"}},
+		{"bad backend", []string{"train", "--backend", "tpu"}, 2, []string{"unknown backend"}},
+		{"help", []string{"train", "--help"}, 0, []string{"--batch-size"}},
+	} {
+		out, code := simclr(t, noPlugins, c.args...)
+		if code != c.code {
+			t.Errorf("%s: exit %d, want %d\n%s", c.name, code, c.code, out)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: output lacks %q:\n%s", c.name, w, out)
+			}
+		}
+		if strings.Contains(out, "panic") || strings.Contains(out, "goroutine") {
+			t.Errorf("%s: panicked:\n%s", c.name, out)
+		}
+	}
+}
+
+func TestBrokenPluginFileIsNoPanic(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "pjrt_c_api_cuda_plugin.so"), []byte("\x7fELF garbage"), 0o755)
+	out, code := simclr(t, []string{"PJRT_PLUGIN_LIBRARY_PATH=" + dir}, "info", "--backend", "xla:cuda")
+	if code != 2 || !strings.Contains(out, "unusable") || strings.Contains(out, "panic") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestInfoGo(t *testing.T) {
+	out, code := simclr(t, nil, "info")
+	for _, w := range []string{"go:", "simd:", "backends:", "device 0:"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("info lacks %q:\n%s", w, out)
+		}
+	}
+	if code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+func TestTrainDryRunWithConfigFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(f, []byte(`{"width": 77, "steps": 5}`), 0o644)
+	out, code := simclr(t, nil, "train", "--config", f, "--steps", "9", "--dry-run")
+	if code != 0 || !strings.Contains(out, `"width": 77`) || !strings.Contains(out, `"steps": 9`) {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	os.WriteFile(f, []byte(`{"widht": 77}`), 0o644)
+	if out, code := simclr(t, nil, "train", "--config", f); code != 2 || !strings.Contains(out, "widht") {
+		t.Errorf("unknown config key: exit %d:\n%s", code, out)
+	}
+}
