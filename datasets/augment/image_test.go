@@ -1,0 +1,296 @@
+package augment
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/gosimclr/gosimclr/ref"
+)
+
+var imageBackend = sync.OnceValue(func() compute.Backend {
+	b, err := compute.NewWithConfig("go")
+	if err != nil {
+		panic(err)
+	}
+	return b
+})
+
+// imageDims is a batch shape [B, H, W, C].
+type imageDims struct{ b, h, w, c int }
+
+func (d imageDims) String() string { return fmt.Sprintf("%dx%dx%dx%d", d.b, d.h, d.w, d.c) }
+
+// testImages returns d.b images of smooth gradients plus noise in [0, 1], different per example and channel.
+func testImages(d imageDims, seed uint64) []float32 {
+	r := rand.New(rand.NewPCG(seed, 7))
+	x := make([]float32, d.b*d.h*d.w*d.c)
+	for i := range x {
+		px := i / d.c
+		y, col := (px/d.w)%d.h, px%d.w
+		v := 0.5 + 0.3*math.Sin(float64(y)/3+float64(i%d.c)) + 0.15*math.Cos(float64(col)/2) + 0.2*(r.Float64()-0.5)
+		x[i] = float32(min(max(v, 0), 1))
+	}
+	return x
+}
+
+// imageRun is one execution of an augmentation graph: the output, its height and width, the parameters in
+// paramNodes order and the advanced RNG state.
+type imageRun struct {
+	out    []float32
+	oh, ow int
+	params [][]float32
+	p      PipelineParams
+	rng    *tensors.Tensor
+}
+
+// runImages executes fn on images x of dims d with RNG state rng, fetching the output and every parameter tensor.
+func runImages(t testing.TB, d imageDims, x []float32, rng *tensors.Tensor,
+	fn func(rng, images *graph.Node) (*graph.Node, *graph.Node, PipelineParams)) imageRun {
+	t.Helper()
+	var r imageRun
+	exec := graph.MustNewExec(imageBackend(), func(images, rng *graph.Node) []*graph.Node {
+		out, newRNG, p := fn(rng, images)
+		r.p, r.oh, r.ow = p, out.Shape().Dimensions[1], out.Shape().Dimensions[2]
+		return append([]*graph.Node{out, newRNG}, paramNodes(p)...)
+	})
+	defer exec.Finalize()
+	outs := exec.MustExec(tensors.FromFlatDataAndDimensions(x, d.b, d.h, d.w, d.c), rng)
+	r.out, r.rng = tensors.MustCopyFlatData[float32](outs[0]), outs[1]
+	for _, o := range outs[2:] {
+		r.params = append(r.params, tensors.MustCopyFlatData[float32](o))
+	}
+	return r
+}
+
+// runPipeline samples pl with the RNG state of seed and applies it.
+func runPipeline(t testing.TB, pl Pipeline, d imageDims, x []float32, seed int64) imageRun {
+	return runImages(t, d, x, imageSeed(t, seed), func(rng, images *graph.Node) (*graph.Node, *graph.Node, PipelineParams) {
+		rng, p := pl.Sample(rng, d.b, d.h, d.w, d.c)
+		return pl.Apply(images, p), rng, p
+	})
+}
+
+// imageSeed is the RNG state tensor of a seed.
+func imageSeed(t testing.TB, seed int64) *tensors.Tensor {
+	s, err := graph.RNGStateFromSeed(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// paramNodes lists the parameter tensors of p in a fixed order, skipping the ops that are off.
+func paramNodes(p PipelineParams) []*graph.Node {
+	var n []*graph.Node
+	if p.Crop != nil {
+		n = append(n, p.Crop.Y0, p.Crop.X0, p.Crop.H, p.Crop.W)
+	}
+	if p.Flip != nil {
+		n = append(n, p.Flip.Apply)
+	}
+	if j := p.Jitter; j != nil {
+		n = append(n, j.Apply, j.Brightness, j.Contrast, j.Saturation, j.Hue, j.Order)
+	}
+	if p.Gray != nil {
+		n = append(n, p.Gray.Apply)
+	}
+	if p.Blur != nil {
+		n = append(n, p.Blur.Apply, p.Blur.Sigma)
+	}
+	if p.Noise != nil {
+		n = append(n, p.Noise.Noise)
+	}
+	return n
+}
+
+// refParams is the ref twin of r's parameters (r.params in paramNodes order).
+func refParams(r imageRun) ref.ImagePipelineParams {
+	v := r.params
+	next := func() []float32 { x := v[0]; v = v[1:]; return x }
+	var p ref.ImagePipelineParams
+	if c := r.p.Crop; c != nil {
+		p.Crop = &ref.ImageCropParams{Y0: next(), X0: next(), H: next(), W: next(), OutH: c.OutH, OutW: c.OutW}
+	}
+	if r.p.Flip != nil {
+		p.Flip = &ref.ImageFlipParams{Apply: next()}
+	}
+	if r.p.Jitter != nil {
+		p.Jitter = &ref.ImageJitterParams{Apply: next(), Brightness: next(), Contrast: next(), Saturation: next(),
+			Hue: next(), Order: next()}
+	}
+	if r.p.Gray != nil {
+		p.Gray = &ref.ImageGrayscaleParams{Apply: next()}
+	}
+	if b := r.p.Blur; b != nil {
+		p.Blur = &ref.ImageBlurParams{Apply: next(), Sigma: next(), RadiusY: b.RadiusY, RadiusX: b.RadiusX}
+	}
+	if r.p.Noise != nil {
+		p.Noise = next()
+	}
+	return p
+}
+
+// maxDiff returns max_i |a_i − b_i|, or +Inf if the lengths differ.
+func maxDiff(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
+	var m float64
+	for i := range a {
+		m = max(m, math.Abs(float64(a[i])-float64(b[i])))
+	}
+	return m
+}
+
+// checkReplay runs pl on d and compares the graph's views with ref.ImagePipeline's replay within 1e-5.
+func checkReplay(t *testing.T, pl Pipeline, d imageDims, seed int64) {
+	t.Helper()
+	x := testImages(d, uint64(seed))
+	r := runPipeline(t, pl, d, x, seed)
+	want, oh, ow := ref.ImagePipeline(x, d.b, d.h, d.w, d.c, refParams(r))
+	if oh != r.oh || ow != r.ow {
+		t.Fatalf("%s on %v: graph output %d×%d, ref %d×%d", pl.Name, d, r.oh, r.ow, oh, ow)
+	}
+	if diff := maxDiff(r.out, want); diff > 1e-5 {
+		t.Errorf("%s on %v: graph and ref differ by %g", pl.Name, d, diff)
+	}
+	for i, v := range r.out {
+		if !(v >= 0 && v <= 1) {
+			t.Fatalf("%s on %v: output[%d] = %g outside [0, 1]", pl.Name, d, i, v)
+		}
+	}
+}
+
+// onlyOps are single-op pipelines, each op always on (probability 1) where it has a probability.
+var onlyOps = []Pipeline{
+	{Name: "crop", Crop: CIFAR().Crop},
+	{Name: "crop-resize", Crop: CropConfig{Scale: [2]float64{0.2, 1}, Ratio: [2]float64{0.5, 2}, OutH: 12, OutW: 17}},
+	{Name: "zoom", Crop: MNIST().Crop},
+	{Name: "zoom-random", Crop: CropConfig{Scale: [2]float64{0.5, 2}, Ratio: [2]float64{0.8, 1.25}}},
+	{Name: "flip", Flip: 0.5},
+	{Name: "jitter", Jitter: JitterConfig{Prob: 1, Brightness: 0.8, Contrast: 0.8, Saturation: 0.8, Hue: 0.5}},
+	{Name: "jitter-p", Jitter: CIFAR().Jitter},
+	{Name: "gray", Gray: 0.5},
+	{Name: "blur", Blur: BlurConfig{Prob: 0.7, Sigma: [2]float64{0.1, 2}}},
+	{Name: "blur-5", Blur: BlurConfig{Prob: 1, Sigma: [2]float64{0.5, 3}, Size: 5}},
+	{Name: "noise", Noise: 0.1},
+}
+
+// TestImageOpReplay checks each op alone against its ref twin on square, non-square, RGB and gray batches.
+func TestImageOpReplay(t *testing.T) {
+	for _, pl := range onlyOps {
+		for _, d := range []imageDims{{8, 32, 32, 3}, {5, 20, 27, 3}, {6, 28, 28, 1}} {
+			t.Run(pl.Name+"/"+d.String(), func(t *testing.T) { checkReplay(t, pl, d, 3) })
+		}
+	}
+}
+
+// TestImagePresetReplay checks every preset against ref.ImagePipeline at its data set's image size.
+func TestImagePresetReplay(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		d    imageDims
+	}{
+		{"cifar", imageDims{16, 32, 32, 3}}, {"imagenet", imageDims{4, 64, 64, 3}}, {"stl10", imageDims{4, 96, 96, 3}},
+		{"mnist", imageDims{16, 28, 28, 1}}, {"none", imageDims{4, 32, 32, 3}},
+	} {
+		pl, err := Preset(c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(c.name, func(t *testing.T) {
+			for seed := range int64(3) {
+				checkReplay(t, pl, c.d, seed)
+			}
+		})
+	}
+}
+
+// TestImageSameSeed checks that a seed fixes the views, that another seed changes them, and that Views draws two
+// different views from one state.
+func TestImageSameSeed(t *testing.T) {
+	d := imageDims{8, 32, 32, 3}
+	x := testImages(d, 1)
+	views := func(seed int64) (v1, v2 []float32) {
+		r := runImages(t, d, x, imageSeed(t, seed), func(rng, images *graph.Node) (*graph.Node, *graph.Node, PipelineParams) {
+			rng, a, b := ImageNet().Views(rng, images)
+			return graph.Concatenate([]*graph.Node{a, b}, 0), rng, PipelineParams{}
+		})
+		return r.out[:len(x)], r.out[len(x):]
+	}
+	a1, a2 := views(42)
+	b1, b2 := views(42)
+	c1, _ := views(43)
+	if maxDiff(a1, b1) != 0 || maxDiff(a2, b2) != 0 {
+		t.Errorf("seed 42 twice: views differ")
+	}
+	if maxDiff(a1, c1) == 0 {
+		t.Errorf("seeds 42 and 43 give the same view 1")
+	}
+	if maxDiff(a1, a2) == 0 {
+		t.Errorf("Views: view 1 = view 2")
+	}
+}
+
+// TestImageIdentities checks closed forms: a full crop at the input size, flipping twice, unit jitter factors,
+// unapplied blur and gray of gray images give back the input.
+func TestImageIdentities(t *testing.T) {
+	d := imageDims{6, 24, 24, 3}
+	x := testImages(d, 5)
+	full := CropConfig{Scale: [2]float64{1, 1}, Ratio: [2]float64{1, 1}}
+	for name, c := range map[string]struct {
+		fn  func(rng, images *graph.Node) *graph.Node
+		tol float64
+	}{
+		"crop scale 1 ratio 1": {func(rng, x *graph.Node) *graph.Node { _, p := SampleCrop(rng, d.b, d.h, d.w, full); return Crop(x, p) }, 0},
+		"flip twice": {func(rng, x *graph.Node) *graph.Node {
+			_, p := SampleFlip(rng, d.b, 0.5)
+			return Flip(Flip(x, p), p)
+		}, 0},
+		"brightness 1": {func(rng, x *graph.Node) *graph.Node {
+			_, p := SampleJitter(rng, d.b, JitterConfig{Prob: 1, Contrast: 0.5, Saturation: 0.5, Hue: 0.3})
+			p.Contrast, p.Saturation, p.Hue = p.Brightness, p.Brightness, graph.ZerosLike(p.Hue) // all 1, shift 0
+			return Jitter(x, p)
+		}, 1e-6},
+		"jitter off": {func(rng, x *graph.Node) *graph.Node {
+			_, p := SampleJitter(rng, d.b, JitterConfig{Prob: 0, Brightness: 0.8, Contrast: 0.8, Hue: 0.5})
+			return Jitter(x, p)
+		}, 0},
+		"blur off": {func(rng, x *graph.Node) *graph.Node {
+			_, p := SampleBlur(rng, d.b, d.h, d.w, BlurConfig{Prob: 0, Sigma: [2]float64{1, 2}})
+			return Blur(x, p)
+		}, 0},
+		"gray of gray": {func(rng, x *graph.Node) *graph.Node {
+			_, p := SampleGrayscale(rng, d.b, 1)
+			return Grayscale(Grayscale(x, p), p)
+		}, -1},
+	} {
+		r := runImages(t, d, x, imageSeed(t, 9), func(rng, images *graph.Node) (*graph.Node, *graph.Node, PipelineParams) {
+			return c.fn(rng, images), rng, PipelineParams{}
+		})
+		want := x
+		if c.tol < 0 { // idempotent: compare with gray applied once
+			want, c.tol = ref.ImageGrayscale(nil, x, d.b, d.h, d.w, d.c, ref.ImageGrayscaleParams{Apply: ones(d.b)}), 1e-6
+		}
+		if diff := maxDiff(r.out, want); diff > c.tol {
+			t.Errorf("%s: differs from the input by %g, want ≤ %g", name, diff, c.tol)
+		}
+	}
+}
+
+// ones returns n ones.
+func ones(n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
+}
