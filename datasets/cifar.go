@@ -190,7 +190,7 @@ func readCIFARDir(p string, f cifarFormat) (train, test *Images, err error) {
 		looked = append(looked, a)
 	}
 	return nil, nil, fmt.Errorf("datasets: %s: no %s or %s in %s: %w", f.name, f.train[0], f.archive,
-		strings.Join(looked, ", "), ErrNotFound)
+		joinLooked(looked), ErrNotFound)
 }
 
 // readFiles reads the given files of dir into a set named f.name/train or f.name/test.

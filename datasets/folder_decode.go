@@ -7,6 +7,7 @@ import (
 	"image/color"
 	_ "image/jpeg" // register the JPEG decoder for image.Decode
 	_ "image/png"  // register the PNG decoder for image.Decode
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -46,8 +47,11 @@ func decodeAll(root string, samples []sample, read func(string) ([]byte, error),
 	n := len(samples)
 	load := func(i int) (image.Image, string, error) {
 		e := samples[i].entry
-		name := root + "/" + e.rel
+		name := root + ":" + e.rel // archive:member
 		data := e.data
+		if read != nil {
+			name = filepath.Join(root, filepath.FromSlash(e.rel))
+		}
 		if data == nil {
 			var err error
 			if data, err = read(e.rel); err != nil {

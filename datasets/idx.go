@@ -107,6 +107,10 @@ func ParseIDX(name string, b []byte) (*IDX, error) {
 			need = math.MaxUint64
 		}
 	}
+	if need > avail && need <= math.MaxInt64-uint64(hdr) {
+		return nil, sizeError(name, int64(len(b)), int64(hdr)+int64(need),
+			fmt.Sprintf("IDX header + dims %v of %d-byte elements", x.Dims, size))
+	}
 	if need > avail {
 		return nil, fmt.Errorf("datasets: read %s: header claims dims %v of %d-byte elements, more than the %d data bytes after the %d-byte header: %w",
 			name, x.Dims, size, avail, hdr, ErrTruncated)

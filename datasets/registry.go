@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -93,7 +94,7 @@ func loadIDX(name, dataDir string, subs []string, defaults func() (string, []str
 		looked = tried
 	}
 	return nil, nil, fmt.Errorf("datasets: %s: not found; looked in %s; pass --data-dir DIR where DIR holds %s: %w",
-		name, strings.Join(looked, ", "), what, ErrNotFound)
+		name, joinLooked(looked), what, ErrNotFound)
 }
 
 func joinAll(dir string, subs []string) []string {
@@ -131,7 +132,7 @@ func loadCIFAR10(dataDir string) (train, test *Images, err error) {
 		}
 	}
 	return nil, nil, fmt.Errorf("datasets: cifar10: not found; looked in %s; pass --data-dir DIR where DIR holds cifar-10-batches-bin/ (data_batch_1.bin …), cifar-10-binary.tar.gz or %s: %w",
-		strings.Join(looked, ", "), CIFAR10JPEGArchive, ErrNotFound)
+		joinLooked(looked), CIFAR10JPEGArchive, ErrNotFound)
 }
 
 // CIFAR10JPEGPaths returns where Load looks for the CIFAR-10 JPEG archive when no --data-dir is given:
@@ -148,4 +149,15 @@ func CIFAR10JPEGPaths() []string {
 			filepath.Join(root, "shared", "datasets", CIFAR10JPEGArchive))
 	}
 	return paths
+}
+
+// joinLooked lists the places looked at, each once, in order.
+func joinLooked(looked []string) string {
+	var out []string
+	for _, p := range looked {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ", ")
 }

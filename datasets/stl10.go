@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // STL10Classes are the STL-10 class names in label order (after subtracting 1), as in class_names.txt; used
@@ -126,7 +125,7 @@ func ReadSTL10Dir(path string) (train, test *Images, err error) {
 		looked = append(looked, a)
 	}
 	return nil, nil, fmt.Errorf("datasets: stl10: no train_X.bin or stl10_binary.tar.gz in %s: %w",
-		strings.Join(looked, ", "), ErrNotFound)
+		joinLooked(looked), ErrNotFound)
 }
 
 // readSTL10Archive streams the official archive (tar, gzipped or not) and reads its labelled splits. The
@@ -199,7 +198,7 @@ func OpenSTL10Unlabeled(path string) (*STL10Unlabeled, error) {
 		u.file = f
 		return u, nil
 	}
-	return nil, fmt.Errorf("datasets: stl10: no unlabeled_X.bin in %s: %w", strings.Join(looked, ", "), ErrNotFound)
+	return nil, fmt.Errorf("datasets: stl10: no unlabeled_X.bin in %s: %w", joinLooked(looked), ErrNotFound)
 }
 
 // NewSTL10Unlabeled reads unlabelled STL-10 images from r, which holds size bytes; name is used in errors.
