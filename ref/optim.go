@@ -1,0 +1,91 @@
+package ref
+
+import (
+	"fmt"
+	"math"
+)
+
+// Adam's constants (Kingma & Ba 2015; PyTorch defaults), as in package optim.
+const (
+	Beta1       = 0.9
+	Beta2       = 0.999
+	AdamEpsilon = 1e-8
+)
+
+// SGD updates the trainable params in place, the twin of optim's "sgd":
+//
+//	p ← p − lr·g
+//
+// Parameters whose trainable entry is false are left alone (their gradients are not read and may be nil).
+// It panics if the lists differ in length or a trainable gradient in size.
+func SGD[T Float](params, grads [][]T, trainable []bool, lr float64) {
+	checkUpdate("SGD", params, grads, trainable)
+	for i, p := range params {
+		if !trainable[i] {
+			continue
+		}
+		for j, g := range grads[i] {
+			p[j] = T(float64(p[j]) - lr*float64(g))
+		}
+	}
+}
+
+// AdamState is Adam's state: the step count t and the moment estimates m and v of each parameter (nil for
+// those that are not trainable), in T like the graph's.
+type AdamState[T Float] struct {
+	Step int
+	M, V [][]T
+}
+
+// NewAdamState returns the zero state (t = 0, m = v = 0) for params.
+func NewAdamState[T Float](params [][]T, trainable []bool) *AdamState[T] {
+	s := &AdamState[T]{M: make([][]T, len(params)), V: make([][]T, len(params))}
+	for i, p := range params {
+		if trainable[i] {
+			s.M[i], s.V[i] = make([]T, len(p)), make([]T, len(p))
+		}
+	}
+	return s
+}
+
+// Adam updates the trainable params and the state in place, the twin of optim's "adam" (Kingma & Ba 2015,
+// Algorithm 1, in PyTorch's form, with ε outside the square root):
+//
+//	t ← t+1;  m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;  p ← p − lr · (m/(1−β1^t)) / (√(v/(1−β2^t)) + ε)
+//
+// Each value is computed in float64 and rounded to T. Parameters whose trainable entry is false are left
+// alone. It panics if the lists differ in length or do not match the state.
+func Adam[T Float](params, grads [][]T, trainable []bool, lr float64, s *AdamState[T]) {
+	checkUpdate("Adam", params, grads, trainable)
+	if len(s.M) != len(params) || len(s.V) != len(params) {
+		panic(fmt.Sprintf("ref: Adam: state for %d params, got %d", len(s.M), len(params)))
+	}
+	s.Step++
+	bc1 := 1 - math.Pow(Beta1, float64(s.Step))
+	bc2 := 1 - math.Pow(Beta2, float64(s.Step))
+	for i, p := range params {
+		if !trainable[i] {
+			continue
+		}
+		m, v := s.M[i], s.V[i]
+		for j, gT := range grads[i] {
+			g := float64(gT)
+			mj := Beta1*float64(m[j]) + (1-Beta1)*g
+			vj := Beta2*float64(v[j]) + (1-Beta2)*g*g
+			m[j], v[j] = T(mj), T(vj)
+			p[j] = T(float64(p[j]) - lr*(mj/bc1)/(math.Sqrt(vj/bc2)+AdamEpsilon))
+		}
+	}
+}
+
+// checkUpdate panics unless params, grads and trainable line up.
+func checkUpdate[T Float](fn string, params, grads [][]T, trainable []bool) {
+	if len(grads) != len(params) || len(trainable) != len(params) {
+		panic(fmt.Sprintf("ref: %s: %d params, %d grads, %d trainable flags", fn, len(params), len(grads), len(trainable)))
+	}
+	for i, p := range params {
+		if trainable[i] && len(grads[i]) != len(p) {
+			panic(fmt.Sprintf("ref: %s: param %d has %d values, its gradient %d", fn, i, len(p), len(grads[i])))
+		}
+	}
+}
