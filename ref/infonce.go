@@ -112,42 +112,26 @@ func cosineLoss[T Float](z []T, n2, k int, cfg LossConfig) LossResult[T] {
 	}
 	u := Normalize(nil, z, n2, k)                  // [2N, k]
 	c := MatMul(nil, u, u, n2, k, n2, false, true) // c_ij = u_i·u_j, then overwritten by G_ij = ∂L/∂c_ij   [2N, 2N]
+	// Rows are independent: each goroutine handles a range of anchors i, and the per-anchor terms are
+	// summed in order afterwards, so the result does not depend on the number of goroutines.
+	alignI, unifI := make([]float64, n2), make([]float64, n2) // align_i, unif_i
+	parallelFor(n2, 16, func(lo, hi int) {
+		e := make([]float64, n2)
+		for i := lo; i < hi; i++ {
+			pi := (i + n) % n2
+			pos := dot(u[i*k:(i+1)*k], u[pi*k:(pi+1)*k]) // c_{i,p(i)} as the graph computes it: Σ u_i ⊙ u_{p(i)}
+			ci := c[i*n2 : (i+1)*n2]
+			if linear {
+				alignI[i], unifI[i] = linearRow(ci, i, pi, pos, a, b)
+			} else {
+				alignI[i], unifI[i] = expRow(ci, e, i, pi, pos, a, b, cfg.Tau)
+			}
+		}
+	})
 	var align, unif float64
-	s := make([]float64, n2)
 	for i := range n2 {
-		pi := (i + n) % n2
-		pos := dot(u[i*k:(i+1)*k], u[pi*k:(pi+1)*k]) // c_{i,p(i)} as the graph computes it: Σ u_i ⊙ u_{p(i)}
-		ci := c[i*n2 : (i+1)*n2]
-		if linear {
-			// unif_i = log Σ_{j≠i} η_ij;  the graph zeroes η_ii.
-			var sum float64
-			for j, cij := range ci {
-				if j != i {
-					sum += 1 + float64(cij) + 1e-6
-				}
-			}
-			unif += math.Log(sum)
-			align -= math.Log(1 + pos + 1e-6)
-			for j := range ci {
-				ci[j] = T(a / sum / float64(n2)) // ∂/∂c_ij of (1/2N) log Σ_{l≠i} η_il
-			}
-			ci[i] = 0
-			ci[pi] -= T(b / (1 + pos + 1e-6) / float64(n2)) // ∂/∂c_{i,p(i)} of −(1/2N) log η_{i,p(i)}
-			continue
-		}
-		// s_ij = c_ij/τ with s_ii = −1e9, as in the graph: exp(−1e9 − max) is exactly 0 in float64, so the
-		// masked entry drops out of the sum and P_ii = 0.
-		for j, cij := range ci {
-			s[j] = float64(cij) / cfg.Tau
-		}
-		s[i] = -largeNum
-		lse := logSumExp(s)
-		unif += lse
-		align -= pos / cfg.Tau
-		for j := range ci {
-			ci[j] = T(a * math.Exp(s[j]-lse) / (float64(n2) * cfg.Tau)) // (a/(2Nτ)) P_ij
-		}
-		ci[pi] -= T(b / (float64(n2) * cfg.Tau)) // ∂/∂c_{i,p(i)} of −(1/2N) c_{i,p(i)}/τ
+		align += alignI[i]
+		unif += unifI[i]
 	}
 	// ∂L/∂u = (G + Gᵀ) u: c_ij enters through both u_i and u_j.
 	du := MatMul(nil, c, u, n2, n2, k, false, false) // G u    [2N, k]
@@ -161,6 +145,51 @@ func cosineLoss[T Float](z []T, n2, k int, cfg LossConfig) LossResult[T] {
 		Unif:  unif / float64(n2),
 		DZ:    NormalizeBackward(du, z, du, n2, k),
 	}
+}
+
+// expRow computes align_i and unif_i of the exp kernel from row i of c, and overwrites the row with
+// G_ij = ∂L/∂c_ij (see cosineLoss); e is scratch of the row's length.
+func expRow[T Float](ci []T, e []float64, i, pi int, pos, a, b, tau float64) (align, unif float64) {
+	n2 := float64(len(ci))
+	// s_ij = c_ij/τ with s_ii = −1e9, as in the graph: exp(−1e9 − max) is exactly 0 in float64, so the masked
+	// entry drops out of the sum and P_ii = 0. Subtracting the row maximum is for numerical stability only.
+	m := -largeNum
+	for j, cij := range ci {
+		if j != i {
+			m = max(m, float64(cij)/tau)
+		}
+	}
+	var sum float64
+	for j, cij := range ci {
+		s := float64(cij) / tau
+		if j == i {
+			s = -largeNum
+		}
+		e[j] = math.Exp(s - m)
+		sum += e[j]
+	}
+	for j := range ci {
+		ci[j] = T(a * e[j] / sum / (n2 * tau)) // (a/(2Nτ)) P_ij
+	}
+	ci[pi] -= T(b / (n2 * tau)) // ∂/∂c_{i,p(i)} of −(1/2N) c_{i,p(i)}/τ
+	return -pos / tau, m + math.Log(sum)
+}
+
+// linearRow is expRow for the linear kernel η = 1 + c + 1e-6.
+func linearRow[T Float](ci []T, i, pi int, pos, a, b float64) (align, unif float64) {
+	n2 := float64(len(ci))
+	var sum float64 // Σ_{j≠i} η_ij: the graph zeroes η_ii
+	for j, cij := range ci {
+		if j != i {
+			sum += 1 + float64(cij) + 1e-6
+		}
+	}
+	for j := range ci {
+		ci[j] = T(a / sum / n2) // ∂/∂c_ij of (1/2N) log Σ_{l≠i} η_il
+	}
+	ci[i] = 0
+	ci[pi] -= T(b / (1 + pos + 1e-6) / n2) // ∂/∂c_{i,p(i)} of −(1/2N) log η_{i,p(i)}
+	return -math.Log(1 + pos + 1e-6), math.Log(sum)
 }
 
 // gaussianLoss computes the authors' Gaussian-kernel loss on unnormalised latents, view-1 anchors only
@@ -289,16 +318,6 @@ func checkRows[T Float](fn string, x []T, rows, k int) {
 	if rows < 0 || k < 1 || len(x) != rows*k {
 		panic(fmt.Sprintf("ref: %s wants shape [%d, %d], got len %d", fn, rows, k, len(x)))
 	}
-}
-
-// logSumExp returns log Σ_j exp(x_j), shifting by the maximum only for numerical stability.
-func logSumExp(x []float64) float64 {
-	m := slices.Max(x)
-	var s float64
-	for _, v := range x {
-		s += math.Exp(v - m)
-	}
-	return m + math.Log(s)
 }
 
 // dot returns Σ_i x_i y_i, accumulated in float64.

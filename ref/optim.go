@@ -61,20 +61,23 @@ func Adam[T Float](params, grads [][]T, trainable []bool, lr float64, s *AdamSta
 		panic(fmt.Sprintf("ref: Adam: state for %d params, got %d", len(s.M), len(params)))
 	}
 	s.Step++
-	bc1 := 1 - math.Pow(Beta1, float64(s.Step))
-	bc2 := 1 - math.Pow(Beta2, float64(s.Step))
+	// p −= lr·(m/bc1)/(√(v/bc2) + ε) = stepSize·m/(√v·rbc2 + ε): one square root and one division a value.
+	stepSize := lr / (1 - math.Pow(Beta1, float64(s.Step)))
+	rbc2 := 1 / math.Sqrt(1-math.Pow(Beta2, float64(s.Step)))
 	for i, p := range params {
 		if !trainable[i] {
 			continue
 		}
-		m, v := s.M[i], s.V[i]
-		for j, gT := range grads[i] {
-			g := float64(gT)
-			mj := Beta1*float64(m[j]) + (1-Beta1)*g
-			vj := Beta2*float64(v[j]) + (1-Beta2)*g*g
-			m[j], v[j] = T(mj), T(vj)
-			p[j] = T(float64(p[j]) - lr*(mj/bc1)/(math.Sqrt(vj/bc2)+AdamEpsilon))
-		}
+		m, v, g := s.M[i], s.V[i], grads[i]
+		parallelFor(len(p), 1<<15, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				gj := float64(g[j])
+				mj := Beta1*float64(m[j]) + (1-Beta1)*gj
+				vj := Beta2*float64(v[j]) + (1-Beta2)*gj*gj
+				m[j], v[j] = T(mj), T(vj)
+				p[j] = T(float64(p[j]) - stepSize*mj/(math.Sqrt(vj)*rbc2+AdamEpsilon))
+			}
+		})
 	}
 }
 
