@@ -1,0 +1,228 @@
+package losses
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	_ "github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gosimclr/gosimclr/ref"
+)
+
+var testBackend compute.Backend
+
+func TestMain(m *testing.M) {
+	spec := os.Getenv("GOMLX_BACKEND")
+	if spec == "" {
+		spec = "go"
+	}
+	b, err := compute.NewWithConfig(spec)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	testBackend = b
+	os.Exit(m.Run())
+}
+
+func randomZ(r *rand.Rand, n2, k int) []float64 {
+	z := make([]float64, n2*k)
+	for i := range z {
+		z[i] = r.NormFloat64()
+	}
+	return z
+}
+
+func toF64[T float32 | float64](v []T) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// graphLoss evaluates Loss and its gradient with respect to z on the test backend.
+func graphLoss(t *testing.T, z []float64, n2, k int, cfg Config, dt dtypes.DType) (loss, align, unif float64, dz []float64) {
+	t.Helper()
+	var zt *tensors.Tensor
+	if dt == dtypes.Float64 {
+		zt = tensors.FromFlatDataAndDimensions(append([]float64(nil), z...), n2, k)
+	} else {
+		f := make([]float32, len(z))
+		for i, x := range z {
+			f[i] = float32(x)
+		}
+		zt = tensors.FromFlatDataAndDimensions(f, n2, k)
+	}
+	outs, err := graph.CallOnceN(testBackend, func(z *graph.Node) []*graph.Node {
+		terms := Loss(z, cfg)
+		return []*graph.Node{terms.Loss, terms.Align, terms.Unif, graph.Gradient(terms.Loss, z)[0]}
+	}, zt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := make([]float64, 3)
+	for i := range vals {
+		vals[i] = toF64(flat(outs[i]))[0]
+	}
+	return vals[0], vals[1], vals[2], flat(outs[3])
+}
+
+func flat(t *tensors.Tensor) []float64 {
+	if t.DType() == dtypes.Float64 {
+		v, _ := tensors.CopyFlatData[float64](t)
+		return v
+	}
+	v, _ := tensors.CopyFlatData[float32](t)
+	return toF64(v)
+}
+
+// TestLossMatchesReference is acceptance point 1 of the core issue for the loss: the GoMLX loss, its parts and
+// ∂L/∂z equal the reference's for N ∈ {1, 4, 64}, k ∈ {2, 16, 128}, τ ∈ {0.05, 0.5, 2}, every kernel and part,
+// within 1e-9 (float64) and 1e-4 (float32) relative error.
+func TestLossMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1, 4, 64} {
+		for _, k := range []int{2, 16, 128} {
+			z := randomZ(r, 2*n, k)
+			z32 := make([]float32, len(z))
+			for i, x := range z {
+				z32[i] = float32(x)
+			}
+			for _, tau := range []float64{0.05, 0.5, 2} {
+				for _, kernel := range Kernels {
+					for _, part := range Parts {
+						cfg := Config{Kernel: kernel, Part: part, Tau: tau}
+						rcfg := ref.LossConfig{Kernel: kernel, Part: part, Tau: tau}
+						name := fmt.Sprintf("n=%d/k=%d/tau=%g/%s/%s", n, k, tau, kernel, part)
+						want := ref.Loss(z, 2*n, k, rcfg)
+						l, a, u, dz := graphLoss(t, z, 2*n, k, cfg, dtypes.Float64)
+						check(t, name+"/float64", []float64{l, a, u}, []float64{want.Loss, want.Align, want.Unif}, dz, want.DZ, 1e-9, gradFloor(1e-6, tau, 2*n, k))
+						want32 := ref.Loss(z32, 2*n, k, rcfg)
+						l, a, u, dz = graphLoss(t, z, 2*n, k, cfg, dtypes.Float32)
+						check(t, name+"/float32", []float64{l, a, u}, []float64{want32.Loss, want32.Align, want32.Unif}, dz, toF64(want32.DZ), 1e-4, gradFloor(1e-2, tau, 2*n, k))
+					}
+				}
+			}
+		}
+	}
+}
+
+// gradFloor is the smallest gradient norm a relative error is taken against. ∂L/∂z is a sum of terms of size
+// about (1+1/τ)/2N per element that can cancel (for N = 1 the Gaussian loss's gradient is ~1e-8), leaving only
+// rounding error; measuring against max(‖∇‖, frac·(1+1/τ)·√(2Nk)/2N) keeps the test strict where the gradient
+// is not such a cancellation, with frac chosen from the dtype's epsilon over the tolerance.
+func gradFloor(frac, tau float64, n2, k int) float64 {
+	return frac * (1 + 1/tau) * math.Sqrt(float64(n2*k)) / float64(n2)
+}
+
+// check compares the loss, its two parts and ∂L/∂z. Values are compared relative to the largest of the three
+// (a loss can be 0 as the difference of two parts of size 1/τ, as for N = 1).
+func check(t *testing.T, name string, got, want, dz, wantDZ []float64, tol, floor float64) {
+	t.Helper()
+	scale := math.Max(math.Max(math.Abs(want[0]), math.Abs(want[1])), math.Max(math.Abs(want[2]), 1e-3))
+	for i := range got {
+		if e := math.Abs(got[i]-want[i]) / scale; e > tol || math.IsNaN(got[i]) {
+			t.Errorf("%s: value %d = %.12g, reference %.12g (rel err %.2g)", name, i, got[i], want[i], e)
+		}
+	}
+	var num, den float64
+	for i := range dz {
+		num += (dz[i] - wantDZ[i]) * (dz[i] - wantDZ[i])
+		den += wantDZ[i] * wantDZ[i]
+	}
+	if e := math.Sqrt(num) / math.Max(math.Sqrt(den), floor); e > tol || math.IsNaN(e) {
+		t.Errorf("%s: ∂L/∂z relative error %.3g > %g (‖∇‖ = %.3g)", name, e, tol, math.Sqrt(den))
+	}
+}
+
+// TestCollinear: when every row points the same way, every similarity is 1/τ and ℓ_i = log(2N−1).
+func TestCollinear(t *testing.T) {
+	for _, n := range []int{1, 3, 50} {
+		z := make([]float64, 2*n*3)
+		for i := range 2 * n {
+			z[3*i], z[3*i+1], z[3*i+2] = 1*float64(i+1), 2*float64(i+1), -0.5*float64(i+1) // same direction, other lengths
+		}
+		l, _, _, _ := graphLoss(t, z, 2*n, 3, Config{Tau: 0.5}, dtypes.Float64)
+		if want := math.Log(float64(2*n - 1)); math.Abs(l-want) > 1e-12 {
+			t.Errorf("N=%d: loss %.15g, want log(2N−1) = %.15g", n, l, want)
+		}
+	}
+}
+
+// TestInvariances: permuting the examples (the same permutation in both views) or swapping the views leaves
+// the loss unchanged, for every kernel.
+func TestInvariances(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	n, k := 9, 5
+	z := randomZ(r, 2*n, k)
+	perm := r.Perm(n)
+	permuted := make([]float64, len(z))
+	swapped := make([]float64, len(z))
+	for i := range n {
+		copy(permuted[i*k:(i+1)*k], z[perm[i]*k:(perm[i]+1)*k])
+		copy(permuted[(n+i)*k:(n+i+1)*k], z[(n+perm[i])*k:(n+perm[i]+1)*k])
+		copy(swapped[i*k:(i+1)*k], z[(n+i)*k:(n+i+1)*k])
+		copy(swapped[(n+i)*k:(n+i+1)*k], z[i*k:(i+1)*k])
+	}
+	for _, kernel := range Kernels {
+		cfg := Config{Kernel: kernel, Tau: 0.3}
+		base, _, _, _ := graphLoss(t, z, 2*n, k, cfg, dtypes.Float64)
+		p, _, _, _ := graphLoss(t, permuted, 2*n, k, cfg, dtypes.Float64)
+		if math.Abs(p-base) > 1e-12 {
+			t.Errorf("%s: permuting examples changed the loss %.15g → %.15g", kernel, base, p)
+		}
+		if kernel == KernelGaussian {
+			continue // view-1 anchors only: swapping views is not a symmetry of the authors' loss
+		}
+		s, _, _, _ := graphLoss(t, swapped, 2*n, k, cfg, dtypes.Float64)
+		if math.Abs(s-base) > 1e-12 {
+			t.Errorf("%s: swapping views changed the loss %.15g → %.15g", kernel, base, s)
+		}
+	}
+}
+
+// TestLowTemperatureFinite: τ = 0.02 in float32 gives a finite loss and gradient.
+func TestLowTemperatureFinite(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	z := randomZ(r, 128, 16)
+	l, _, _, dz := graphLoss(t, z, 128, 16, Config{Tau: 0.02}, dtypes.Float32)
+	if math.IsNaN(l) || math.IsInf(l, 0) {
+		t.Fatalf("loss %g", l)
+	}
+	for i, g := range dz {
+		if math.IsNaN(g) || math.IsInf(g, 0) {
+			t.Fatalf("dz[%d] = %g", i, g)
+		}
+	}
+}
+
+// TestMetricsMatchReference: alignment and uniformity against ref.
+func TestMetricsMatchReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{1, 4, 32} {
+		z := randomZ(r, 2*n, 6)
+		zt := tensors.FromFlatDataAndDimensions(append([]float64(nil), z...), 2*n, 6)
+		outs, err := graph.CallOnceN(testBackend, func(z *graph.Node) []*graph.Node {
+			return []*graph.Node{Alignment(z), Uniformity(z)}
+		}, zt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, u := flat(outs[0])[0], flat(outs[1])[0]
+		if wa := ref.Alignment(z, 2*n, 6); math.Abs(a-wa) > 1e-10 {
+			t.Errorf("N=%d alignment %g, reference %g", n, a, wa)
+		}
+		if n > 0 {
+			if wu := ref.Uniformity(z, 2*n, 6); math.Abs(u-wu) > 1e-10 {
+				t.Errorf("N=%d uniformity %g, reference %g", n, u, wu)
+			}
+		}
+	}
+}
