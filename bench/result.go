@@ -1,0 +1,81 @@
+package bench
+
+import (
+	"bufio"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Result is one (workload, backend) measurement; its JSON field names are a stable output format.
+type Result struct {
+	Workload  string  `json:"workload"`
+	Backend   string  `json:"backend"` // "go", "xla:cuda", …, or "reference"
+	MsPerStep float64 `json:"ms_per_step"`
+	MinMs     float64 `json:"min_ms"`
+	MaxMs     float64 `json:"max_ms"`
+	Steps     int     `json:"steps"` // timed steps after warm-up
+	GFLOPs    float64 `json:"gflops"`
+	// PeakFraction is GFLOPs over the best float32 matmul GFLOP/s measured on the same backend (0: not probed).
+	PeakFraction  float64 `json:"peak_fraction,omitempty"`
+	SamplesPerSec float64 `json:"samples_per_s"`
+	CompileMs     float64 `json:"compile_ms"` // first step minus a steady-state step
+	PeakRSSMB     float64 `json:"peak_rss_mb"`
+	// RatioToReference is ms_per_step of this backend over the reference's, measured in the same run:
+	// below 1 means faster than the reference.
+	RatioToReference float64 `json:"ratio_to_reference"`
+	Pairs            int     `json:"pairs"`
+	LatentDim        int     `json:"latent_dim"`
+	Width            int     `json:"width"`
+	Depth            int     `json:"depth"`
+	Views            int     `json:"views"`
+	FLOPsPerStep     float64 `json:"flops_per_step"`
+	Device           string  `json:"device,omitempty"`
+}
+
+// timing turns per-step durations (the first one is the warm-up/compile step) into the result's fields.
+func (r *Result) timing(first time.Duration, steps []time.Duration, flops float64, samples int) {
+	ms := make([]float64, len(steps))
+	for i, d := range steps {
+		ms[i] = float64(d.Microseconds()) / 1e3
+	}
+	slices.Sort(ms)
+	r.Steps = len(ms)
+	r.MsPerStep = median(ms)
+	r.MinMs, r.MaxMs = ms[0], ms[len(ms)-1]
+	r.FLOPsPerStep = flops
+	r.GFLOPs = flops / (r.MsPerStep * 1e6)
+	r.SamplesPerSec = float64(samples) / (r.MsPerStep / 1e3)
+	r.CompileMs = max(0, float64(first.Microseconds())/1e3-r.MsPerStep)
+}
+
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+// resetPeakRSS clears the kernel's high-water mark of this process's resident memory (Linux ≥ 4.0), so that
+// the next peakRSSMB measures one workload alone. Elsewhere it does nothing.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSSMB reads VmHWM, the peak resident memory since the last reset, in MiB (0 if unknown).
+func peakRSSMB() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
