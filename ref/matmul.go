@@ -87,67 +87,85 @@ func matMulNaive[T Float](dst, a, b []T, m, k, n int, transA, transB bool) {
 	}
 }
 
-// gemm runs the blocked product. The tasks are the tiles of a grid over dst, at most mcMax×ncMax each; each
-// goroutine packs what it needs itself (so op(b) is packed once per row of tiles, a 1/mc overhead) and takes
-// tasks from an atomic counter, which keeps both cores busy when one of them is shared with other work.
+// gemm runs the blocked product. op(b) is packed once, by all goroutines together, into kcBlock×nr panels
+// (block q of kcBlock rows at offset q·kcBlock·nPad). The tasks are then the tiles of a grid over dst, at most
+// mcMax×ncMax each; a goroutine packs the rows of op(a) its tile needs and takes tasks from an atomic counter,
+// which keeps both cores busy when one of them is shared with other work.
 func gemm[T Float](dst, a, b []T, m, k, n int, transA, transB bool, kn kernel[T]) {
+	mr, nr := kn.mr, kn.nr
 	rowTiles, colTiles := ceilDiv(m, mcMax), ceilDiv(n, ncMax)
-	workers := runtime.GOMAXPROCS(0)
-	workers = max(1, min(workers, m*n*k/taskWork))
-	for rowTiles*colTiles < 3*workers && ceilDiv(m, rowTiles+1) >= 2*kn.mr {
+	workers := max(1, min(runtime.GOMAXPROCS(0), m*n*k/taskWork))
+	for rowTiles*colTiles < 3*workers && ceilDiv(m, rowTiles+1) >= 2*mr {
 		rowTiles++ // finer tiles for balance, while a tile keeps a few micro-panels
 	}
-	mc := roundUp(ceilDiv(m, rowTiles), kn.mr)
-	nc := roundUp(ceilDiv(n, colTiles), kn.nr)
+	mc := roundUp(ceilDiv(m, rowTiles), mr)
+	nc := roundUp(ceilDiv(n, colTiles), nr)
 	rowTiles, colTiles = ceilDiv(m, mc), ceilDiv(n, nc)
 	tasks := rowTiles * colTiles
 	workers = min(workers, tasks)
 
+	nPad := roundUp(n, nr)
+	bBuf := getPackBuf[T](k * nPad)
+	bp := bBuf.s
+	panels, blocks := nPad/nr, ceilDiv(k, kcBlock)
+	body := func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			p0, jr := (t/panels)*kcBlock, (t%panels)*nr
+			kc := min(kcBlock, k-p0)
+			packBPanel(bp[p0*nPad+jr*kc:p0*nPad+(jr+nr)*kc], b, k, n, transB, p0, kc, jr, nr)
+		}
+	}
+	if workers == 1 {
+		body(0, blocks*panels)
+	} else {
+		parallelFor(blocks*panels, 1, body)
+	}
+
 	var next atomic.Int64
 	work := func() {
-		buf := getPackBuf[T](mc*kcBlock + nc*kcBlock + kn.mr*kn.nr)
-		ap, bp, tmp := buf.s[:mc*kcBlock], buf.s[mc*kcBlock:(mc+nc)*kcBlock], buf.s[(mc+nc)*kcBlock:]
+		aBuf := getPackBuf[T](mc*kcBlock + mr*nr)
+		ap, tmp := aBuf.s[:mc*kcBlock], aBuf.s[mc*kcBlock:]
 		for t := int(next.Add(1) - 1); t < tasks; t = int(next.Add(1) - 1) {
 			i0, j0 := (t/colTiles)*mc, (t%colTiles)*nc
-			gemmTile(dst, a, b, m, k, n, transA, transB, kn, i0, min(mc, m-i0), j0, min(nc, n-j0), ap, bp, tmp)
+			gemmTile(dst, a, bp, m, k, n, nPad, transA, kn, i0, min(mc, m-i0), j0, min(nc, n-j0), ap, tmp)
 		}
-		putPackBuf(buf)
+		putPackBuf(aBuf)
 	}
 	if workers == 1 {
 		work()
-		return
+	} else {
+		var wg sync.WaitGroup
+		for range workers - 1 {
+			wg.Go(work)
+		}
+		work()
+		wg.Wait()
 	}
-	var wg sync.WaitGroup
-	for range workers - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
+	putPackBuf(bBuf)
 }
 
-// gemmTile adds op(a)[i0:i0+mc, :]·op(b)[:, j0:j0+nc] to dst, kcBlock columns of op(a) at a time. The loop
-// order is BLIS's: a kc×nr panel of op(b) stays in L1 while the mr×kc panels of op(a) stream past it.
-func gemmTile[T Float](dst, a, b []T, m, k, n int, transA, transB bool, kn kernel[T],
-	i0, mc, j0, nc int, ap, bp, tmp []T) {
+// gemmTile adds op(a)[i0:i0+mc, :]·op(b)[:, j0:j0+nc] to dst, kcBlock columns of op(a) at a time, with op(b)
+// already packed in bp. The loop order is BLIS's: a kc×nr panel of op(b) stays in L1 while the mr×kc panels
+// of op(a) stream past it from L2.
+func gemmTile[T Float](dst, a, bp []T, m, k, n, nPad int, transA bool, kn kernel[T], i0, mc, j0, nc int, ap, tmp []T) {
 	mr, nr := kn.mr, kn.nr
 	for p0 := 0; p0 < k; p0 += kcBlock {
 		kc := min(kcBlock, k-p0)
-		packB(bp, b, k, n, transB, p0, kc, j0, nc, nr)
 		packA(ap, a, m, k, transA, i0, mc, p0, kc, mr)
-		for jr := 0; jr < nc; jr += nr {
-			bPanel := bp[jr*kc : (jr+nr)*kc]
+		for jr := j0; jr < j0+nc; jr += nr {
+			bPanel := bp[p0*nPad+jr*kc : p0*nPad+(jr+nr)*kc]
 			for ir := 0; ir < mc; ir += mr {
 				aPanel := ap[ir*kc : (ir+mr)*kc]
-				if ir+mr <= mc && jr+nr <= nc {
-					kn.fn(kc, aPanel, bPanel, dst[(i0+ir)*n+j0+jr:], n)
+				if ir+mr <= mc && jr+nr <= n {
+					kn.fn(kc, aPanel, bPanel, dst[(i0+ir)*n+jr:], n)
 					continue
 				}
 				// Edge tile: compute the full mr×nr tile into tmp (the padding is zero), keep the valid part.
 				clear(tmp)
 				kn.fn(kc, aPanel, bPanel, tmp, nr)
 				for i := range min(mr, mc-ir) {
-					row := dst[(i0+ir+i)*n+j0+jr:]
-					for j := range min(nr, nc-jr) {
+					row := dst[(i0+ir+i)*n+jr:]
+					for j := range min(nr, n-jr) {
 						row[j] += tmp[i*nr+j]
 					}
 				}
@@ -162,47 +180,52 @@ func packA[T Float](dst, a []T, m, k int, transA bool, i0, mc, p0, kc, mr int) {
 	for ir := 0; ir < mc; ir += mr {
 		panel := dst[ir*kc : (ir+mr)*kc]
 		rows := min(mr, mc-ir)
+		switch {
+		case rows < mr:
+			clear(panel)
+		case !transA && mr == 3: // the SIMD kernels' panel, written in order from three row streams
+			r0 := a[(i0+ir)*k+p0:][:kc]
+			r1 := a[(i0+ir+1)*k+p0:][:kc]
+			r2 := a[(i0+ir+2)*k+p0:][:kc]
+			for p := range r0 {
+				q := panel[3*p : 3*p+3 : 3*p+3]
+				q[0], q[1], q[2] = r0[p], r1[p], r2[p]
+			}
+			continue
+		}
 		if transA { // a is k×m: op(a)_ip = a[p*m+i], contiguous in i
 			for p := range kc {
-				copy(panel[p*mr:p*mr+rows], a[(p0+p)*m+i0+ir:])
-			}
-		} else { // a is m×k: op(a)_ip = a[i*k+p], contiguous in p
-			for i := range rows {
-				for p, v := range a[(i0+ir+i)*k+p0 : (i0+ir+i)*k+p0+kc] {
-					panel[p*mr+i] = v
+				q := panel[p*mr : p*mr+rows]
+				for i, v := range a[(p0+p)*m+i0+ir:][:rows] {
+					q[i] = v
 				}
 			}
+			continue
 		}
-		for i := rows; i < mr; i++ {
-			for p := range kc {
-				panel[p*mr+i] = 0
+		for i := range rows { // a is m×k: op(a)_ip = a[i*k+p], contiguous in p
+			for p, v := range a[(i0+ir+i)*k+p0:][:kc] {
+				panel[p*mr+i] = v
 			}
 		}
 	}
 }
 
-// packB copies op(b)[p0:p0+kc, j0:j0+nc] into dst as nr-column panels, each laid out [p][j] and zero-padded
-// to nr columns: element (p, jr+j) goes to dst[jr*kc + p*nr + j].
-func packB[T Float](dst, b []T, k, n int, transB bool, p0, kc, j0, nc, nr int) {
-	for jr := 0; jr < nc; jr += nr {
-		panel := dst[jr*kc : (jr+nr)*kc]
-		cols := min(nr, nc-jr)
-		if transB { // b is n×k: op(b)_pj = b[j*k+p], contiguous in p
-			for j := range cols {
-				for p, v := range b[(j0+jr+j)*k+p0 : (j0+jr+j)*k+p0+kc] {
-					panel[p*nr+j] = v
-				}
-			}
-		} else { // b is k×n: op(b)_pj = b[p*n+j], contiguous in j
-			for p := range kc {
-				copy(panel[p*nr:p*nr+cols], b[(p0+p)*n+j0+jr:])
+// packBPanel copies op(b)[p0:p0+kc, j0:j0+nr] into dst [kc][nr], zero-padding the columns at and past n.
+func packBPanel[T Float](dst, b []T, k, n int, transB bool, p0, kc, j0, nr int) {
+	cols := min(nr, n-j0)
+	if cols < nr {
+		clear(dst)
+	}
+	if transB { // b is n×k: op(b)_pj = b[j*k+p], contiguous in p
+		for j := range cols {
+			for p, v := range b[(j0+j)*k+p0:][:kc] {
+				dst[p*nr+j] = v
 			}
 		}
-		if cols < nr {
-			for p := range kc {
-				clear(panel[p*nr+cols : (p+1)*nr])
-			}
-		}
+		return
+	}
+	for p := range kc { // b is k×n: op(b)_pj = b[p*n+j], contiguous in j
+		copy(dst[p*nr:p*nr+cols], b[(p0+p)*n+j0:])
 	}
 }
 
