@@ -7,7 +7,7 @@
 // Notation (as in package losses): N examples, 2N views; z ∈ R^{2N×k} holds view 1 in rows 0..N−1 and view 2
 // in rows N..2N−1, so the partner of row i is p(i) = (i+N) mod 2N. u_i = z_i/(‖z_i‖+1e-12) is the normalised
 // row, τ the temperature, k the latent dimension. Matrices are dense row-major slices: element (i, j) of an
-// m×n matrix x is x[i*n+j]. The exact formulas are in doc/design.md; derivations in doc/derivations.md.
+// m×n matrix x is x[i*n+j]. The exact formulas are in doc/design.md; each backward derives its gradient in its doc comment.
 //
 // Functions are generic over Float. Scalar reductions (loss values, norms, log-sum-exp) accumulate in float64
 // whatever T is; element-wise results are rounded to T once. The graph code computes in T throughout, so for

@@ -95,12 +95,15 @@ func checkViews[T Float](fn string, z []T, n2, k int) {
 }
 
 // cosineLoss computes the exp and linear kernels. With a = 1 when the uniformity part is selected and
-// b = 1 when the alignment part is, the gradient with respect to the cosines is
+// b = 1 when the alignment part is, L = (1/2N) Σ_i (b·align_i + a·unif_i), and differentiating row i,
 //
-//	exp:    G_ij = ∂L/∂c_ij = (1/(2Nτ)) (a·P_ij − b·[j = p(i)]),   P_ij = exp(s_ij)/Σ_{l≠i} exp(s_il)
+//	exp:    G_ij = ∂L/∂c_ij = (1/(2Nτ)) (a·P_ij − b·[j = p(i)]),   P_ij = exp(s_ij)/Σ_{l≠i} exp(s_il), P_ii = 0
 //	linear: G_ij = (1/2N) (a·[j≠i]/Σ_{l≠i} η_il − b·[j = p(i)]/η_{i,p(i)})
 //
-// and, since c_ij = u_i·u_j, ∂L/∂u = (G + Gᵀ) u (doc/derivations.md).
+// (c_{i,p(i)} of the alignment term is the same number as in row i of c, so both terms land in G). Since
+// c_ij = u_i·u_j depends on u_l through i = l and through j = l, ∂L/∂u_l = Σ_j G_lj u_j + Σ_i G_il u_i, that is
+// ∂L/∂u = (G + Gᵀ) u. With unit rows this is the familiar ∂ℓ_i/∂u_i = (1/τ)(Σ_{j≠i} P_ij u_j − u_{p(i)}) plus
+// the terms from the other anchors.
 func cosineLoss[T Float](z []T, n2, k int, cfg LossConfig) LossResult[T] {
 	n, linear := n2/2, cfg.Kernel == KernelLinear
 	a, b := 0.0, 0.0
@@ -291,7 +294,7 @@ func Normalize[T Float](dst, z []T, rows, k int) []T {
 //
 //	∂u_a/∂z_b = δ_ab/(r+ε) − z_a z_b/(r(r+ε)²)   ⇒   ∂L/∂z = g/(r+ε) − z (z·g)/(r(r+ε)²),
 //
-// which for ε = 0 is the familiar (I − u uᵀ) g / r (doc/derivations.md). At z = 0 the second term, 0/0, is
+// which for ε = 0 is the familiar (I − u uᵀ) g / r. At z = 0 the second term, 0/0, is
 // taken as 0. dst may be nil, z or g.
 func NormalizeBackward[T Float](dst, z, g []T, rows, k int) []T {
 	checkRows("NormalizeBackward", z, rows, k)

@@ -258,7 +258,10 @@ type packBuf[T Float] struct{ s []T }
 var packPools sync.Map // element type (as a *T(nil) key) → *sync.Pool of *packBuf[T]
 
 func getPackBuf[T Float](size int) *packBuf[T] {
-	p, _ := packPools.LoadOrStore((*T)(nil), new(sync.Pool))
+	p, ok := packPools.Load((*T)(nil))
+	if !ok {
+		p, _ = packPools.LoadOrStore((*T)(nil), new(sync.Pool))
+	}
 	if b, ok := p.(*sync.Pool).Get().(*packBuf[T]); ok && cap(b.s) >= size {
 		b.s = b.s[:size]
 		return b

@@ -113,7 +113,7 @@ func TestMatMulPanics(t *testing.T) {
 func BenchmarkMatMul(b *testing.B) {
 	for _, n := range []int{256, 512} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) { benchMatMul[float32](b, n) })
-		b.Run(fmt.Sprintf("n=%d/float64", n), func(b *testing.B) { benchMatMul[float64](b, n) })
+		b.Run(fmt.Sprintf("n=%d/dtype=float64", n), func(b *testing.B) { benchMatMul[float64](b, n) })
 	}
 }
 
