@@ -13,10 +13,11 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gosimclr/gosimclr/checkpoint"
 	"github.com/gosimclr/gosimclr/datasets"
+	"github.com/gosimclr/gosimclr/ref"
 )
 
 // MetricsHeader is the header of metrics.csv.
-const MetricsHeader = "step,loss,alignment,uniformity,seconds,loss_align,loss_unif"
+const MetricsHeader = "step,loss,alignment,uniformity,seconds,loss_align,loss_unif,effective_rank"
 
 type metricsWriter struct {
 	f *os.File
@@ -37,8 +38,10 @@ func newMetricsWriter(path string) (*metricsWriter, error) {
 func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 
 func (m *metricsWriter) Write(step int, r StepResult, seconds float64) error {
-	_, err := fmt.Fprintf(m.w, "%d,%s,%s,%s,%.3f,%s,%s\n", step, fmtFloat(r.Loss), fmtFloat(r.Alignment),
-		fmtFloat(r.Uniformity), seconds, fmtFloat(r.LossAlign), fmtFloat(r.LossUnif))
+	z := flat64(r.Z)
+	erank := ref.EffectiveRank(z, r.Z.Shape().Dimensions[0], r.Z.Shape().Dimensions[1])
+	_, err := fmt.Fprintf(m.w, "%d,%s,%s,%s,%.3f,%s,%s,%s\n", step, fmtFloat(r.Loss), fmtFloat(r.Alignment),
+		fmtFloat(r.Uniformity), seconds, fmtFloat(r.LossAlign), fmtFloat(r.LossUnif), fmtFloat(erank))
 	if err == nil {
 		err = m.w.Flush() // a crash loses at most the current row
 	}
