@@ -52,13 +52,39 @@ func checkImages(fn string, images *graph.Node) (b, h, w, c int) {
 	return s.Dimensions[0], s.Dimensions[1], s.Dimensions[2], s.Dimensions[3]
 }
 
-// separable applies per-example row and column matrices to images:
+// toPlanar turns images [B, H, W, C] into planes [B, C, H, W], the layout the ops work in: there every matrix
+// product of the Go backend contracts a leading or trailing axis, so none needs a transpose. For C = 1 it is a
+// reshape.
+func toPlanar(images *graph.Node) *graph.Node {
+	d := images.Shape().Dimensions
+	if d[3] == 1 {
+		return graph.Reshape(images, d[0], 1, d[1], d[2])
+	}
+	return graph.TransposeAllAxes(images, 0, 3, 1, 2)
+}
+
+// fromPlanar turns planes [B, C, H, W] back into images [B, H, W, C].
+func fromPlanar(x *graph.Node) *graph.Node {
+	d := x.Shape().Dimensions
+	if d[1] == 1 {
+		return graph.Reshape(x, d[0], d[2], d[3], 1)
+	}
+	return graph.TransposeAllAxes(x, 0, 2, 3, 1)
+}
+
+// separable applies per-example row and column matrices to planes x [B, C, H, W]:
 //
-//	out[b, i, j, c] = Σ_y Σ_x my[b, i, y] · mx[b, j, x] · images[b, y, x, c]
+//	out[b, c, i, j] = Σ_y Σ_x my[b, i, y] · mx[b, j, x] · x[b, c, y, x]
 //
-// my is [B, outH, H], mx is [B, outW, W]; the result is [B, outH, outW, C]. Two batched matrix products, far
+// my is [B, outH, H], mx is [B, outW, W]; the result is [B, C, outH, outW]. Two batched matrix products, far
 // cheaper on the Go backend than a convolution or a gather, and exact to replay (ref.separable).
-func separable(images, my, mx *graph.Node) *graph.Node {
-	t := graph.Einsum("biy,byxc->bixc", my, images) // [B, outH, W, C]
-	return graph.Einsum("bixc,bjx->bijc", t, mx)    // [B, outH, outW, C]
+func separable(x, my, mx *graph.Node) *graph.Node {
+	d := x.Shape().Dimensions
+	outH := my.Shape().Dimensions[1]
+	t := graph.Einsum("bcyx,bjx->bcyj", x, mx) // [B, C, H, outW]
+	my = graph.Reshape(my, d[0], 1, outH, d[2])
+	if d[1] > 1 {
+		my = graph.BroadcastToDims(my, d[0], d[1], outH, d[2]) // a copy per channel makes (b, c) the batch
+	}
+	return graph.Einsum("bciy,bcyj->bcij", my, t) // [B, C, outH, outW]
 }

@@ -50,10 +50,14 @@ func SampleBlur(rng *graph.Node, batch, h, w int, cfg BlurConfig) (*graph.Node, 
 // The matrix form replaces a depthwise convolution, slow on the Go backend, by two batched matrix products.
 // It panics if a radius is not below its image side. ref.ImageBlur is its twin.
 func Blur(images *graph.Node, p BlurParams) *graph.Node {
-	_, h, w, _ := checkImages("Blur", images)
-	my := blurMatrix(p.Sigma, p.Apply, p.RadiusY, h)
-	mx := blurMatrix(p.Sigma, p.Apply, p.RadiusX, w)
-	return separable(images, my, mx)
+	checkImages("Blur", images)
+	return fromPlanar(blurPlanar(toPlanar(images), p))
+}
+
+// blurPlanar is Blur on planes [B, C, H, W].
+func blurPlanar(x *graph.Node, p BlurParams) *graph.Node {
+	d := x.Shape().Dimensions
+	return separable(x, blurMatrix(p.Sigma, p.Apply, p.RadiusY, d[2]), blurMatrix(p.Sigma, p.Apply, p.RadiusX, d[3]))
 }
 
 // blurMatrix returns Blur's [B, n, n] matrices for radius r along a side of n pixels.

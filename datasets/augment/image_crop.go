@@ -95,26 +95,40 @@ func SampleCrop(rng *graph.Node, batch, h, w int, cfg CropConfig) (*graph.Node, 
 // and PIL do), beyond it (zoomed-out boxes only) the image is padded with zeros. No antialiasing: our presets crop
 // boxes no larger than the image, or at most 1.25× larger. ref.ImageCrop is its twin.
 func Crop(images *graph.Node, p CropParams) *graph.Node {
-	_, h, w, _ := checkImages("Crop", images)
-	my := interpolationMatrix(p.Y0, p.H, p.OutH, h) // [B, OutH, H]
-	mx := interpolationMatrix(p.X0, p.W, p.OutW, w) // [B, OutW, W]
-	return separable(images, my, mx)
+	checkImages("Crop", images)
+	return fromPlanar(cropPlanar(toPlanar(images), p, nil))
+}
+
+// cropPlanar is Crop on planes [B, C, H, W]; a non-nil flip mirrors the examples whose flip is 1 on the way, by
+// reversing the rows of their column matrix.
+func cropPlanar(x *graph.Node, p CropParams, flip *FlipParams) *graph.Node {
+	d := x.Shape().Dimensions
+	my := interpolationMatrix(p.Y0, p.H, p.OutH, d[2]) // [B, OutH, H]
+	mx := interpolationMatrix(p.X0, p.W, p.OutW, d[3]) // [B, OutW, W]
+	if flip != nil {
+		mx = graph.Where(isOn(flip.Apply), graph.Reverse(mx, 1), mx)
+	}
+	return separable(x, my, mx)
 }
 
 // interpolationMatrix returns the [B, out, n] bilinear resampling matrices of Crop for boxes [start, start+size)
-// ([B] each) along an axis of n input pixels.
+// ([B] each) along an axis of n input pixels. The positions y_i are computed in float64 and split into an integer
+// part and a fraction: in float32, y ≈ 200 would carry an error of 1e-5 pixel into every weight.
 func interpolationMatrix(start, size *graph.Node, out, n int) *graph.Node {
 	g := start.Graph()
 	b := start.Shape().Dimensions[0]
-	i := graph.AddScalar(graph.Iota(g, shapes.Make(dtypes.Float32, 1, out), 1), 0.5) // [1, out]
-	step := graph.Reshape(graph.DivScalar(size, float64(out)), b, 1)
-	y := graph.AddScalar(graph.Add(graph.Reshape(start, b, 1), graph.Mul(i, step)), -0.5) // [B, out]
-	inside := graph.ConvertDType(graph.LogicalAnd(
-		graph.GreaterOrEqual(y, scalar(g, -0.5)), graph.LessOrEqual(y, scalar(g, float64(n)-0.5))), dtypes.Float32)
-	yc := graph.Reshape(graph.ClipScalar(y, 0, float64(n-1)), b, out, 1)
-	k := graph.Iota(g, shapes.Make(dtypes.Float32, 1, 1, n), 2)             // [1, 1, n]
-	tent := graph.MaxScalar(graph.OneMinus(graph.Abs(graph.Sub(k, yc))), 0) // [B, out, n]
-	return graph.Mul(tent, graph.Reshape(inside, b, out, 1))
+	f64 := func(x *graph.Node) *graph.Node { return graph.ConvertDType(x, dtypes.Float64) }
+	i := graph.AddScalar(graph.Iota(g, shapes.Make(dtypes.Float64, 1, out), 1), 0.5) // [1, out]
+	step := graph.Reshape(graph.DivScalar(f64(size), float64(out)), b, 1)
+	y := graph.AddScalar(graph.Add(graph.Reshape(f64(start), b, 1), graph.Mul(i, step)), -0.5) // [B, out]
+	inside := graph.LogicalAnd(graph.GreaterOrEqual(y, graph.Scalar(g, dtypes.Float64, -0.5)),
+		graph.LessOrEqual(y, graph.Scalar(g, dtypes.Float64, float64(n)-0.5)))
+	yc := graph.Where(inside, graph.ClipScalar(y, 0, float64(n-1)), graph.Scalar(g, dtypes.Float64, -2)) // −2: no weight
+	whole := graph.Floor(yc)
+	frac := graph.Reshape(graph.ConvertDType(graph.Sub(yc, whole), dtypes.Float32), b, out, 1)
+	whole = graph.Reshape(graph.ConvertDType(whole, dtypes.Float32), b, out, 1)
+	k := graph.Iota(g, shapes.Make(dtypes.Float32, 1, 1, n), 2) // [1, 1, n]
+	return graph.MaxScalar(graph.OneMinus(graph.Abs(graph.Sub(graph.Sub(k, whole), frac))), 0)
 }
 
 // scalar is a float32 constant.

@@ -18,7 +18,7 @@ func SampleFlip(rng *graph.Node, batch int, p float64) (*graph.Node, FlipParams)
 //	out[b, y, x, c] = images[b, y, W−1−x, c]  if Apply[b] = 1,  images[b, y, x, c] otherwise
 //
 // images is [B, H, W, C]; both branches are computed and selected per example (graph.Reverse runs on the Go
-// backend). ref.ImageFlip is its twin.
+// backend). ref.ImageFlip is its twin. Pipeline.Apply folds a flip that follows a crop into the crop's matrices.
 func Flip(images *graph.Node, p FlipParams) *graph.Node {
 	checkImages("Flip", images)
 	return graph.Where(isOn(p.Apply), graph.Reverse(images, 2), images)

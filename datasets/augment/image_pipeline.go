@@ -137,22 +137,23 @@ func (pl Pipeline) Sample(rng *graph.Node, batch, h, w, c int) (*graph.Node, Pip
 // result is [B, OutH, OutW, C] in [0, 1]. It is deterministic; ref.ImagePipeline is its twin.
 func (pl Pipeline) Apply(images *graph.Node, p PipelineParams) *graph.Node {
 	checkImages("Pipeline.Apply", images)
-	x := images
-	if p.Crop != nil {
-		x = Crop(x, *p.Crop)
-	}
-	if p.Flip != nil {
-		x = Flip(x, *p.Flip)
+	x := toPlanar(images) // [B, C, H, W] until the noise
+	switch {
+	case p.Crop != nil:
+		x = cropPlanar(x, *p.Crop, p.Flip) // a flip rides on the crop's column matrices
+	case p.Flip != nil:
+		x = graph.Where(isOn(p.Flip.Apply), graph.Reverse(x, 3), x)
 	}
 	if p.Jitter != nil {
-		x = Jitter(x, *p.Jitter)
+		x = jitterPlanar(x, *p.Jitter)
 	}
 	if p.Gray != nil {
-		x = Grayscale(x, *p.Gray)
+		x = grayPlanar(x, *p.Gray)
 	}
 	if p.Blur != nil {
-		x = Blur(x, *p.Blur)
+		x = blurPlanar(x, *p.Blur)
 	}
+	x = fromPlanar(x)
 	if p.Noise != nil {
 		x = PixelNoise(x, *p.Noise)
 	}
