@@ -147,12 +147,29 @@ func toRGB(dst []uint8, img image.Image) (gray bool) {
 	w := b.Dx()
 	switch im := img.(type) {
 	case *image.YCbCr:
+		// Chroma subsampling as shifts of x and y (image.YCbCr.COffset, without a call per pixel).
+		sx, sy := 0, 0
+		switch im.SubsampleRatio {
+		case image.YCbCrSubsampleRatio444:
+		case image.YCbCrSubsampleRatio422:
+			sx = 1
+		case image.YCbCrSubsampleRatio420:
+			sx, sy = 1, 1
+		case image.YCbCrSubsampleRatio440:
+			sy = 1
+		default:
+			return toRGBGeneric(dst, img)
+		}
+		if im.Rect.Min.X < 0 || im.Rect.Min.Y < 0 {
+			return toRGBGeneric(dst, img) // shifts round differently from COffset's division below 0
+		}
 		for y := b.Min.Y; y < b.Max.Y; y++ {
-			row := dst[(y-b.Min.Y)*w*3:]
-			for x := b.Min.X; x < b.Max.X; x++ {
-				yi, ci := im.YOffset(x, y), im.COffset(x, y)
-				o := 3 * (x - b.Min.X)
-				row[o], row[o+1], row[o+2] = color.YCbCrToRGB(im.Y[yi], im.Cb[ci], im.Cr[ci])
+			yRow := im.Y[im.YOffset(b.Min.X, y):][:w]
+			cOff := (y>>sy-im.Rect.Min.Y>>sy)*im.CStride - im.Rect.Min.X>>sx
+			row := dst[(y-b.Min.Y)*w*3:][:3*w]
+			for i, yy := range yRow {
+				ci := cOff + (b.Min.X+i)>>sx
+				row[3*i], row[3*i+1], row[3*i+2] = color.YCbCrToRGB(yy, im.Cb[ci], im.Cr[ci])
 			}
 		}
 		return false
@@ -173,6 +190,13 @@ func toRGB(dst []uint8, img image.Image) (gray bool) {
 		}
 		return false
 	}
+	return toRGBGeneric(dst, img)
+}
+
+// toRGBGeneric is toRGB for any image: img.At(x, y).RGBA() >> 8.
+func toRGBGeneric(dst []uint8, img image.Image) (gray bool) {
+	b := img.Bounds()
+	w := b.Dx()
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		row := dst[(y-b.Min.Y)*w*3:]
 		for x := b.Min.X; x < b.Max.X; x++ {

@@ -197,8 +197,8 @@ func TestReadFolderArchiveLayouts(t *testing.T) {
 	}
 }
 
-// TestCIFAR10JPEGArchive reads ../shared/datasets/cifar10-jpg.tar.gz, the CIFAR-10 JPEG (q75) copy, and logs the
-// time taken.
+// TestCIFAR10JPEGArchive loads CIFAR-10 with no --data-dir, which finds ../shared/datasets/cifar10-jpg.tar.gz
+// (the CIFAR-10 JPEG q75 copy), and logs the time taken.
 func TestCIFAR10JPEGArchive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("decodes 60 000 JPEG files; skipped under -short")
@@ -218,16 +218,10 @@ func TestCIFAR10JPEGArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("Load(cifar10): %v + %v in %v", train, test, time.Since(start))
+	t.Logf("Load(cifar10) read %s: %v + %v in %v", archive, train, test, time.Since(start))
 	if train.Name != "cifar10-jpg/train" {
 		t.Errorf("Load(cifar10) read %s, want the JPEG copy", train.Name)
 	}
-	start = time.Now()
-	train, test, err = ReadFolder(archive, FolderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("read %s: %v + %v in %v", archive, train, test, time.Since(start))
 	if train.N != 50000 || test.N != 10000 || train.H != 32 || train.W != 32 || train.C != 3 {
 		t.Fatalf("got %v and %v, want 50000 + 10000 of 32×32×3", train, test)
 	}
@@ -236,5 +230,56 @@ func TestCIFAR10JPEGArchive(t *testing.T) {
 	}
 	if !slices.Equal(train.ClassCounts(), slices.Repeat([]int{5000}, 10)) || !slices.Equal(test.ClassCounts(), slices.Repeat([]int{1000}, 10)) {
 		t.Errorf("class counts %v / %v, want 5000 / 1000 each", train.ClassCounts(), test.ClassCounts())
+	}
+}
+
+// BenchmarkReadFolderCIFAR10JPEG measures reading the CIFAR-10 JPEG archive (gunzip, untar, parallel decode).
+func BenchmarkReadFolderCIFAR10JPEG(b *testing.B) {
+	var archive string
+	for _, p := range CIFAR10JPEGPaths() {
+		if _, err := os.Stat(p); err == nil {
+			archive = p
+			break
+		}
+	}
+	if archive == "" {
+		b.Skipf("CIFAR-10 JPEG archive not found in %q", CIFAR10JPEGPaths())
+	}
+	n := 0
+	for b.Loop() {
+		train, test, err := ReadFolder(archive, FolderOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += train.N + test.N
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "img/s")
+}
+
+// TestToRGBFastPaths checks that the YCbCr, Gray and RGBA fast paths of toRGB give the bytes of the generic
+// conversion, for every chroma subsampling and for sub-images whose bounds do not start at (0, 0).
+func TestToRGBFastPaths(t *testing.T) {
+	var imgs []image.Image
+	r := image.Rect(0, 0, 9, 7)
+	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422,
+		image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410} {
+		m := image.NewYCbCr(r, ratio)
+		for i := range m.Y {
+			m.Y[i] = uint8(i * 37)
+		}
+		for i := range m.Cb {
+			m.Cb[i], m.Cr[i] = uint8(i*53+7), uint8(255-i*29)
+		}
+		imgs = append(imgs, m, m.SubImage(image.Rect(1, 3, 8, 6)))
+	}
+	gray, rgba := grayImage(2), fixtureRGB(9, 7, 1)
+	imgs = append(imgs, gray, gray.SubImage(image.Rect(1, 1, 3, 3)), rgba, rgba.SubImage(image.Rect(3, 1, 8, 5)))
+	for k, img := range imgs {
+		b := img.Bounds()
+		fast, slow := make([]uint8, 3*b.Dx()*b.Dy()), make([]uint8, 3*b.Dx()*b.Dy())
+		g1, g2 := toRGB(fast, img), toRGBGeneric(slow, img)
+		if !bytes.Equal(fast, slow) || g1 != g2 {
+			t.Errorf("image %d (%T, bounds %v): fast path differs from the generic one", k, img, b)
+		}
 	}
 }
