@@ -13,10 +13,19 @@ import (
 type Model interface {
 	Params() []arch.Param
 	Init(seed uint64) [][]float64
-	// Forward maps inputs [B, …] to features [B, F] and latents z [B, k].
-	Forward(params []*graph.Node, x *graph.Node) (features, z *graph.Node)
+	// Forward maps inputs [B, …] to features [B, F] and latents z [B, k]. In training mode, layers with
+	// statistics (batch normalisation) use the batch's and return their updated running averages.
+	Forward(params []*graph.Node, x *graph.Node, training bool) Output
 	// Project is applied to the parameters after every optimiser step (nil: nothing to do).
 	Project(params []*graph.Node) []*graph.Node
+}
+
+// Output is what Model.Forward returns.
+type Output struct {
+	Features, Z *graph.Node
+	// Stats maps the index (in Params order) of a non-trainable statistic, such as a batch-norm running mean,
+	// to its new value after a training-mode pass; the training step stores it after the optimiser update.
+	Stats map[int]*graph.Node
 }
 
 // Encoder is the MLP of arch with an optional projection head (Head.Out == 0: none).
@@ -44,13 +53,13 @@ func (e Encoder) Init(seed uint64) [][]float64 {
 }
 
 // Forward returns the MLP's output as features, and the head's output (or the features again) as z.
-func (e Encoder) Forward(params []*graph.Node, x *graph.Node) (features, z *graph.Node) {
+func (e Encoder) Forward(params []*graph.Node, x *graph.Node, _ bool) Output {
 	nm := len(e.MLP.Params())
-	features = MLP(e.MLP, params[:nm], x)
+	features := MLP(e.MLP, params[:nm], x)
 	if e.Head.Out == 0 {
-		return features, features
+		return Output{Features: features, Z: features}
 	}
-	return features, Head(e.Head, params[nm:], features)
+	return Output{Features: features, Z: Head(e.Head, params[nm:], features)}
 }
 
 // Project does nothing for a network.
@@ -94,9 +103,9 @@ func (p Particle) Init(seed uint64) [][]float64 {
 }
 
 // Forward gathers the points of the indices x [B].
-func (p Particle) Forward(params []*graph.Node, x *graph.Node) (features, z *graph.Node) {
-	z = graph.Gather(params[0], graph.ExpandAxes(x, -1)) // [B, K]
-	return z, z
+func (p Particle) Forward(params []*graph.Node, x *graph.Node, _ bool) Output {
+	z := graph.Gather(params[0], graph.ExpandAxes(x, -1)) // [B, K]
+	return Output{Features: z, Z: z}
 }
 
 // Project renormalises every point onto the sphere (projected gradient descent).

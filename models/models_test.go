@@ -66,7 +66,7 @@ func graphGrads(t *testing.T, enc Encoder, params [][]float64, x []float64, n2 i
 		args = append(args, tensorOf(dt, p, specs[i].Dims...))
 	}
 	outs, err := graph.CallOnceN(testBackend, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
-		_, z := enc.Forward(in[1:], in[0])
+		z := enc.Forward(in[1:], in[0], true).Z
 		loss := losses.Loss(z, cfg).Loss
 		return append([]*graph.Node{loss}, graph.Gradient(loss, in[1:]...)...)
 	}, args...)
@@ -222,7 +222,7 @@ func TestParticle(t *testing.T) {
 		}
 	}
 	outs, err := graph.CallOnceN(testBackend, func(pts, idx *graph.Node) []*graph.Node {
-		_, z := p.Forward([]*graph.Node{pts}, idx)
+		z := p.Forward([]*graph.Node{pts}, idx, true).Z
 		return []*graph.Node{z, p.Project([]*graph.Node{graph.MulScalar(pts, 3)})[0]}
 	}, tensorOf(dtypes.Float64, init, 5, 3), tensors.FromFlatDataAndDimensions([]int32{4, 0, 4}, 3))
 	if err != nil {

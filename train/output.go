@@ -71,8 +71,7 @@ func writeEmbedding(path string, b compute.Backend, st *Stepper, pts datasets.Po
 	}
 	x := batchTensor(model, pts, all, dt)
 	embed, err := graph.NewExec(b, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
-		_, z := st.Model.Forward(in[1:], in[0])
-		return []*graph.Node{z}
+		return []*graph.Node{st.Model.Forward(in[1:], in[0], false).Z}
 	})
 	if err != nil {
 		return err

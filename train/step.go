@@ -92,7 +92,8 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 	} else {
 		views = graph.Concatenate([]*graph.Node{x, x}, 0)
 	}
-	_, z := s.Model.Forward(params, views)
+	fwd := s.Model.Forward(params, views, true)
+	z := fwd.Z
 	t := losses.Loss(z, s.Loss)
 	var trainableParams []*graph.Node
 	for i, p := range params {
@@ -109,6 +110,9 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 		}
 	}
 	newParams, newState := s.Opt.Update(params, grads, s.trainable, state)
+	for i, v := range fwd.Stats {
+		newParams[i] = v
+	}
 	if proj := s.Model.Project(newParams); proj != nil {
 		newParams = proj
 	}
