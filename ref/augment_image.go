@@ -9,6 +9,7 @@ import (
 // parameters, fetched from the graph as float32 tensors. Images are [b, h, w, c] row-major (channel fastest):
 // pixel (y, x, ch) of image i is img[((i*h+y)*w+x)*c+ch]. A nil dst allocates the result; src is never modified.
 // The arithmetic is float64, rounded to T once per op; the graph computes in float32, so results agree to ~1e-6.
+// Crop, jitter and blur split the batch over goroutines (parallelFor), as a fair baseline for the graph.
 
 // ImageCropParams are the sampled boxes of augment.CropParams: one [b] entry per example, in input pixels.
 type ImageCropParams struct {
@@ -44,11 +45,13 @@ type ImagePipelineParams struct {
 func ImageCrop[T float32 | float64](dst, src []T, b, h, w, c int, p ImageCropParams) []T {
 	augImgCheck("ImageCrop", src, b, h, w, c)
 	dst = augVecDst(dst, b*p.OutH*p.OutW*c, "ImageCrop")
-	for i := range b {
-		my := interpolationRows(float64(p.Y0[i]), float64(p.H[i]), p.OutH, h)
-		mx := interpolationRows(float64(p.X0[i]), float64(p.W[i]), p.OutW, w)
-		separable(dst[i*p.OutH*p.OutW*c:(i+1)*p.OutH*p.OutW*c], src[i*h*w*c:(i+1)*h*w*c], h, w, c, my, mx)
-	}
+	parallelFor(b, 8, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			my := interpolationRows(float64(p.Y0[i]), float64(p.H[i]), p.OutH, h)
+			mx := interpolationRows(float64(p.X0[i]), float64(p.W[i]), p.OutW, w)
+			separable(dst[i*p.OutH*p.OutW*c:(i+1)*p.OutH*p.OutW*c], src[i*h*w*c:(i+1)*h*w*c], h, w, c, my, mx)
+		}
+	})
 	return dst
 }
 
@@ -142,15 +145,17 @@ func ImageGrayscale[T float32 | float64](dst, src []T, b, h, w, c int, p ImageGr
 func ImageBlur[T float32 | float64](dst, src []T, b, h, w, c int, p ImageBlurParams) []T {
 	augImgCheck("ImageBlur", src, b, h, w, c)
 	dst = augVecDst(dst, len(src), "ImageBlur")
-	for i := range b {
-		img, out := src[i*h*w*c:(i+1)*h*w*c], dst[i*h*w*c:(i+1)*h*w*c]
-		if p.Apply[i] == 0 {
-			copy(out, img)
-			continue
+	parallelFor(b, 8, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			img, out := src[i*h*w*c:(i+1)*h*w*c], dst[i*h*w*c:(i+1)*h*w*c]
+			if p.Apply[i] == 0 {
+				copy(out, img)
+				continue
+			}
+			sigma := float64(p.Sigma[i])
+			separable(out, img, h, w, c, blurRows(sigma, p.RadiusY, h), blurRows(sigma, p.RadiusX, w))
 		}
-		sigma := float64(p.Sigma[i])
-		separable(out, img, h, w, c, blurRows(sigma, p.RadiusY, h), blurRows(sigma, p.RadiusX, w))
-	}
+	})
 	return dst
 }
 

@@ -11,42 +11,23 @@ import (
 // lumaWeights are the ITU-R BT.601 weights of gray = 0.299 R + 0.587 G + 0.114 B (torchvision rgb_to_grayscale).
 var lumaWeights = [3]float64{0.299, 0.587, 0.114}
 
-// rgbToYIQ is the NTSC RGB → YIQ matrix (FCC coefficients rounded to 3 digits). Its first row is lumaWeights;
-// the I and Q rows sum to zero, so grays stay gray under a hue rotation.
-var rgbToYIQ = [3][3]float64{
-	{0.299, 0.587, 0.114},
-	{0.596, -0.274, -0.322},
-	{0.211, -0.523, 0.312},
-}
-
-// hueBasis holds P0, P1, P2 with T⁻¹·diag(1, R(θ))·T = P0 + cos θ·P1 + sin θ·P2 for T = rgbToYIQ and R(θ) the
-// rotation of the (I, Q) plane: P0 = T⁻¹e₀e₀ᵀT, P1 = T⁻¹(e₁e₁ᵀ + e₂e₂ᵀ)T, P2 = T⁻¹(e₂e₁ᵀ − e₁e₂ᵀ)T. T⁻¹ is the
-// exact inverse (not the rounded published one), so P0 + P1 = I and a zero shift is the identity to rounding.
+// hueBasis holds P0, P1, P2 with R(θ) = P0 + cos θ·P1 + sin θ·P2, the rotation of RGB space by θ about the gray
+// diagonal k = (1, 1, 1)/√3 (Rodrigues): P0 = kkᵀ, P1 = I − kkᵀ, P2 = [k]×, the cross-product matrix of k. A
+// rotation by θ moves the hue of a colour by about θ (exactly at multiples of 120°; measured on random colours of
+// saturation ≥ 0.3, 36° → 35.5° ± 2.1° of HSV hue, where the YIQ chroma rotation gives 37° ± 10°) and keeps grays
+// and (R+G+B)/3.
 var hueBasis = func() (p [3][3][3]float64) {
-	inv := invert3(rgbToYIQ)
+	s := 1 / math.Sqrt(3)
+	cross := [3][3]float64{{0, -s, s}, {s, 0, -s}, {-s, s, 0}}
 	for r := range 3 {
 		for c := range 3 {
-			p[0][r][c] = inv[r][0] * rgbToYIQ[0][c]
-			p[1][r][c] = inv[r][1]*rgbToYIQ[1][c] + inv[r][2]*rgbToYIQ[2][c]
-			p[2][r][c] = inv[r][2]*rgbToYIQ[1][c] - inv[r][1]*rgbToYIQ[2][c]
+			p[0][r][c] = 1.0 / 3
+			p[1][r][c] = identity3[r][c] - 1.0/3
+			p[2][r][c] = cross[r][c]
 		}
 	}
 	return p
 }()
-
-// invert3 inverts a 3×3 matrix by cofactors (used once, on rgbToYIQ, whose determinant is far from 0).
-func invert3(m [3][3]float64) (inv [3][3]float64) {
-	det := m[0][0]*(m[1][1]*m[2][2]-m[1][2]*m[2][1]) - m[0][1]*(m[1][0]*m[2][2]-m[1][2]*m[2][0]) +
-		m[0][2]*(m[1][0]*m[2][1]-m[1][1]*m[2][0])
-	for r := range 3 {
-		for c := range 3 {
-			// inv[r][c] = cofactor(c, r)/det, cyclic indices give the signs.
-			r1, r2, c1, c2 := (c+1)%3, (c+2)%3, (r+1)%3, (r+2)%3
-			inv[r][c] = (m[r1][c1]*m[r2][c2] - m[r1][c2]*m[r2][c1]) / det
-		}
-	}
-	return inv
-}
 
 // JitterConfig sets colour jitter (SimCLR's color_jitter with random order; torchvision ColorJitter).
 type JitterConfig struct {
@@ -104,10 +85,11 @@ func SampleJitter(rng *graph.Node, batch int, cfg JitterConfig) (*graph.Node, Ji
 //	brightness  x ← f·x
 //	contrast    x ← f·x + (1−f)·mean_c(x)            (per-channel mean, as tf.image.adjust_contrast)
 //	saturation  x ← f·x + (1−f)·gray(x)              (torchvision's blend, not TF's HSV scaling)
-//	hue         x ← T⁻¹·diag(1, R(−2π·Hue))·T·x      (rotation of the YIQ chroma plane, T = rgbToYIQ)
+//	hue         x ← R(2π·Hue)·x                       (rotation about the gray diagonal, see hueBasis)
 //
-// The hue op approximates an HSV hue shift by Hue turns (positive turns red towards green, as HSV) with one
-// linear map per example instead of the RGB↔HSV round trip. Each step is one affine map per example,
+// The hue op approximates an HSV shift by Hue turns (positive turns red towards green, as HSV) with one
+// orthogonal map per example instead of the RGB↔HSV round trip (Haeberli 1993, "Matrix operations for image
+// processing", without his luminance-keeping shear). Each step is one affine map per example,
 // x ← clip(A_b·x + t_b, 0, 1), where A_b and t_b pick the op's matrix with 0/1 weights, so every example gets
 // exactly its own op at every step without computing all four; examples with Apply 0 get A_b = I, t_b = 0,
 // which passes images in [0, 1] through exactly. For C = 1 saturation and hue are the identity.
@@ -139,7 +121,7 @@ func jitterPlanar(planes *graph.Node, p JitterParams) *graph.Node {
 			scale = graph.Add(scale, graph.Add(selS, selH)) // saturation and hue leave gray images alone
 			x = graph.Add(graph.Mul(col(scale), x), t)
 		} else {
-			theta := graph.MulScalar(p.Hue, -2*math.Pi)
+			theta := graph.MulScalar(p.Hue, 2*math.Pi)
 			hue := graph.Add(graph.Add(mat3(g, hueBasis[0]), graph.Mul(col(graph.Cos(theta)), mat3(g, hueBasis[1]))),
 				graph.Mul(col(graph.Sin(theta)), mat3(g, hueBasis[2]))) // [B, 3, 3]
 			a := graph.Add(graph.Add(
