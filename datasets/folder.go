@@ -48,20 +48,21 @@ type folderEntry struct {
 //	ROOT/x.png                                                (no class folders: unlabelled, label −1)
 //
 // Folders that hold nothing but one sub-folder are descended into (archives often wrap their content in a
-// folder; a lone class folder thus gives an unlabelled set). Images are the files ending in .png,
-// .jpg or .jpeg (any case), decoded with image/png and image/jpeg; other files, and hidden files and folders
-// (names starting with "."), are skipped, as are files directly in ROOT (or in train/, test/) when class
-// folders exist. Classes are the class-folder names of both splits, sorted byte-wise; label = index in that
-// order. Within a split, images are ordered by class, then by path.
+// folder; a lone class folder thus gives an unlabelled set). Images are the files ending in .png, .jpg or
+// .jpeg (any case), decoded with image/png and image/jpeg. Skipped: other files, hidden files and folders
+// (names starting with "."), links to folders (links to files are followed), and files directly in ROOT, train/
+// or test/ when class folders exist. Classes are the class-folder names of both splits, sorted byte-wise;
+// label = index in that order. Within a split, images are ordered by label, then by path.
 //
-// Split: when ROOT has train/, it is the train split, and test/ (else val/) is the test split; without either
-// the test split is drawn from train/ as below. When ROOT has no train/, for each class c (in label order) with
-// n_c images sorted by path, the k = round(TestFraction·n_c) images at positions perm[0..k) of
-// rand.New(rand.NewPCG(Seed, c)).Perm(n_c) go to test (math/rand/v2; the unlabelled set counts as one class).
+// Split: when ROOT has train/, it is the train split and test/ (else val/) the test split; with neither, the
+// test split is drawn from train/ as follows. For each class c (in label order) with n_c images sorted by
+// path, the k = round(TestFraction·n_c) images at positions perm[0..k) of rand.New(rand.NewPCG(Seed,
+// c)).Perm(n_c) go to test (math/rand/v2; an unlabelled set counts as one class, c = 0).
 //
 // Every image must have the size of the first one (ErrMismatch naming the file). Alpha is composited onto black
-// (RGBA's premultiplied values), 16-bit samples keep their high byte. Decoding runs on runtime.GOMAXPROCS
-// goroutines. An undecodable image is ErrDecode and a folder without images ErrEmpty; both name the file or folder.
+// (RGBA's premultiplied values), 16-bit samples keep their high byte; see FolderOptions.Channels for gray vs
+// RGB. Decoding runs on runtime.GOMAXPROCS goroutines. An undecodable image is ErrDecode, a header claiming an
+// implausible size ErrTooLarge, a folder without images ErrEmpty; each error names the file or folder.
 func ReadFolder(root string, opt FolderOptions) (train, test *Images, err error) {
 	st, err := os.Stat(root)
 	if err != nil {
@@ -86,7 +87,7 @@ func ReadFolder(root string, opt FolderOptions) (train, test *Images, err error)
 			}
 			return nil
 		}
-		if d.Type().IsRegular() && isImageName(d.Name()) {
+		if isImageName(d.Name()) && (d.Type().IsRegular() || isLinkToFile(p, d)) {
 			rel, err := filepath.Rel(root, p)
 			if err != nil {
 				return fmt.Errorf("datasets: read %s: %w", p, err)
@@ -125,6 +126,15 @@ func ReadFolderArchive(name string, r io.Reader, opt FolderOptions) (train, test
 	slices.SortStableFunc(entries, func(a, b folderEntry) int { return strings.Compare(a.rel, b.rel) })
 	entries = slices.CompactFunc(entries, func(a, b folderEntry) bool { return a.rel == b.rel })
 	return buildFolder(name, entries, nil, opt)
+}
+
+// isLinkToFile reports whether d is a symbolic link to a regular file (links to folders are not followed).
+func isLinkToFile(p string, d fs.DirEntry) bool {
+	if d.Type()&fs.ModeSymlink == 0 {
+		return false
+	}
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 func isHidden(name string) bool { return strings.HasPrefix(name, ".") }

@@ -283,3 +283,24 @@ func TestToRGBFastPaths(t *testing.T) {
 		}
 	}
 }
+
+func TestReadFolderSymlinks(t *testing.T) {
+	dir, outside := t.TempDir(), t.TempDir()
+	writeFiles(t, dir, map[string][]byte{"c/a.png": pngBytes(t, fixtureRGB(4, 3, 0))})
+	writeFiles(t, outside, map[string][]byte{"b.png": pngBytes(t, fixtureRGB(4, 3, 1)), "d/e.png": pngBytes(t, fixtureRGB(4, 3, 2))})
+	if err := os.Symlink(filepath.Join(outside, "b.png"), filepath.Join(dir, "c", "b.png")); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "d"), filepath.Join(dir, "d")); err != nil {
+		t.Fatal(err)
+	}
+	train, _, err := ReadFolder(dir, FolderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The lone class folder c/ is descended into: two unlabelled images, a.png and the linked b.png.
+	if train.N != 2 || train.Classes != nil {
+		t.Fatalf("got %v, want the 2 images of c/ (the link to folder d/ is not followed)", train)
+	}
+	checkPixels(t, train, 1, 1)
+}

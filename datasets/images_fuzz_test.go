@@ -52,8 +52,16 @@ func FuzzReadIDX(f *testing.F) {
 // or cut at the end, and the whole is gzipped when gz is set. Raw 3 kB records would make the fuzzer spend
 // its time minimising inputs.
 func FuzzReadCIFAR(f *testing.F) {
-	f.Add([]byte{3, 0, 9}, int8(0), false, false)
-	f.Add([]byte{19, 99, 4, 42}, int8(0), true, false)
+	// The fixtures' label bytes: byte 0 of each CIFAR-10 record, bytes 0 and 1 of each CIFAR-100 record.
+	var l10, l100 []byte
+	for b := readFixture(f, "cifar10-tiny.bin"); len(b) >= 3073; b = b[3073:] {
+		l10 = append(l10, b[0])
+	}
+	for b := readFixture(f, "cifar100-tiny.bin"); len(b) >= 3074; b = b[3074:] {
+		l100 = append(l100, b[0], b[1])
+	}
+	f.Add(l10, int8(0), false, false)
+	f.Add(l100, int8(0), true, false)
 	f.Add([]byte{1}, int8(-1), false, true)
 	f.Add([]byte{20, 1}, int8(1), true, false)
 	f.Add([]byte{}, int8(0), false, false)
