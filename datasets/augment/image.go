@@ -7,7 +7,12 @@ package augment
 // Every op comes as a pair: Sample<Op>(rng, batch, …) draws its per-example parameter tensors from an explicit RNG
 // state node (graph.RNGStateFromSeed), returning the advanced state; <Op>(images, params) applies them and is
 // deterministic, so ref.Image<Op> replays it exactly from the parameters fetched as graph outputs. Per-example
-// choices (flip or not, jitter or not) are 0/1 masks; the op computes both branches and blends them exactly.
+// choices (flip or not, jitter or not) are 0/1 masks that select between both branches exactly: with graph.Where,
+// or as 0/1 weights inside the per-example matrices the ops are built from (m·K + (1−m)·I).
+//
+// The ops run on planes [B, C, H, W] inside (toPlanar): crop and blur are two batched matrix products with
+// per-example interpolation or band matrices, colour ops one 3×3 matrix per example, and on the Go backend none
+// of these products then needs a transpose. Pipeline.Apply converts once on the way in and once on the way out.
 
 import (
 	"fmt"

@@ -39,7 +39,7 @@ type CropParams struct {
 // image and Crop pads with zeros; our extension, for MNIST's random rescale). If none qualifies it takes
 // torchvision's fallback, the largest centred box whose ratio is clamped to Ratio: width = min(w, h·Ratio[1]),
 // height = min(h, w/Ratio[0]). The box's top-left corner is u·(h − height), u·(w − width) with u ~ U[0, 1), so the
-// box lies inside the image or, when larger, contains it; Center uses u = ½. Sizes are not rounded to whole pixels.
+// box lies inside the image or, along an axis where it is longer, contains it; Center uses u = ½. Sizes are not rounded to whole pixels.
 // It panics if Scale or Ratio is not a positive, increasing range.
 func SampleCrop(rng *graph.Node, batch, h, w int, cfg CropConfig) (*graph.Node, CropParams) {
 	if !(cfg.Scale[0] > 0 && cfg.Scale[0] <= cfg.Scale[1] && cfg.Ratio[0] > 0 && cfg.Ratio[0] <= cfg.Ratio[1]) {
