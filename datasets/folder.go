@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"archive/tar"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -61,10 +62,14 @@ type folderEntry struct {
 //
 // Every image must have the size of the first one (ErrMismatch naming the file). Alpha is composited onto black
 // (RGBA's premultiplied values), 16-bit samples keep their high byte; see FolderOptions.Channels for gray vs
-// RGB. Decoding runs on runtime.GOMAXPROCS goroutines. An undecodable image is ErrDecode, a header claiming an
-// implausible size ErrTooLarge, a folder without images ErrEmpty; each error names the file or folder.
+// RGB. The decoded set must fit in 4 GiB. Decoding runs on runtime.GOMAXPROCS goroutines. An undecodable image
+// is ErrDecode, a header claiming an implausible size ErrTooLarge, a folder without images ErrEmpty, a missing
+// root ErrNotFound; each error names the file or folder.
 func ReadFolder(root string, opt FolderOptions) (train, test *Images, err error) {
 	st, err := os.Stat(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("datasets: read %s: no such folder or archive: %w", root, ErrNotFound)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("datasets: read %s: %w", root, err)
 	}
@@ -202,6 +207,9 @@ func buildFolder(root string, entries []folderEntry, read func(rel string) ([]by
 		return nil, nil, err
 	}
 	m.Classes = classes
+	if abs, err := filepath.Abs(root); err == nil && read != nil {
+		root = abs // a folder called "." is named after its real name
+	}
 	base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(filepath.Base(root), ".gz"), ".tgz"), ".tar")
 	train, test = m.split(len(trainSamples))
 	train.Name, test.Name = base+"/train", base+"/test"

@@ -93,6 +93,7 @@ func TestBadInput(t *testing.T) {
 		{"folder truncated png", folderRun(folder(map[string][]byte{"c/a.png": tiny, "c/cut.png": tiny[:len(tiny)-20]})), ErrDecode, []string{"c/cut.png"}},
 		{"folder huge header", folderRun(folder(map[string][]byte{"c/huge.png": huge})), ErrTooLarge, []string{"c/huge.png", "30000×30000"}},
 		{"folder empty", folderRun(emptyDir), ErrEmpty, []string{emptyDir}},
+		{"folder missing", folderRun(filepath.Join(emptyDir, "nope")), ErrNotFound, []string{"nope"}},
 		{"folder no images", folderRun(folder(map[string][]byte{"c/a.txt": []byte("x")})), ErrEmpty, []string{"no .png/.jpg/.jpeg files"}},
 		{"tar truncated", archive(tarBytes(t, []string{"c/a.png"}, [][]byte{tiny})[:600]), ErrTruncated, []string{"bad.tar"}},
 		{"tar.gz truncated", archive(gzipBytes(t, tarBytes(t, []string{"c/a.png"}, [][]byte{tiny}))[:100]), ErrTruncated, []string{"bad.tar"}},

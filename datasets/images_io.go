@@ -93,7 +93,7 @@ func walkTar(name string, r io.Reader, fn func(hdr *tar.Header, content io.Reade
 		if err != nil {
 			return tarError(name, err)
 		}
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		if hdr.Typeflag != tar.TypeReg { // archive/tar reports old-style '\x00' files as TypeReg too
 			continue
 		}
 		if err := fn(hdr, tr); err != nil {
