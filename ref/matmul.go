@@ -20,7 +20,7 @@ import (
 // register-tiled micro-kernel (AVX-512 or AVX2 through simd/archsimd when built with GOEXPERIMENT=simd and
 // the CPU has it, plain Go otherwise) computes mr×nr tiles of dst, and tiles of dst are shared out among
 // runtime.GOMAXPROCS(0) goroutines. Within one output element the sum over p runs in order p = 0..k−1 in
-// blocks of kcBlock, so results do not depend on the number of goroutines.
+// blocks of at most kcMax, so results do not depend on the number of goroutines.
 //
 // It panics if a dimension is negative or a slice is too short.
 func MatMul[T Float](dst, a, b []T, m, k, n int, transA, transB bool) []T {
@@ -48,10 +48,11 @@ func MatMul[T Float](dst, a, b []T, m, k, n int, transA, transB bool) []T {
 	return dst
 }
 
-// Block sizes. kcBlock bounds the depth of a packed panel so that one kcBlock×nr panel of op(b) stays in L1
-// while the mc×kcBlock block of op(a) streams from L2; mcMax and ncMax bound the tile of dst one task owns.
+// Block sizes. kcMax bounds the depth of a packed panel so that one kc×nr panel of op(b) stays in L1 while
+// the mc×kc block of op(a) streams from L2 (k is split into equal blocks kc ≤ kcMax, so that no block is
+// short); mcMax and ncMax bound the tile of dst one task owns.
 const (
-	kcBlock   = 128
+	kcMax     = 256
 	mcMax     = 96
 	ncMax     = 768
 	smallWork = 32 * 32 * 32 // multiply-adds below which packing costs more than it saves
@@ -87,8 +88,8 @@ func matMulNaive[T Float](dst, a, b []T, m, k, n int, transA, transB bool) {
 	}
 }
 
-// gemm runs the blocked product. op(b) is packed once, by all goroutines together, into kcBlock×nr panels
-// (block q of kcBlock rows at offset q·kcBlock·nPad). The tasks are then the tiles of a grid over dst, at most
+// gemm runs the blocked product. op(b) is packed once, by all goroutines together, into kc×nr panels
+// (block q of kc rows at offset q·kc·nPad). The tasks are then the tiles of a grid over dst, at most
 // mcMax×ncMax each; a goroutine packs the rows of op(a) its tile needs and takes tasks from an atomic counter,
 // which keeps both cores busy when one of them is shared with other work.
 func gemm[T Float](dst, a, b []T, m, k, n int, transA, transB bool, kn kernel[T]) {
@@ -107,7 +108,9 @@ func gemm[T Float](dst, a, b []T, m, k, n int, transA, transB bool, kn kernel[T]
 	nPad := roundUp(n, nr)
 	bBuf := getPackBuf[T](k * nPad)
 	bp := bBuf.s
-	panels, blocks := nPad/nr, ceilDiv(k, kcBlock)
+	blocks := ceilDiv(k, kcMax)
+	kcBlock := ceilDiv(k, blocks)
+	panels := nPad / nr
 	body := func(lo, hi int) {
 		for t := lo; t < hi; t++ {
 			p0, jr := (t/panels)*kcBlock, (t%panels)*nr
@@ -127,7 +130,7 @@ func gemm[T Float](dst, a, b []T, m, k, n int, transA, transB bool, kn kernel[T]
 		ap, tmp := aBuf.s[:mc*kcBlock], aBuf.s[mc*kcBlock:]
 		for t := int(next.Add(1) - 1); t < tasks; t = int(next.Add(1) - 1) {
 			i0, j0 := (t/colTiles)*mc, (t%colTiles)*nc
-			gemmTile(dst, a, bp, m, k, n, nPad, transA, kn, i0, min(mc, m-i0), j0, min(nc, n-j0), ap, tmp)
+			gemmTile(dst, a, bp, m, k, n, nPad, kcBlock, transA, kn, i0, min(mc, m-i0), j0, min(nc, n-j0), ap, tmp)
 		}
 		putPackBuf(aBuf)
 	}
@@ -147,7 +150,7 @@ func gemm[T Float](dst, a, b []T, m, k, n int, transA, transB bool, kn kernel[T]
 // gemmTile adds op(a)[i0:i0+mc, :]·op(b)[:, j0:j0+nc] to dst, kcBlock columns of op(a) at a time, with op(b)
 // already packed in bp. The loop order is BLIS's: a kc×nr panel of op(b) stays in L1 while the mr×kc panels
 // of op(a) stream past it from L2.
-func gemmTile[T Float](dst, a, bp []T, m, k, n, nPad int, transA bool, kn kernel[T], i0, mc, j0, nc int, ap, tmp []T) {
+func gemmTile[T Float](dst, a, bp []T, m, k, n, nPad, kcBlock int, transA bool, kn kernel[T], i0, mc, j0, nc int, ap, tmp []T) {
 	mr, nr := kn.mr, kn.nr
 	for p0 := 0; p0 < k; p0 += kcBlock {
 		kc := min(kcBlock, k-p0)
