@@ -171,8 +171,9 @@ func expRow[T Float](ci []T, e []float64, i, pi int, pos, a, b, tau float64) (al
 		e[j] = math.Exp(s - m)
 		sum += e[j]
 	}
+	scale := a / (sum * n2 * tau)
 	for j := range ci {
-		ci[j] = T(a * e[j] / sum / (n2 * tau)) // (a/(2Nτ)) P_ij
+		ci[j] = T(scale * e[j]) // (a/(2Nτ)) P_ij
 	}
 	ci[pi] -= T(b / (n2 * tau)) // ∂/∂c_{i,p(i)} of −(1/2N) c_{i,p(i)}/τ
 	return -pos / tau, m + math.Log(sum)

@@ -30,13 +30,15 @@ func MatMul[T Float](dst, a, b []T, m, k, n int, transA, transB bool) []T {
 	if len(a) < m*k || len(b) < k*n {
 		panic(fmt.Sprintf("ref: MatMul: want len(a) ≥ %d and len(b) ≥ %d, got %d and %d", m*k, k*n, len(a), len(b)))
 	}
-	if dst == nil {
-		dst = make([]T, m*n)
-	} else if len(dst) < m*n {
+	switch {
+	case dst == nil:
+		dst = make([]T, m*n) // already zero
+	case len(dst) < m*n:
 		panic(fmt.Sprintf("ref: MatMul: want len(dst) ≥ %d, got %d", m*n, len(dst)))
+	default:
+		dst = dst[:m*n]
+		clear(dst) // the kernels accumulate into dst
 	}
-	dst = dst[:m*n]
-	clear(dst)
 	if m == 0 || n == 0 || k == 0 {
 		return dst
 	}
@@ -186,6 +188,13 @@ func packA[T Float](dst, a []T, m, k int, transA bool, i0, mc, p0, kc, mr int) {
 		switch {
 		case rows < mr:
 			clear(panel)
+		case transA && mr == 3: // the SIMD kernels' panel: three contiguous values per p
+			for p := range kc {
+				src := a[(p0+p)*m+i0+ir:][:3]
+				q := panel[3*p : 3*p+3 : 3*p+3]
+				q[0], q[1], q[2] = src[0], src[1], src[2]
+			}
+			continue
 		case !transA && mr == 3: // the SIMD kernels' panel, written in order from three row streams
 			r0 := a[(i0+ir)*k+p0:][:kc]
 			r1 := a[(i0+ir+1)*k+p0:][:kc]
