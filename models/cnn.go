@@ -1,0 +1,77 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gosimclr/gosimclr/arch"
+)
+
+// CNN applies the small convolutional encoder a (see arch.CNN) to x [B, H, W, C] with params in the order of
+// a.Params(), returning the features h [B, a.Dense]:
+//
+//	a_l = pool(relu(conv3×3(a_{l−1}, K_l) + b_l)),  h = relu(flatten(a_L) W + b)
+//
+// It computes each stage as relu(pool(conv) + b), which is the same function: a 2×2 max commutes with adding a
+// per-channel constant and with the monotone relu, and this order does the bias and relu on a quarter of the
+// values. ops picks the stock or substitute convolution and pooling.
+func CNN(a arch.CNN, ops OpsMode, params []*graph.Node, x *graph.Node) *graph.Node {
+	if want := len(a.Params()); len(params) != want {
+		panic(fmt.Sprintf("models: CNN wants %d params, got %d", want, len(params)))
+	}
+	x.AssertDims(-1, a.H, a.W, a.C)
+	stock := ops.stock(x.Graph())
+	h := x
+	for l := range a.Channels {
+		k, bias := params[2*l], params[2*l+1]
+		if stock {
+			h = StockMaxPool(StockConv2D(h, k, 1, 1), 2, 2, 0)
+		} else {
+			h = MaxPool2x2(Conv2D(h, k, 1, 1))
+		}
+		h = ReLU(graph.Add(h, graph.ExpandLeftToRank(bias, 4))) // [B, H/2^l, W/2^l, C_l]
+	}
+	n := len(a.Channels)
+	feat := graph.Reshape(h, h.Shape().Dimensions[0], -1) // [B, h·w·C_L], (h, w, c) order
+	return ReLU(graph.Add(graph.MatMul(feat, params[2*n]), graph.ExpandAxes(params[2*n+1], 0)))
+}
+
+// CNNEncoder is the small CNN of arch with an optional projection head (Head.Out == 0: none). It implements
+// Model for images [B, H, W, C].
+type CNNEncoder struct {
+	CNN  arch.CNN
+	Head arch.Head
+	Ops  OpsMode // stock or substitute convolution and pooling; the zero value chooses by backend
+}
+
+// Params lists the CNN's parameters followed by the head's.
+func (e CNNEncoder) Params() []arch.Param {
+	ps := e.CNN.Params()
+	if e.Head.Out > 0 {
+		ps = append(ps, e.Head.Params()...)
+	}
+	return ps
+}
+
+// Init draws the CNN's and head's initial values from seed.
+func (e CNNEncoder) Init(seed uint64) [][]float64 {
+	vs := e.CNN.Init(seed)
+	if e.Head.Out > 0 {
+		vs = append(vs, e.Head.Init(seed+1)...)
+	}
+	return vs
+}
+
+// Forward returns the CNN's output as features, and the head's output (or the features again) as z. The CNN
+// has no batch statistics, so training does not matter.
+func (e CNNEncoder) Forward(params []*graph.Node, x *graph.Node, _ bool) Output {
+	nc := len(e.CNN.Params())
+	features := CNN(e.CNN, e.Ops, params[:nc], x)
+	if e.Head.Out == 0 {
+		return Output{Features: features, Z: features}
+	}
+	return Output{Features: features, Z: Head(e.Head, params[nc:], features)}
+}
+
+// Project does nothing for a network.
+func (e CNNEncoder) Project(params []*graph.Node) []*graph.Node { return params }

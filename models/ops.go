@@ -1,0 +1,44 @@
+package models
+
+import (
+	"strings"
+
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+// OpsMode chooses between GoMLX's stock convolution, max-pool and batch norm and this package's substitutes
+// built from simpler stock ops (Conv2D, MaxPool2x2, MaxPool, BatchNorm). The Go backend needs the substitutes:
+// its ConvGeneral is a slow naive loop, it cannot differentiate graph.MaxPool (no SelectAndScatterMax) and it
+// has no BatchNormForTraining. XLA runs the stock ops well.
+type OpsMode int
+
+const (
+	OpsAuto       OpsMode = iota // substitutes on the Go backend, stock ops elsewhere (decided at graph-build time)
+	OpsStock                     // always the stock ops
+	OpsSubstitute                // always the substitutes
+)
+
+// stock reports whether graphs built on g use the stock ops.
+func (m OpsMode) stock(g *graph.Graph) bool {
+	switch m {
+	case OpsStock:
+		return true
+	case OpsSubstitute:
+		return false
+	}
+	return !IsGoBackend(g)
+}
+
+// IsGoBackend reports whether g is built for GoMLX's pure-Go backend (whose Name is "Go Backend"; XLA's is
+// "xla").
+func IsGoBackend(g *graph.Graph) bool {
+	return strings.HasPrefix(strings.ToLower(g.Backend().Name()), "go")
+}
+
+// ReLU is max(x, 0), written as x·[x > 0] with the indicator outside autodiff, so that its gradient is one
+// multiplication by the same mask, v·[x > 0]. (graph.Max's gradient builds the indicator from two Signs, an
+// Add and a Sub: five passes over the data instead of one.) At x = 0 the gradient is 0, as PyTorch's.
+func ReLU(x *graph.Node) *graph.Node {
+	mask := graph.StopGradient(graph.ConvertDType(graph.GreaterThan(x, graph.ScalarZero(x.Graph(), x.DType())), x.DType()))
+	return graph.Mul(x, mask)
+}

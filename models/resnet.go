@@ -1,0 +1,118 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gosimclr/gosimclr/arch"
+)
+
+// ResNet18 applies the ResNet-18 encoder a (see arch.ResNet18) to x [B, H, W, C] with params in the order of
+// a.Params(), returning the globally average-pooled features [B, 8w] and, in training, the new running
+// averages of every batch norm keyed by their index in params. ops picks the stock or substitute convolution,
+// max-pool and batch norm.
+func ResNet18(a arch.ResNet18, ops OpsMode, params []*graph.Node, x *graph.Node, training bool) (features *graph.Node, stats map[int]*graph.Node) {
+	if want := len(a.Params()); len(params) != want {
+		panic(fmt.Sprintf("models: ResNet18 wants %d params, got %d", want, len(params)))
+	}
+	x.AssertDims(-1, a.H, a.W, a.C)
+	r := resnetBuilder{params: params, training: training, stats: map[int]*graph.Node{}}
+	r.stock = ops.stock(x.Graph())
+	r.stockBN = r.stock && hasStockBatchNorm(x.Graph())
+
+	k, stride, pool := a.StemKernel()
+	h := ReLU(r.convBN(x, stride, k/2)) // stem
+	if pool {
+		if r.stock {
+			h = StockMaxPool(h, 3, 2, 1)
+		} else {
+			h = MaxPool(h, 3, 2, 1)
+		}
+	}
+	for _, b := range a.Blocks() {
+		y := ReLU(r.convBN(h, b.Stride, 1))
+		y = r.convBN(y, 1, 1)
+		shortcut := h
+		if b.Projection {
+			shortcut = r.convBN(h, b.Stride, 0)
+		}
+		h = ReLU(graph.Add(y, shortcut))
+		h.AssertDims(-1, -1, -1, b.Out)
+	}
+	return graph.ReduceMean(h, 1, 2), r.stats // [B, 8w]
+}
+
+// resnetBuilder walks the parameters in arch order.
+type resnetBuilder struct {
+	params         []*graph.Node
+	next           int
+	training       bool
+	stock, stockBN bool
+	stats          map[int]*graph.Node
+}
+
+// convBN applies the next convolution (weights [k, k, C_in, C_out], no bias) and the next batch norm.
+func (r *resnetBuilder) convBN(x *graph.Node, stride, pad int) *graph.Node {
+	w := r.params[r.next]
+	var y *graph.Node
+	if r.stock {
+		y = StockConv2D(x, w, stride, pad)
+	} else {
+		y = Conv2D(x, w, stride, pad)
+	}
+	i := r.next + 1
+	bn := BatchNorm
+	if r.stockBN {
+		bn = StockBatchNorm
+	}
+	y, mean, variance := bn(y, r.params[i], r.params[i+1], r.params[i+2], r.params[i+3], r.training)
+	if r.training {
+		r.stats[i+2], r.stats[i+3] = mean, variance
+	}
+	r.next += 5
+	return y
+}
+
+// ResNetEncoder is ResNet-18 with an optional projection head (Head.Out == 0: none). It implements Model for
+// images [B, H, W, C].
+type ResNetEncoder struct {
+	ResNet arch.ResNet18
+	Head   arch.Head
+	Ops    OpsMode // stock or substitute ops; the zero value chooses by backend
+}
+
+// Params lists the ResNet's parameters followed by the head's.
+func (e ResNetEncoder) Params() []arch.Param {
+	ps := e.ResNet.Params()
+	if e.Head.Out > 0 {
+		ps = append(ps, e.Head.Params()...)
+	}
+	return ps
+}
+
+// Init draws the ResNet's and head's initial values from seed.
+func (e ResNetEncoder) Init(seed uint64) [][]float64 {
+	vs := e.ResNet.Init(seed)
+	if e.Head.Out > 0 {
+		vs = append(vs, e.Head.Init(seed+1)...)
+	}
+	return vs
+}
+
+// Forward returns the pooled features, z (the head's output or the features again) and, in training mode,
+// the batch norms' new running averages.
+func (e ResNetEncoder) Forward(params []*graph.Node, x *graph.Node, training bool) Output {
+	nr := len(e.ResNet.Params())
+	features, stats := ResNet18(e.ResNet, e.Ops, params[:nr], x, training)
+	if !training {
+		stats = nil
+	}
+	out := Output{Features: features, Z: features, Stats: stats}
+	if e.Head.Out > 0 {
+		out.Z = Head(e.Head, params[nr:], features)
+	}
+	return out
+}
+
+// Project does nothing for a network.
+func (e ResNetEncoder) Project(params []*graph.Node) []*graph.Node { return params }
