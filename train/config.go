@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/datasets"
 	"github.com/gosimclr/gosimclr/datasets/augment"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/optim"
@@ -15,7 +17,8 @@ import (
 
 // Config holds every setting of a run; its JSON keys are the command-line flag names.
 type Config struct {
-	Data       string  `json:"data"`        // clusters, disks, annuli
+	Data       string  `json:"data"`        // clusters, disks, annuli, mnist, fashion-mnist, cifar10, cifar100, stl10, folder:PATH
+	DataDir    string  `json:"data-dir"`    // where image files are (default: each set's usual place)
 	Clusters   int     `json:"clusters"`    // K for --data clusters
 	Dim        int     `json:"dim"`         // input dimension d for --data clusters
 	PerCluster int     `json:"per-cluster"` // points per cluster
@@ -25,18 +28,19 @@ type Config struct {
 	Spacing    float64 `json:"spacing"`     // grid spacing
 	Scale      float64 `json:"scale"`       // circle radius / random box half-width
 
-	Model       string  `json:"model"` // onehidden, mlp, particle
-	Width       int     `json:"width"`
+	Model       string  `json:"model"` // auto, onehidden, mlp, particle, cnn, resnet18
+	Width       int     `json:"width"` // hidden width (mlp), dense features (cnn), base width (resnet18); 0 = auto
+	Stem        string  `json:"stem"`  // resnet18 stem: cifar or imagenet
 	Depth       int     `json:"depth"`
 	Activation  string  `json:"activation"`
 	Scaling     string  `json:"scaling"`
 	Trainable   string  `json:"trainable"`
 	Normalize   bool    `json:"normalize"`
-	LatentDim   int     `json:"latent-dim"`
-	HeadDim     int     `json:"head-dim"`    // projection head output (0: no head)
+	LatentDim   int     `json:"latent-dim"`  // MLP output; 0 = auto (2 on points, 128 on images)
+	HeadDim     int     `json:"head-dim"`    // projection head output; 0: no head, -1: auto (128 on images, none on points)
 	HeadHidden  int     `json:"head-hidden"` // projection head hidden width
-	Augment     string  `json:"augment"`
-	BatchSize   int     `json:"batch-size"` // N pairs: 2N views per step; 0 = the whole data set
+	Augment     string  `json:"augment"`     // vector spec ("noise:0.1") or image preset ("cifar"); auto = by data set
+	BatchSize   int     `json:"batch-size"`  // N pairs: 2N views per step; 0 = the whole data set
 	Steps       int     `json:"steps"`
 	Temperature float64 `json:"temperature"`
 	Loss        string  `json:"loss"`   // ntxent, align, uniform
@@ -48,6 +52,13 @@ type Config struct {
 	Backend     string  `json:"backend"`
 	OutDir      string  `json:"out-dir"`
 	LogEvery    int     `json:"log-every"`
+	EvalEvery   int     `json:"eval-every"` // kNN accuracy every this many steps (0: only at the end)
+	Eval        bool    `json:"eval"`       // evaluate (kNN and linear probe) at the end
+
+	CheckpointEvery int    `json:"checkpoint-every"` // write a checkpoint every this many steps (0: only at the end)
+	KeepCheckpoints int    `json:"keep-checkpoints"` // how many of the newest checkpoints to keep
+	OnNaN           string `json:"on-nan"`           // stop or skip a step whose loss or gradient is NaN/Inf
+	Resume          string `json:"resume"`           // continue the run in this directory from its newest checkpoint
 }
 
 // Defaults returns the configuration of a plain run: 4 Gaussian clusters in 2-D, the one-hidden-layer network,
@@ -56,17 +67,18 @@ func Defaults() Config {
 	return Config{
 		Data: "clusters", Clusters: 4, Dim: 2, PerCluster: 128, Radius: 0.3, Shape: "gaussian", Centers: "circle",
 		Spacing: 2, Scale: 2,
-		Model: "onehidden", Width: 256, Depth: 1, Activation: arch.ReLU, Scaling: arch.ScalingNTK,
-		Trainable: arch.TrainBoth, Normalize: true, LatentDim: 2, HeadHidden: 512, Augment: "noise:0.1",
+		Model: "auto", Width: 0, Depth: 1, Stem: "cifar", Activation: arch.ReLU, Scaling: arch.ScalingNTK,
+		Trainable: arch.TrainBoth, Normalize: true, LatentDim: 0, HeadDim: -1, HeadHidden: 512, Augment: "auto",
 		BatchSize: 128, Steps: 500, Temperature: 0.5, Loss: losses.PartFull, Kernel: losses.KernelExp,
 		Optimizer: optim.Adam, LR: 1e-3, Seed: 1, DType: "float32", Backend: "", OutDir: "runs/latest", LogEvery: 10,
+		Eval: true, CheckpointEvery: 500, KeepCheckpoints: 3, OnNaN: "stop",
 	}
 }
 
 // Models lists the valid --model values; DataSets the valid --data values.
 var (
-	Models   = []string{"onehidden", "mlp", "particle"}
-	DataSets = []string{"clusters", "disks", "annuli"}
+	Models   = []string{"auto", "onehidden", "mlp", "particle", "cnn", "resnet18"}
+	DataSets = append(append([]string{}, syntheticNames...), datasets.Names...)
 )
 
 // UsageError marks an invalid setting: the command line exits with status 2 and prints it.
@@ -92,8 +104,12 @@ func oneOf(flag, v string, allowed []string) error {
 
 // Validate checks every field, naming the flag to change in its error (a UsageError).
 func (c Config) Validate() error {
+	if !isSynthetic(c.Data) && !slices.Contains(datasets.Names, c.Data) && !strings.HasPrefix(c.Data, "folder:") {
+		return usagef("--data must be one of %v, got %q", DataSets, c.Data)
+	}
+	c = c.Resolve()
 	checks := []error{
-		oneOf("data", c.Data, DataSets),
+		oneOf("stem", c.Stem, []string{"cifar", "imagenet"}),
 		oneOf("model", c.Model, Models),
 		oneOf("activation", c.Activation, arch.Activations),
 		oneOf("scaling", c.Scaling, arch.Scalings),
@@ -102,6 +118,7 @@ func (c Config) Validate() error {
 		oneOf("kernel", c.Kernel, losses.Kernels),
 		oneOf("optimizer", c.Optimizer, optim.Names),
 		oneOf("dtype", c.DType, []string{"float32", "float64"}),
+		oneOf("on-nan", c.OnNaN, []string{"stop", "skip"}),
 	}
 	for _, err := range checks {
 		if err != nil {
@@ -116,7 +133,15 @@ func (c Config) Validate() error {
 	case c.PerCluster < 1:
 		return usagef("--per-cluster must be ≥ 1, got %d", c.PerCluster)
 	case c.Width < 1:
-		return usagef("--width must be ≥ 1, got %d", c.Width)
+		return usagef("--width must be ≥ 1 (or 0 for the model's default), got %d", c.Width)
+	case c.EvalEvery < 0:
+		return usagef("--eval-every must be ≥ 0, got %d", c.EvalEvery)
+	case (c.Model == "cnn" || c.Model == "resnet18") && isSynthetic(c.Data):
+		return usagef("--model %s needs image data, got --data %s", c.Model, c.Data)
+	case c.Model == "particle" && !isSynthetic(c.Data):
+		return usagef("--model particle works on the synthetic data sets %v, got --data %s", syntheticNames, c.Data)
+	case !isSynthetic(c.Data) && c.DType != "float32":
+		return usagef("--dtype float64 is for the synthetic data sets; images train in float32")
 	case c.Depth < 1:
 		return usagef("--depth must be ≥ 1, got %d", c.Depth)
 	case c.Model == "onehidden" && c.Depth != 1:
@@ -135,15 +160,25 @@ func (c Config) Validate() error {
 		return usagef("--lr must be > 0, got %g", c.LR)
 	case c.LogEvery < 1:
 		return usagef("--log-every must be ≥ 1, got %d", c.LogEvery)
+	case c.CheckpointEvery < 0:
+		return usagef("--checkpoint-every must be ≥ 0, got %d", c.CheckpointEvery)
+	case c.KeepCheckpoints < 1:
+		return usagef("--keep-checkpoints must be ≥ 1, got %d", c.KeepCheckpoints)
 	case c.OutDir == "":
 		return usagef("--out-dir must not be empty")
 	}
-	if c.Model != "particle" {
+	switch {
+	case c.Model == "particle":
+	case isSynthetic(c.Data):
 		spec, err := augment.ParseVectorSpec(c.Augment)
 		if err != nil {
 			return usagef("--augment: %v", err)
 		}
 		if err := spec.Check(c.inputDim()); err != nil {
+			return usagef("--augment: %v", err)
+		}
+	default:
+		if _, err := augment.Preset(c.Augment); err != nil {
 			return usagef("--augment: %v", err)
 		}
 	}
@@ -156,4 +191,52 @@ func (c Config) inputDim() int {
 		return c.Dim
 	}
 	return 2
+}
+
+// Resolve replaces every "auto" setting by what it means for c's data and model.
+func (c Config) Resolve() Config {
+	images := !isSynthetic(c.Data)
+	if c.Model == "auto" {
+		switch {
+		case !images:
+			c.Model = "onehidden"
+		case c.Data == "mnist" || c.Data == "fashion-mnist":
+			c.Model = "cnn"
+		default:
+			c.Model = "resnet18"
+		}
+	}
+	if c.Augment == "auto" {
+		switch {
+		case !images:
+			c.Augment = "noise:0.1"
+		case c.Data == "mnist" || c.Data == "fashion-mnist":
+			c.Augment = "mnist"
+		case c.Data == "stl10":
+			c.Augment = "stl10"
+		case strings.HasPrefix(c.Data, "folder:"):
+			c.Augment = "imagenet"
+		default:
+			c.Augment = "cifar"
+		}
+	}
+	if c.Width == 0 {
+		c.Width = map[string]int{"cnn": 256, "resnet18": 64}[c.Model]
+		if c.Width == 0 {
+			c.Width = 256
+		}
+	}
+	if c.LatentDim == 0 {
+		c.LatentDim = 2
+		if images {
+			c.LatentDim = 128
+		}
+	}
+	if c.HeadDim < 0 {
+		c.HeadDim = 0
+		if images {
+			c.HeadDim = 128
+		}
+	}
+	return c
 }

@@ -2,26 +2,101 @@ package train
 
 import (
 	"math/rand/v2"
+	"strings"
 
 	"github.com/gosimclr/gosimclr/datasets"
 )
 
-// loadPoints builds the synthetic data set of c.
-func loadPoints(c Config) (datasets.Points, error) {
+// dataset is one split of the training data, held on the host.
+type dataset struct {
+	name    string
+	n       int
+	dims    []int // one example: [d] for points, [H, W, C] for images
+	labels  []int
+	classes int
+	// fill writes the examples idx as float32 (points as they are, pixels scaled to [0, 1]) into dst.
+	fill func(idx []int, dst []float32)
+}
+
+// isImages reports whether the data are images.
+func (d *dataset) isImages() bool { return len(d.dims) == 3 }
+
+// size is the number of scalars of one example.
+func (d *dataset) size() int {
+	n := 1
+	for _, x := range d.dims {
+		n *= x
+	}
+	return n
+}
+
+// syntheticNames are the --data values that draw point clouds; every other value names an image set.
+var syntheticNames = []string{"clusters", "disks", "annuli"}
+
+func isSynthetic(name string) bool {
+	for _, s := range syntheticNames {
+		if s == name {
+			return true
+		}
+	}
+	return false
+}
+
+// loadData returns the train and test splits c asks for. A synthetic set's test split is a second draw of
+// the same generator from seed+1 (our choice: it measures how the encoder treats unseen points of the same
+// clusters).
+func loadData(c Config) (train, test *dataset, err error) {
+	if isSynthetic(c.Data) {
+		tr, err := loadPoints(c, c.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		te, err := loadPoints(c, c.Seed+1)
+		if err != nil {
+			return nil, nil, err
+		}
+		return fromPoints(tr), fromPoints(te), nil
+	}
+	tr, te, err := datasets.Load(c.Data, c.DataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fromImages(tr), fromImages(te), nil
+}
+
+// loadPoints draws the synthetic data set of c from seed.
+func loadPoints(c Config, seed uint64) (datasets.Points, error) {
 	switch c.Data {
 	case "disks":
-		return datasets.FourDisks(c.Seed), nil
+		return datasets.FourDisks(seed), nil
 	case "annuli":
-		return datasets.FourAnnuli(c.Seed), nil
+		return datasets.FourAnnuli(seed), nil
 	}
 	p, err := datasets.Clusters(datasets.ClusterSpec{
 		K: c.Clusters, D: c.Dim, PerCluster: c.PerCluster, Shape: c.Shape, Radius: c.Radius,
-		Centers: c.Centers, Spacing: c.Spacing, Scale: c.Scale, Seed: c.Seed, Shuffle: true,
+		Centers: c.Centers, Spacing: c.Spacing, Scale: c.Scale, Seed: seed, Shuffle: true,
 	})
 	if err != nil {
 		return p, UsageError{err}
 	}
 	return p, nil
+}
+
+func fromPoints(p datasets.Points) *dataset {
+	return &dataset{name: p.Name, n: p.N, dims: []int{p.D}, labels: p.Labels, classes: p.K,
+		fill: func(idx []int, dst []float32) {
+			for i, j := range idx {
+				for c, v := range p.Row(j) {
+					dst[i*p.D+c] = float32(v)
+				}
+			}
+		}}
+}
+
+func fromImages(m *datasets.Images) *dataset {
+	return &dataset{name: strings.TrimSuffix(m.Name, "/train"), n: m.N, dims: []int{m.H, m.W, m.C},
+		labels: m.Labels, classes: len(m.Classes),
+		fill: func(idx []int, dst []float32) { m.Batch(idx, dst) }}
 }
 
 // sampler yields batches of example indices: each epoch is a fresh permutation of 0..n−1 drawn from

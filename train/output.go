@@ -8,11 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gosimclr/gosimclr/checkpoint"
-	"github.com/gosimclr/gosimclr/datasets"
 	"github.com/gosimclr/gosimclr/ref"
 )
 
@@ -20,28 +16,45 @@ import (
 const MetricsHeader = "step,loss,alignment,uniformity,seconds,loss_align,loss_unif,effective_rank"
 
 type metricsWriter struct {
-	f *os.File
-	w *bufio.Writer
+	f     *os.File
+	w     *bufio.Writer
+	extra int
 }
 
-func newMetricsWriter(path string) (*metricsWriter, error) {
-	f, err := os.Create(path)
+// newMetricsWriter creates path with MetricsHeader plus the extra column names, or appends to it.
+func newMetricsWriter(path string, extra []string, appendRows bool) (*metricsWriter, error) {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if appendRows {
+		flags = os.O_WRONLY | os.O_APPEND
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	m := &metricsWriter{f: f, w: bufio.NewWriter(f)}
-	fmt.Fprintln(m.w, MetricsHeader)
+	m := &metricsWriter{f: f, w: bufio.NewWriter(f), extra: len(extra)}
+	if !appendRows {
+		fmt.Fprintln(m.w, strings.Join(append([]string{MetricsHeader}, extra...), ","))
+	}
 	return m, nil
 }
 
 // fmtFloat prints the shortest representation that round-trips, so equal runs give equal bytes.
 func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 
-func (m *metricsWriter) Write(step int, r StepResult, seconds float64) error {
+// Write appends one row; a negative extra value is written as an empty field (not measured at this step).
+func (m *metricsWriter) Write(step int, r StepResult, seconds float64, extra []float64) error {
 	z := flat64(r.Z)
 	erank := ref.EffectiveRank(z, r.Z.Shape().Dimensions[0], r.Z.Shape().Dimensions[1])
-	_, err := fmt.Fprintf(m.w, "%d,%s,%s,%s,%.3f,%s,%s,%s\n", step, fmtFloat(r.Loss), fmtFloat(r.Alignment),
+	fmt.Fprintf(m.w, "%d,%s,%s,%s,%.3f,%s,%s,%s", step, fmtFloat(r.Loss), fmtFloat(r.Alignment),
 		fmtFloat(r.Uniformity), seconds, fmtFloat(r.LossAlign), fmtFloat(r.LossUnif), fmtFloat(erank))
+	for _, v := range extra {
+		if v < 0 {
+			m.w.WriteString(",")
+		} else {
+			m.w.WriteString("," + fmtFloat(v))
+		}
+	}
+	_, err := m.w.WriteString("\n")
 	if err == nil {
 		err = m.w.Flush() // a crash loses at most the current row
 	}
@@ -64,38 +77,21 @@ func (m *metricsWriter) Close() error {
 }
 
 // writeEmbedding writes the latents of every (unaugmented) example as CSV: index,label,z0,…,z{k−1}.
-func writeEmbedding(path string, b compute.Backend, st *Stepper, pts datasets.Points, model string, dt dtypes.DType) error {
-	all := make([]int, pts.N)
-	for i := range all {
-		all[i] = i
-	}
-	x := batchTensor(model, pts, all, dt)
-	embed, err := graph.NewExec(b, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
-		return []*graph.Node{st.Model.Forward(in[1:], in[0], false).Z}
-	})
+func writeEmbedding(path string, f *featurizer, model string, data *dataset) error {
+	_, z, _, k, err := f.run(model, data)
 	if err != nil {
 		return err
 	}
-	args := []any{x}
-	for _, p := range st.Params {
-		args = append(args, p)
-	}
-	outs, err := embed.Call(args...)
-	if err != nil {
-		return fmt.Errorf("train: embedding: %w", err)
-	}
-	z := flat64(outs[0])
-	k := len(z) / pts.N
 	var sb strings.Builder
 	sb.WriteString("index,label")
 	for j := range k {
 		fmt.Fprintf(&sb, ",z%d", j)
 	}
 	sb.WriteByte('\n')
-	for i := range pts.N {
-		fmt.Fprintf(&sb, "%d,%d", i, pts.Labels[i])
+	for i := range data.n {
+		fmt.Fprintf(&sb, "%d,%d", i, data.labels[i])
 		for j := range k {
-			sb.WriteString("," + fmtFloat(z[i*k+j]))
+			sb.WriteString("," + strconv.FormatFloat(float64(z[i*k+j]), 'g', -1, 32))
 		}
 		sb.WriteByte('\n')
 	}

@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute/dtypes"
@@ -16,7 +19,6 @@ import (
 	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/checkpoint"
-	"github.com/gosimclr/gosimclr/datasets"
 	"github.com/gosimclr/gosimclr/datasets/augment"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/models"
@@ -30,19 +32,48 @@ type Resolved struct {
 	GoVersion   string `json:"go-version"`
 	SIMD        bool   `json:"simd"`
 	BackendDesc string `json:"backend-description"`
+	DataName    string `json:"data-name"`
 	Examples    int    `json:"examples"`
+	TestExample int    `json:"test-examples"`
 	Params      int    `json:"parameters"`
 }
 
-// Summary is what Run returns and prints at the end.
+// Summary is what Run returns.
 type Summary struct {
 	FinalLoss   float64
 	InitialLoss float64
 	Steps       int
 	Seconds     float64
+	Eval        *EvalReport // nil when evaluation was off or impossible
 }
 
-// Run trains as c says, writing into c.OutDir; log receives progress. A UsageError means a bad setting.
+// InterruptedError reports a run stopped by SIGINT or SIGTERM after writing a checkpoint.
+type InterruptedError struct {
+	Signal os.Signal
+	Step   int
+	Dir    string
+}
+
+func (e InterruptedError) Error() string {
+	return fmt.Sprintf("interrupted by %v after step %d; checkpoint written. Resume with: simclr train --resume %s", e.Signal, e.Step, e.Dir)
+}
+
+// NaNError reports a step whose loss or gradient was not finite, under --on-nan stop.
+type NaNError struct {
+	Step           int
+	LastCheckpoint string // "" if none was written yet
+}
+
+func (e NaNError) Error() string {
+	last := "none was written yet"
+	if e.LastCheckpoint != "" {
+		last = e.LastCheckpoint + " (its parameters are finite)"
+	}
+	return fmt.Sprintf("loss or gradient is NaN/Inf at step %d; stopped (--on-nan stop). Last good checkpoint: %s. Lower --lr, or use --on-nan skip", e.Step, last)
+}
+
+// Run trains as c says, writing into c.OutDir; log receives progress. A UsageError means a bad setting, an
+// InterruptedError a signal, a NaNError a non-finite step.
 func Run(c Config, log io.Writer) (sum Summary, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -52,18 +83,36 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 	if err := c.Validate(); err != nil {
 		return sum, err
 	}
-	pts, err := loadPoints(c)
+	c = c.Resolve()
+	var resumed *ckptMeta
+	var resumedTensors []checkpoint.Tensor
+	if c.Resume != "" {
+		m, ts, path, err := latestCheckpoint(c.Resume, log)
+		if err != nil {
+			return sum, err
+		}
+		if diffs := configDiff(m.Config, c); len(diffs) > 0 {
+			return sum, usagef("--resume %s: these settings differ from the run's and would change it: %s (only %s may change)",
+				c.Resume, strings.Join(diffs, "; "), harmlessList())
+		}
+		if m.Step >= c.Steps {
+			return sum, usagef("--resume %s: the run already reached step %d; pass --steps larger than that to continue", c.Resume, m.Step)
+		}
+		fmt.Fprintf(log, "resuming from %s (step %d)\n", path, m.Step)
+		resumed, resumedTensors = &m, ts
+	}
+	train, test, err := loadData(c)
 	if err != nil {
 		return sum, err
 	}
 	n := c.BatchSize
 	if n == 0 {
-		n = pts.N
+		n = train.n
 	}
-	if n > pts.N {
-		return sum, usagef("--batch-size %d is larger than the data set (%d examples)", n, pts.N)
+	if n > train.n {
+		return sum, usagef("--batch-size %d is larger than the data set (%d examples)", n, train.n)
 	}
-	model, views, err := buildModel(c, pts)
+	model, views, err := buildModel(c, train)
 	if err != nil {
 		return sum, err
 	}
@@ -80,84 +129,219 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 	if err != nil {
 		return sum, err
 	}
+	first, elapsed0, skipped := 1, 0.0, 0
+	if resumed != nil {
+		if err := st.restore(resumedTensors); err != nil {
+			return sum, fmt.Errorf("train: --resume %s: %w", c.Resume, err)
+		}
+		first, elapsed0, skipped, sum.InitialLoss = resumed.Step+1, resumed.Seconds, resumed.Skipped, resumed.Initial
+	}
 	res := Resolved{Config: c, GitCommit: gitCommit(), GoVersion: runtime.Version(), SIMD: backend.SIMD,
-		BackendDesc: backend.Describe(b), Examples: pts.N, Params: countParams(model.Params())}
+		BackendDesc: backend.Describe(b), DataName: train.name, Examples: train.n, TestExample: test.n,
+		Params: countParams(model.Params())}
 	res.Backend = backend.Spec(c.Backend)
 	if err := writeConfig(c.OutDir, res); err != nil {
 		return sum, err
 	}
-	mw, err := newMetricsWriter(filepath.Join(c.OutDir, "metrics.csv"))
+	var extra []string
+	if c.EvalEvery > 0 {
+		extra = append(extra, "knn_accuracy")
+	}
+	if c.OnNaN == "skip" {
+		extra = append(extra, "skipped_steps")
+	}
+	metricsPath := filepath.Join(c.OutDir, "metrics.csv")
+	if resumed != nil {
+		regular := func(step int) bool {
+			return step == 1 || step%c.LogEvery == 0 || (c.EvalEvery > 0 && step%c.EvalEvery == 0)
+		}
+		if err := truncateMetrics(metricsPath, resumed.Step, regular); err != nil {
+			return sum, err
+		}
+	}
+	mw, err := newMetricsWriter(metricsPath, extra, resumed != nil)
 	if err != nil {
 		return sum, err
 	}
 	defer mw.Close()
-	fmt.Fprintf(log, "training %s on %s (%d examples, %d parameters), backend %s\n", c.Model, pts.Name, pts.N, res.Params, res.BackendDesc)
+	fmt.Fprintf(log, "training %s on %s (%d examples, %d parameters), backend %s\n", c.Model, train.name, train.n, res.Params, res.BackendDesc)
 
-	smp := newSampler(pts.N, n, c.Seed)
+	stop := watchSignals()
+	defer stop.close()
+	lastCkpt := ""
+	checkpointAt := func(step int, seconds float64) error {
+		if err := checkFinite(st); err != nil {
+			return err
+		}
+		meta := ckptMeta{Step: step, Seconds: seconds, Skipped: skipped, Initial: sum.InitialLoss, Config: c}
+		if err := saveCheckpoint(c.OutDir, st, meta, c.KeepCheckpoints); err != nil {
+			return err
+		}
+		lastCkpt = filepath.Join(c.OutDir, ckptName(step))
+		return nil
+	}
+	feats := newFeaturizer(b, st, dt)
+	smp := newSampler(train.n, n, c.Seed)
 	prog := newProgress(log, c.Steps)
 	start := time.Now()
-	for step := 1; step <= c.Steps; step++ {
-		x := batchTensor(c.Model, pts, smp.batch(step-1), dt)
+	elapsed := func() float64 { return elapsed0 + time.Since(start).Seconds() }
+	for step := first; step <= c.Steps; step++ {
+		x := batchTensor(c.Model, train, smp.batch(step-1), dt)
 		r, err := st.Step(x)
 		if err != nil {
 			return sum, err
+		}
+		if !r.Finite {
+			if c.OnNaN == "stop" {
+				return sum, NaNError{Step: step, LastCheckpoint: lastCkpt}
+			}
+			skipped++
 		}
 		if step == 1 {
 			sum.InitialLoss = r.Loss
 		}
 		sum.FinalLoss, sum.Steps = r.Loss, step
-		if step == 1 || step%c.LogEvery == 0 || step == c.Steps {
-			el := time.Since(start).Seconds()
-			if err := mw.Write(step, r, el); err != nil {
+		evalNow := c.EvalEvery > 0 && (step%c.EvalEvery == 0 || step == c.Steps)
+		if step == 1 || step%c.LogEvery == 0 || step == c.Steps || evalNow {
+			var extraVals []float64
+			if c.EvalEvery > 0 {
+				acc := -1.0 // not measured at this step: written as an empty field
+				if evalNow {
+					if acc, err = knnNow(feats, c.Model, train, test); err != nil {
+						return sum, err
+					}
+				}
+				extraVals = append(extraVals, acc)
+			}
+			if c.OnNaN == "skip" {
+				extraVals = append(extraVals, float64(skipped))
+			}
+			if err := mw.Write(step, r, elapsed(), extraVals); err != nil {
 				return sum, err
 			}
-			prog.update(step, r.Loss, el)
+			prog.update(step, r.Loss, elapsed())
+		}
+		if sig := stop.received(); sig != nil {
+			prog.done()
+			if err := checkpointAt(step, elapsed()); err != nil {
+				return sum, err
+			}
+			return sum, InterruptedError{Signal: sig, Step: step, Dir: c.OutDir}
+		}
+		if c.CheckpointEvery > 0 && step%c.CheckpointEvery == 0 && step != c.Steps {
+			if err := checkpointAt(step, elapsed()); err != nil {
+				return sum, err
+			}
 		}
 	}
-	sum.Seconds = time.Since(start).Seconds()
+	sum.Seconds = elapsed()
 	prog.done()
 	if err := mw.Close(); err != nil {
+		return sum, err
+	}
+	if err := checkpointAt(c.Steps, sum.Seconds); err != nil {
 		return sum, err
 	}
 	if err := saveParams(filepath.Join(c.OutDir, "params.ckpt"), st, c.Steps); err != nil {
 		return sum, err
 	}
-	if err := writeEmbedding(filepath.Join(c.OutDir, "embedding.csv"), b, st, pts, c.Model, dt); err != nil {
-		return sum, err
+	if !train.isImages() {
+		if err := writeEmbedding(filepath.Join(c.OutDir, "embedding.csv"), feats, c.Model, train); err != nil {
+			return sum, err
+		}
+	}
+	if skipped > 0 {
+		fmt.Fprintf(log, "warning: %d steps had a NaN/Inf loss or gradient and were skipped\n", skipped)
 	}
 	fmt.Fprintf(log, "done: %d steps in %.1fs, loss %.6f → %.6f; results in %s\n", sum.Steps, sum.Seconds, sum.InitialLoss, sum.FinalLoss, c.OutDir)
+	if c.Eval && train.classes > 1 {
+		rep, err := evaluate(feats, c.Model, train, test, log)
+		if err != nil {
+			return sum, err
+		}
+		sum.Eval = &rep
+		if err := writeEval(filepath.Join(c.OutDir, "eval.json"), rep); err != nil {
+			return sum, err
+		}
+	}
 	return sum, nil
 }
 
-// buildModel makes the model and the views function of c for data pts.
-func buildModel(c Config, pts datasets.Points) (models.Model, ViewsFn, error) {
+func harmlessList() string {
+	var names []string
+	for k := range harmless {
+		names = append(names, "--"+k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// checkFinite refuses to checkpoint parameters that are not all finite.
+func checkFinite(st *Stepper) error {
+	specs := st.ParamSpecs()
+	for i, v := range st.ParamValues() {
+		for j, x := range v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("train: parameter %s[%d] is %g: refusing to write it to a checkpoint", specs[i].Name, j, x)
+			}
+		}
+	}
+	return nil
+}
+
+// buildModel makes the model and the views function of c for the data.
+func buildModel(c Config, data *dataset) (models.Model, ViewsFn, error) {
 	if c.Model == "particle" {
-		return models.Particle{N: pts.N, K: c.LatentDim}, nil, nil
+		return models.Particle{N: data.n, K: c.LatentDim}, nil, nil
 	}
-	a := arch.MLP{In: pts.D, Width: c.Width, Depth: c.Depth, Out: c.LatentDim, Activation: c.Activation,
-		Scaling: c.Scaling, Trainable: c.Trainable, Normalize: c.Normalize}
-	if err := a.Validate(); err != nil {
-		return nil, nil, UsageError{err}
-	}
-	enc := models.Encoder{MLP: a}
+	var head arch.Head
 	if c.HeadDim > 0 {
-		enc.Head = arch.Head{In: c.LatentDim, Hidden: c.HeadHidden, Out: c.HeadDim}
+		head = arch.Head{Hidden: c.HeadHidden, Out: c.HeadDim}
 	}
-	spec, err := augment.ParseVectorSpec(c.Augment)
+	var model models.Model
+	switch c.Model {
+	case "cnn", "resnet18":
+		m, err := convModel(c, data, head)
+		if err != nil {
+			return nil, nil, err
+		}
+		model = m
+	default:
+		a := arch.MLP{In: data.size(), Width: c.Width, Depth: c.Depth, Out: c.LatentDim, Activation: c.Activation,
+			Scaling: c.Scaling, Trainable: c.Trainable, Normalize: c.Normalize}
+		if err := a.Validate(); err != nil {
+			return nil, nil, UsageError{err}
+		}
+		head.In = c.LatentDim
+		model = models.Encoder{MLP: a, Head: head}
+		if data.isImages() {
+			model = models.Flat{Model: model}
+		}
+	}
+	if !data.isImages() {
+		spec, err := augment.ParseVectorSpec(c.Augment)
+		if err != nil {
+			return nil, nil, UsageError{err}
+		}
+		return model, func(rng, x *graph.Node) (*graph.Node, *graph.Node) {
+			bsz, d := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
+			rng, p1 := spec.Sample(rng, bsz, d, x.DType())
+			rng, p2 := spec.Sample(rng, bsz, d, x.DType())
+			return rng, graph.Concatenate([]*graph.Node{spec.Apply(x, p1), spec.Apply(x, p2)}, 0)
+		}, nil
+	}
+	pl, err := augment.Preset(c.Augment)
 	if err != nil {
 		return nil, nil, UsageError{err}
 	}
-	views := func(rng, x *graph.Node) (*graph.Node, *graph.Node) {
-		bsz, d := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
-		rng, p1 := spec.Sample(rng, bsz, d, x.DType())
-		rng, p2 := spec.Sample(rng, bsz, d, x.DType())
-		return rng, graph.Concatenate([]*graph.Node{spec.Apply(x, p1), spec.Apply(x, p2)}, 0)
-	}
-	return enc, views, nil
+	return model, func(rng, x *graph.Node) (*graph.Node, *graph.Node) {
+		rng, v1, v2 := pl.Views(rng, x)
+		return rng, graph.Concatenate([]*graph.Node{v1, v2}, 0)
+	}, nil
 }
 
-// batchTensor gathers the examples idx: their coordinates [N, d], or for the particle model their indices [N].
-func batchTensor(model string, pts datasets.Points, idx []int, dt dtypes.DType) *tensors.Tensor {
+// batchTensor gathers the examples idx: their values [N, dims…], or for the particle model their indices [N].
+func batchTensor(model string, data *dataset, idx []int, dt dtypes.DType) *tensors.Tensor {
 	if model == "particle" {
 		v := make([]int32, len(idx))
 		for i, j := range idx {
@@ -165,11 +349,17 @@ func batchTensor(model string, pts datasets.Points, idx []int, dt dtypes.DType) 
 		}
 		return tensors.FromFlatDataAndDimensions(v, len(idx))
 	}
-	v := make([]float64, 0, len(idx)*pts.D)
-	for _, j := range idx {
-		v = append(v, pts.Row(j)...)
+	v := make([]float32, len(idx)*data.size())
+	data.fill(idx, v)
+	dims := append([]int{len(idx)}, data.dims...)
+	if dt == dtypes.Float64 {
+		v64 := make([]float64, len(v))
+		for i, x := range v {
+			v64[i] = float64(x)
+		}
+		return tensors.FromFlatDataAndDimensions(v64, dims...)
 	}
-	return hostTensor(dt, v, []int{len(idx), pts.D})
+	return tensors.FromFlatDataAndDimensions(v, dims...)
 }
 
 func countParams(ps []arch.Param) int {

@@ -37,7 +37,10 @@ type Stepper struct {
 type StepResult struct {
 	Loss, LossAlign, LossUnif float64 // the optimised objective and its two parts
 	Alignment, Uniformity     float64 // Wang & Isola metrics of z
-	Z                         *tensors.Tensor
+	// Finite is false when the loss or a gradient was NaN or ±Inf: the step then left parameters and
+	// optimiser state as they were.
+	Finite bool
+	Z      *tensors.Tensor
 }
 
 // NewStepper builds the step for model on backend b, with parameters initialised from seed.
@@ -79,8 +82,8 @@ func hostTensor(dt dtypes.DType, v []float64, dims []int) *tensors.Tensor {
 // Layout of the step graph's inputs and outputs:
 //
 //	in:  x, rng, params…, state…
-//	out: loss, lossAlign, lossUnif, alignment, uniformity, z, rng', params'…, state'…
-const numScalarOuts = 5
+//	out: loss, lossAlign, lossUnif, alignment, uniformity, finite, z, rng', params'…, state'…
+const numScalarOuts = 6
 
 func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 	np := len(s.Params)
@@ -116,8 +119,22 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 	if proj := s.Model.Project(newParams); proj != nil {
 		newParams = proj
 	}
+	// NaN guard: a step whose loss, gradients or updated parameters are not all finite changes neither
+	// parameters nor optimiser state (the RNG still advances, so the next step sees new views); the host
+	// decides to stop or go on.
+	finite := graph.IsFinite(t.Loss)
+	for _, v := range append(gradsT, newParams...) {
+		finite = graph.LogicalAnd(finite, graph.LogicalAll(graph.IsFinite(v)))
+	}
+	for i := range newParams {
+		newParams[i] = graph.Where(finite, newParams[i], params[i])
+	}
+	for i := range newState {
+		newState[i] = graph.Where(finite, newState[i], state[i])
+	}
 	zs := graph.StopGradient(z)
-	out := []*graph.Node{t.Loss, t.Align, t.Unif, losses.Alignment(zs), losses.Uniformity(zs), zs, rng}
+	out := []*graph.Node{t.Loss, t.Align, t.Unif, losses.Alignment(zs), losses.Uniformity(zs),
+		graph.ConvertDType(finite, t.Loss.DType()), zs, rng}
 	out = append(out, newParams...)
 	return append(out, newState...)
 }
@@ -140,7 +157,8 @@ func (s *Stepper) Step(x *tensors.Tensor) (r StepResult, err error) {
 	for i := range scalars {
 		scalars[i] = scalar(outs[i])
 	}
-	r = StepResult{Loss: scalars[0], LossAlign: scalars[1], LossUnif: scalars[2], Alignment: scalars[3], Uniformity: scalars[4], Z: outs[numScalarOuts]}
+	r = StepResult{Loss: scalars[0], LossAlign: scalars[1], LossUnif: scalars[2], Alignment: scalars[3],
+		Uniformity: scalars[4], Finite: scalars[5] == 1, Z: outs[numScalarOuts]}
 	rest := outs[numScalarOuts+1:]
 	s.RNG = rest[0]
 	copy(s.Params, rest[1:1+len(s.Params)])

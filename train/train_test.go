@@ -31,9 +31,9 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		"--steps":       func(c *Config) { c.Steps = 0 },
 		"--temperature": func(c *Config) { c.Temperature = 0 },
 		"--lr":          func(c *Config) { c.LR = -1 },
-		"--width":       func(c *Config) { c.Width = 0 },
+		"--width":       func(c *Config) { c.Width = -3 },
 		"--depth":       func(c *Config) { c.Depth = 3 }, // onehidden needs depth 1
-		"--latent-dim":  func(c *Config) { c.LatentDim = 0 },
+		"--latent-dim":  func(c *Config) { c.LatentDim = -1 },
 		"--augment":     func(c *Config) { c.Augment = "blur:3" },
 		"--log-every":   func(c *Config) { c.LogEvery = 0 },
 		"--dtype":       func(c *Config) { c.DType = "bfloat16" },

@@ -3,6 +3,7 @@
 //	simclr train [flags]   train an encoder (simclr train --help)
 //	simclr info            Go version, SIMD, backends, PJRT plugins and devices
 //	simclr bench [flags]   time training steps against the pure-Go reference
+//	simclr augment [flags] write a PNG grid of augmented views
 //
 // Exit status: 0 success, 1 runtime failure, 2 usage error.
 package main
@@ -11,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 
 	"github.com/gosimclr/gosimclr/backend"
+	"github.com/gosimclr/gosimclr/train"
 	"github.com/spf13/pflag"
 )
 
@@ -25,6 +28,7 @@ var commands = []command{
 	{"train", "train a SimCLR encoder", runTrain},
 	{"info", "print the Go version, SIMD, backends, PJRT plugins and devices", runInfo},
 	{"bench", "time SimCLR steps on a backend and on the pure-Go reference", runBench},
+	{"augment", "write a PNG grid of augmented views of a data set's images", runAugment},
 }
 
 // usageError makes main exit with status 2.
@@ -62,6 +66,13 @@ func exitCode(err error) int {
 		return 0
 	}
 	fmt.Fprintf(os.Stderr, "simclr: %v\n", err)
+	var intr train.InterruptedError
+	if errors.As(err, &intr) {
+		if intr.Signal == syscall.SIGTERM {
+			return 143
+		}
+		return 130
+	}
 	var u usageError
 	if errors.As(err, &u) || isUsage(err) || errors.Is(err, backend.ErrNoPlugin) || errors.Is(err, backend.ErrBadSpec) {
 		return 2

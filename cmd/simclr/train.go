@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/gosimclr/gosimclr/arch"
@@ -19,6 +20,7 @@ func isUsage(err error) bool { return train.IsUsage(err) }
 func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	list := func(xs []string) string { return strings.Join(xs, ", ") }
 	fs.StringVar(&c.Data, "data", c.Data, "data set: "+list(train.DataSets))
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "folder holding the image files (default: the data set's usual place)")
 	fs.IntVar(&c.Clusters, "clusters", c.Clusters, "number of clusters K (--data clusters)")
 	fs.IntVar(&c.Dim, "dim", c.Dim, "input dimension d (--data clusters)")
 	fs.IntVar(&c.PerCluster, "per-cluster", c.PerCluster, "points per cluster (--data clusters)")
@@ -27,17 +29,18 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.Centers, "centers", c.Centers, "cluster centres: grid, lattice, circle, random")
 	fs.Float64Var(&c.Spacing, "spacing", c.Spacing, "distance between grid centres")
 	fs.Float64Var(&c.Scale, "scale", c.Scale, "circle radius or random-box half-width of the centres")
-	fs.StringVar(&c.Model, "model", c.Model, "encoder: "+list(train.Models))
-	fs.IntVar(&c.Width, "width", c.Width, "hidden width m")
+	fs.StringVar(&c.Model, "model", c.Model, "encoder: "+list(train.Models)+" (auto: onehidden on points, cnn on MNIST sets, resnet18 otherwise)")
+	fs.IntVar(&c.Width, "width", c.Width, "hidden width m (mlp), dense features (cnn), base width (resnet18); 0 = the model's default")
+	fs.StringVar(&c.Stem, "stem", c.Stem, "resnet18 stem: cifar (3×3, no max-pool) or imagenet (7×7/2 + max-pool)")
 	fs.IntVar(&c.Depth, "depth", c.Depth, "number of hidden layers L (--model mlp)")
 	fs.StringVar(&c.Activation, "activation", c.Activation, "activation σ: "+list(arch.Activations))
 	fs.StringVar(&c.Scaling, "scaling", c.Scaling, "output scaling α_m: standard (1), ntk (1/√m), mean-field (1/m)")
 	fs.StringVar(&c.Trainable, "trainable", c.Trainable, "trained weights: "+list(arch.Trainables))
 	fs.BoolVar(&c.Normalize, "normalize", c.Normalize, "normalise the encoder output onto the unit sphere")
-	fs.IntVar(&c.LatentDim, "latent-dim", c.LatentDim, "latent dimension k")
-	fs.IntVar(&c.HeadDim, "head-dim", c.HeadDim, "projection head output dimension (0: no head)")
+	fs.IntVar(&c.LatentDim, "latent-dim", c.LatentDim, "latent dimension k of the MLP encoders (0: 2 on points, 128 on images)")
+	fs.IntVar(&c.HeadDim, "head-dim", c.HeadDim, "projection head output dimension (0: no head; -1: 128 on images, none on points)")
 	fs.IntVar(&c.HeadHidden, "head-hidden", c.HeadHidden, "projection head hidden width")
-	fs.StringVar(&c.Augment, "augment", c.Augment, `augmentations, e.g. "noise:0.05,shift:1,rotate:pi" or "none"`)
+	fs.StringVar(&c.Augment, "augment", c.Augment, `augmentations: on points e.g. "noise:0.05,shift:1,rotate:pi" or "none"; on images a preset: cifar, imagenet, stl10, mnist, none; auto = by data set`)
 	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "N pairs per step (2N views); 0 = whole data set")
 	fs.IntVar(&c.Steps, "steps", c.Steps, "training steps")
 	fs.Float64Var(&c.Temperature, "temperature", c.Temperature, "temperature τ")
@@ -50,27 +53,40 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.Backend, "backend", c.Backend, `compute backend: go (default), xla, xla:cpu, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND or go)`)
 	fs.StringVarP(&c.OutDir, "out-dir", "o", c.OutDir, "output directory")
 	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "write a metrics row every this many steps")
+	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "also log the kNN accuracy every this many steps (0: never)")
+	fs.BoolVar(&c.Eval, "eval", c.Eval, "evaluate (kNN and linear probe, and raw-input baselines) at the end")
+	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "write a checkpoint every this many steps (0: only at the end)")
+	fs.IntVar(&c.KeepCheckpoints, "keep-checkpoints", c.KeepCheckpoints, "how many of the newest checkpoints to keep")
+	fs.StringVar(&c.OnNaN, "on-nan", c.OnNaN, "when a loss or gradient is NaN/Inf: stop, or skip the step")
+	fs.StringVar(&c.Resume, "resume", c.Resume, "continue the run in this directory from its newest complete checkpoint")
 }
 
 func runTrain(args []string) error {
 	c := train.Defaults()
-	// --config FILE gives a base that explicit flags override: read it before binding the flags.
-	for i, a := range args {
-		file, ok := strings.CutPrefix(a, "--config=")
-		if a == "--config" && i+1 < len(args) {
-			file, ok = args[i+1], true
+	// --config FILE, or the config.json of --resume DIR, gives a base that explicit flags override: read it
+	// before binding the flags.
+	if file := flagValue(args, "config"); file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return usageError{fmt.Errorf("--config: %w", err)}
 		}
-		if ok {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				return usageError{fmt.Errorf("--config: %w", err)}
-			}
-			dec := json.NewDecoder(strings.NewReader(string(b)))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&c); err != nil {
-				return usageError{fmt.Errorf("--config %s: %w", file, err)}
-			}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return usageError{fmt.Errorf("--config %s: %w", file, err)}
 		}
+	}
+	if dir := flagValue(args, "resume"); dir != "" {
+		var saved train.Resolved
+		b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+		if err == nil {
+			err = json.Unmarshal(b, &saved)
+		}
+		if err != nil {
+			return usageError{fmt.Errorf("--resume %s: reading the run's config.json: %w", dir, err)}
+		}
+		c = saved.Config
+		c.OutDir, c.Backend = dir, ""
 	}
 	fs := newFlags("train")
 	trainFlags(fs, &c)
@@ -83,10 +99,23 @@ func runTrain(args []string) error {
 		return err
 	}
 	if *dryRun {
-		b, _ := json.MarshalIndent(c, "", "  ")
+		b, _ := json.MarshalIndent(c.Resolve(), "", "  ")
 		fmt.Println(string(b))
 		return nil
 	}
 	_, err := train.Run(c, os.Stderr)
 	return err
+}
+
+// flagValue returns the value of --name in args ("--name V" or "--name=V"), or "".
+func flagValue(args []string, name string) string {
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			return v
+		}
+		if a == "--"+name && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
 }

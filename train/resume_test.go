@@ -1,0 +1,203 @@
+package train
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/gosimclr/gosimclr/checkpoint"
+)
+
+// smallRun is a quick synthetic configuration with Adam state, augmentations (RNG) and several epochs.
+func smallRun(dir string, steps int) Config {
+	c := Defaults()
+	c.Steps, c.OutDir, c.LogEvery, c.Width, c.BatchSize, c.PerCluster = steps, dir, 7, 32, 32, 24
+	c.CheckpointEvery, c.KeepCheckpoints, c.Eval = 10, 10, false
+	return c
+}
+
+func mustRun(t *testing.T, c Config) Summary {
+	t.Helper()
+	s, err := Run(c, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func readParams(t *testing.T, dir string) []checkpoint.Tensor {
+	t.Helper()
+	ts, err := checkpoint.Read(filepath.Join(dir, "params.ckpt"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+func readMetrics(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dropSeconds(b)
+}
+
+func sameRun(t *testing.T, name, a, b string) {
+	t.Helper()
+	if !reflect.DeepEqual(readParams(t, a), readParams(t, b)) {
+		t.Errorf("%s: final parameters differ from the uninterrupted run", name)
+	}
+	if ma, mb := readMetrics(t, a), readMetrics(t, b); ma != mb {
+		t.Errorf("%s: metrics differ:\n%s\n---\n%s", name, ma, mb)
+	}
+}
+
+// TestResumeExact is acceptance point 1 of the checkpoint issue: a run stopped at a step (here: one that ends
+// at step 25, and one that "crashed" after step 40 with only its step-20 checkpoint left) and resumed ends
+// with the same parameters and metrics.csv (apart from seconds) as an uninterrupted run.
+func TestResumeExact(t *testing.T) {
+	full := t.TempDir()
+	mustRun(t, smallRun(full, 60))
+
+	stopped := t.TempDir()
+	mustRun(t, smallRun(stopped, 25))
+	c := smallRun(stopped, 60)
+	c.Resume = stopped
+	mustRun(t, c)
+	sameRun(t, "stopped at 25", full, stopped)
+
+	crashed := t.TempDir()
+	mustRun(t, smallRun(crashed, 60))
+	for _, s := range []int{30, 40, 50, 60} {
+		os.Remove(filepath.Join(crashed, ckptName(s)))
+	}
+	os.Remove(filepath.Join(crashed, "params.ckpt"))
+	c = smallRun(crashed, 60)
+	c.Resume = crashed
+	mustRun(t, c)
+	sameRun(t, "crashed after 60, resumed from 20", full, crashed)
+}
+
+// TestResumeCorruptFallsBack is acceptance point 4: one flipped byte in the newest checkpoint makes resume
+// warn and use the previous one, and the run still ends as the uninterrupted one.
+func TestResumeCorruptFallsBack(t *testing.T) {
+	full := t.TempDir()
+	mustRun(t, smallRun(full, 40))
+	dir := t.TempDir()
+	mustRun(t, smallRun(dir, 30))
+	newest := filepath.Join(dir, ckptName(30))
+	b, _ := os.ReadFile(newest)
+	b[len(b)/2] ^= 1
+	os.WriteFile(newest, b, 0o644)
+	c := smallRun(dir, 40)
+	c.Resume = dir
+	var log bytes.Buffer
+	if _, err := Run(c, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "warning: skipping") || !strings.Contains(log.String(), "checksum") ||
+		!strings.Contains(log.String(), ckptName(20)) {
+		t.Errorf("log lacks the warning and the fallback:\n%s", log.String())
+	}
+	sameRun(t, "corrupt newest", full, dir)
+}
+
+func TestResumeRefusals(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, smallRun(dir, 12))
+	c := smallRun(dir, 30)
+	c.Resume, c.Width, c.Temperature = dir, 64, 0.2
+	_, err := Run(c, io.Discard)
+	if !IsUsage(err) || !strings.Contains(err.Error(), "--width: 32 → 64") || !strings.Contains(err.Error(), "--temperature") {
+		t.Errorf("changed model: %v", err)
+	}
+	c = smallRun(dir, 12)
+	c.Resume = dir
+	if _, err := Run(c, io.Discard); !IsUsage(err) || !strings.Contains(err.Error(), "already reached step 12") {
+		t.Errorf("nothing left to do: %v", err)
+	}
+	c.Resume, c.Steps = t.TempDir(), 30
+	if _, err := Run(c, io.Discard); !errors.Is(err, errNoCheckpoint) {
+		t.Errorf("empty directory: %v", err)
+	}
+	// A checkpoint of another model: same directory, the checkpoint swapped for a different network's.
+	other := t.TempDir()
+	oc := smallRun(other, 10)
+	oc.Width = 16
+	mustRun(t, oc)
+	os.Rename(filepath.Join(other, ckptName(10)), filepath.Join(dir, ckptName(13)))
+	c = smallRun(dir, 30)
+	c.Resume = dir
+	if _, err := Run(c, io.Discard); err == nil || !strings.Contains(err.Error(), "--width") {
+		t.Errorf("checkpoint of another model: %v", err)
+	}
+}
+
+// TestNaNGuard: with a learning rate that overflows, --on-nan stop ends at step 1 naming it, and --on-nan
+// skip skips every step (counted in metrics.csv) and never writes non-finite parameters.
+func TestNaNGuard(t *testing.T) {
+	c := smallRun(t.TempDir(), 5)
+	c.Optimizer, c.LR = "sgd", 1e39 // 1e39 overflows float32
+	_, err := Run(c, io.Discard)
+	var nan NaNError
+	if !errors.As(err, &nan) || nan.Step != 1 || !strings.Contains(err.Error(), "step 1") {
+		t.Fatalf("on-nan stop: %v", err)
+	}
+	c.OutDir, c.OnNaN = t.TempDir(), "skip"
+	mustRun(t, c)
+	m := readMetrics(t, c.OutDir)
+	lines := strings.Split(m, "\n")
+	if !strings.HasSuffix(lines[0], ",skipped_steps") || !strings.HasSuffix(lines[len(lines)-1], ",5") {
+		t.Errorf("metrics:\n%s", m)
+	}
+	init := Defaults()
+	_ = init
+	for _, tsr := range readParams(t, c.OutDir) {
+		for _, v := range tsr.F64 {
+			if v != v || v > 1e30 || v < -1e30 {
+				t.Fatalf("non-finite parameter written: %s", tsr.Name)
+			}
+		}
+	}
+}
+
+// TestBadEnvironment: an output directory that cannot be created, and a full disk (a 64 KiB tmpfs, when
+// this test may mount one), are errors that leave no corrupt file behind.
+func TestBadEnvironment(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	c := smallRun(filepath.Join(file, "run"), 5)
+	if _, err := Run(c, io.Discard); err == nil || !strings.Contains(err.Error(), "output directory") {
+		t.Errorf("out-dir under a file: %v", err)
+	}
+
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs to simulate a full disk: %v %s", err, out)
+	}
+	defer exec.Command("umount", mnt).Run()
+	c = smallRun(mnt, 40)
+	c.Width, c.CheckpointEvery = 256, 5 // ~10 KiB of parameters and 2 Adam moments per checkpoint
+	_, err := Run(c, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no space left") {
+		t.Fatalf("full disk: %v", err)
+	}
+	entries, _ := os.ReadDir(mnt)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file left: %s", e.Name())
+		}
+		if strings.HasSuffix(e.Name(), ckptSuffix) {
+			if _, err := checkpoint.Read(filepath.Join(mnt, e.Name()), nil); err != nil {
+				t.Errorf("corrupt checkpoint left: %v", err)
+			}
+		}
+	}
+}
