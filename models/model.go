@@ -112,3 +112,14 @@ func (p Particle) Forward(params []*graph.Node, x *graph.Node, _ bool) Output {
 func (p Particle) Project(params []*graph.Node) []*graph.Node {
 	return []*graph.Node{graph.L2NormalizeWithEpsilon(params[0], 1e-12, -1)}
 }
+
+// Flat feeds images [B, H, W, C] to a model that reads vectors, flattened to [B, H·W·C].
+type Flat struct{ Model }
+
+// Forward flattens x beyond its first axis and calls the wrapped model.
+func (f Flat) Forward(params []*graph.Node, x *graph.Node, training bool) Output {
+	if x.Rank() > 2 {
+		x = graph.Reshape(x, x.Shape().Dimensions[0], -1)
+	}
+	return f.Model.Forward(params, x, training)
+}
