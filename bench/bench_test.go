@@ -2,6 +2,8 @@ package bench
 
 import (
 	"io"
+
+	"github.com/gosimclr/gosimclr/backend"
 	"strings"
 	"testing"
 )
@@ -51,4 +53,24 @@ func TestWorkloadByName(t *testing.T) {
 	if _, err := WorkloadByName("gpt"); err == nil {
 		t.Error("want an error for an unknown workload")
 	}
+}
+
+// BenchmarkMLPStep times the core issue's MLP step on the Go backend (go test -bench MLPStep ./bench/).
+func BenchmarkMLPStep(b *testing.B) {
+	be, err := backend.New("go")
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := MLP()
+	step, err := w.gomlxStep(be)
+	if err != nil {
+		b.Fatal(err)
+	}
+	step() // compile
+	for b.Loop() {
+		if err := step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/step")
 }

@@ -73,15 +73,14 @@ func (w Workload) input(seed uint64) []float64 {
 	return v
 }
 
-// RunGoMLX times the workload's step on backend b: one warm-up (compile) step, then steps timed steps.
-func (w Workload) RunGoMLX(b compute.Backend, name string, steps int) (Result, error) {
-	resetPeakRSS()
+// gomlxStep returns a function running one step of the workload on backend b.
+func (w Workload) gomlxStep(b compute.Backend) (func() error, error) {
 	enc := models.Encoder{MLP: w.Arch()}
 	identity := func(rng, x *graph.Node) (*graph.Node, *graph.Node) { return rng, x }
 	st, err := train.NewStepper(b, enc, optim.Optimizer{Name: w.Optimizer, LR: 1e-3},
 		losses.Config{Kernel: losses.KernelExp, Tau: w.Tau}, identity, dtypes.Float32, 1)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	xs := w.input(2)
 	x32 := make([]float32, len(xs))
@@ -89,16 +88,28 @@ func (w Workload) RunGoMLX(b compute.Backend, name string, steps int) (Result, e
 		x32[i] = float32(v)
 	}
 	x := tensors.FromFlatDataAndDimensions(x32, 2*w.Pairs, w.In)
+	return func() error {
+		r, err := st.Step(x)
+		if err == nil && !r.Finite {
+			err = fmt.Errorf("bench: %s: loss or gradient not finite", w.Name)
+		}
+		return err
+	}, nil
+}
+
+// RunGoMLX times the workload's step on backend b: one warm-up (compile) step, then steps timed steps.
+func (w Workload) RunGoMLX(b compute.Backend, name string, steps int) (Result, error) {
+	resetPeakRSS()
+	step, err := w.gomlxStep(b)
+	if err != nil {
+		return Result{}, err
+	}
 	var first time.Duration
 	times := make([]time.Duration, 0, steps)
 	for i := range steps + 1 {
 		t0 := time.Now()
-		r, err := st.Step(x)
-		if err != nil {
-			return Result{}, err
-		}
-		if r.Loss != r.Loss {
-			return Result{}, fmt.Errorf("bench: %s on %s: loss is NaN at step %d", w.Name, name, i)
+		if err := step(); err != nil {
+			return Result{}, fmt.Errorf("%w (%s, step %d)", err, name, i)
 		}
 		if i == 0 {
 			first = time.Since(t0)

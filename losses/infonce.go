@@ -153,7 +153,7 @@ func gaussian(z *graph.Node, tau float64) Terms {
 	z2 := graph.SliceAxis(z, 0, graph.AxisRange(n))    // [N, k]
 	sq1 := graph.ReduceSum(graph.Square(z1), -1)       // [N]
 	sq2 := graph.ReduceSum(graph.Square(z2), -1)       // [N]
-	cross := graph.MatMul(z1, graph.Transpose(z2, 0, 1))
+	cross := gram(z1, z2)
 	d2 := graph.Sub(graph.Add(graph.ExpandAxes(sq1, 1), graph.ExpandAxes(sq2, 0)), graph.MulScalar(cross, 2)) // [N, N]
 	rep := graph.ReduceMean(graph.Exp(graph.DivScalar(d2, -2*tau)), -1)                                       // [N]
 	dPos := graph.ReduceSum(graph.Square(graph.Sub(z1, z2)), -1)                                              // [N]
@@ -164,4 +164,10 @@ func gaussian(z *graph.Node, tau float64) Terms {
 		Align: graph.ReduceAllMean(graph.DivScalar(dPos, 2*tau)),
 		Unif:  graph.ReduceAllMean(graph.Log1P(rep)),
 	}
+}
+
+// gram returns the products a_i·b_j [A, B] of the rows of a [A, k] and b [B, k], contracting the
+// last axes directly: an explicit Transpose (and its gradient's) costs a pass over the data on the Go backend.
+func gram(a, b *graph.Node) *graph.Node {
+	return graph.DotGeneral(a, []int{1}, nil, b, []int{1}, nil)
 }

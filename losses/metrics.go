@@ -26,7 +26,7 @@ func Uniformity(z *graph.Node) *graph.Node {
 	u := Normalize(z)
 	sq := graph.ReduceSum(graph.Square(u), -1)
 	d2 := graph.Sub(graph.Add(graph.ExpandAxes(sq, 1), graph.ExpandAxes(sq, 0)),
-		graph.MulScalar(graph.MatMul(u, graph.Transpose(u, 0, 1)), 2)) // ‖u_i − u_j‖²   [2N, 2N]
+		graph.MulScalar(gram(u, u), 2)) // ‖u_i − u_j‖²   [2N, 2N]
 	e := graph.Exp(graph.MulScalar(d2, -2))
 	e = graph.Where(graph.Diagonal(g, n2), graph.ZerosLike(e), e)
 	return graph.Log(graph.DivScalar(graph.ReduceAllSum(e), float64(n2*(n2-1))))

@@ -37,8 +37,8 @@ type Stepper struct {
 type StepResult struct {
 	Loss, LossAlign, LossUnif float64 // the optimised objective and its two parts
 	Alignment, Uniformity     float64 // Wang & Isola metrics of z
-	// Finite is false when the loss or a gradient was NaN or ±Inf: the step then left parameters and
-	// optimiser state as they were.
+	// Finite is false when the loss, a gradient or an updated parameter was NaN or ±Inf: the step then left
+	// parameters and optimiser state as they were.
 	Finite bool
 	Z      *tensors.Tensor
 }
@@ -119,19 +119,15 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 	if proj := s.Model.Project(newParams); proj != nil {
 		newParams = proj
 	}
-	// NaN guard: a step whose loss, gradients or updated parameters are not all finite changes neither
-	// parameters nor optimiser state (the RNG still advances, so the next step sees new views); the host
-	// decides to stop or go on.
-	finite := graph.IsFinite(t.Loss)
-	for _, v := range append(gradsT, newParams...) {
-		finite = graph.LogicalAnd(finite, graph.LogicalAll(graph.IsFinite(v)))
+	// NaN guard: the step reports whether its loss and updated parameters are all finite (a NaN or Inf
+	// gradient makes the update non-finite too). Summing each parameter is enough: a NaN or Inf anywhere
+	// makes the sum NaN or Inf. When the flag is false, Step keeps the previous parameters and optimiser state
+	// (the RNG still advances, so the next step sees new views) and the host decides to stop or go on.
+	sum := t.Loss
+	for _, v := range newParams {
+		sum = graph.Add(sum, graph.ConvertDType(graph.ReduceAllSum(v), t.Loss.DType()))
 	}
-	for i := range newParams {
-		newParams[i] = graph.Where(finite, newParams[i], params[i])
-	}
-	for i := range newState {
-		newState[i] = graph.Where(finite, newState[i], state[i])
-	}
+	finite := graph.IsFinite(sum)
 	zs := graph.StopGradient(z)
 	out := []*graph.Node{t.Loss, t.Align, t.Unif, losses.Alignment(zs), losses.Uniformity(zs),
 		graph.ConvertDType(finite, t.Loss.DType()), zs, rng}
@@ -161,8 +157,10 @@ func (s *Stepper) Step(x *tensors.Tensor) (r StepResult, err error) {
 		Uniformity: scalars[4], Finite: scalars[5] == 1, Z: outs[numScalarOuts]}
 	rest := outs[numScalarOuts+1:]
 	s.RNG = rest[0]
-	copy(s.Params, rest[1:1+len(s.Params)])
-	copy(s.State, rest[1+len(s.Params):])
+	if r.Finite {
+		copy(s.Params, rest[1:1+len(s.Params)])
+		copy(s.State, rest[1+len(s.Params):])
+	}
 	return r, nil
 }
 
