@@ -1,8 +1,6 @@
 package eval
 
-import (
-	"math"
-)
+import "math"
 
 // logistic is the probe's objective on a fixed set of standardised rows: the mean cross-entropy of softmax
 // regression plus an L2 penalty on the weights (not the bias),
@@ -12,8 +10,8 @@ import (
 //	∂f/∂z_ic = (p_ic − [c = y_i])/n =: g_ic,   ∂f/∂W = Xᵀg + λW,   ∂f/∂b = Σ_i g_i,
 //
 // with θ = (W [d, C] row-major, then b [C]) in float64. The products X·W and Xᵀ·g run in float32 through
-// logits and gradW (kernel.go) on blocks of logisticBlock rows, so each block is read from memory once per evaluation and
-// reused from cache for Xᵀ·g; everything else (softmax, sums) is float64. The rows are split into a fixed
+// logits and gradW (kernel.go) on blocks of logisticBlock rows, so each block is read from memory once per
+// evaluation and reused from cache for Xᵀ·g; everything else (softmax, sums) is float64. The rows are split into a fixed
 // number of stripes whose partial sums are added in order, so f and ∂f do not depend on the number of
 // goroutines.
 type logistic struct {

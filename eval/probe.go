@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -9,7 +10,7 @@ import (
 
 // The λ path of FitProbe: its fits stop at a pathTolFactor times looser gradient tolerance than the final
 // fit, since only the ranking of held-out accuracies matters there and it settles long before (on MNIST the
-// chosen λ and the test accuracy do not change; the path takes a third of the iterations), and it stops
+// chosen λ and the test accuracy do not change, and the path takes a quarter of the iterations), and it stops
 // once pathPatience successive smaller λ have not beaten the best held-out accuracy.
 const (
 	pathTolFactor = 10
@@ -32,7 +33,7 @@ type ProbeOptions struct {
 	Lambdas []float64 // L2 penalties tried, each > 0; nil means DefaultLambdas; with one, no held-out split
 	HoldOut float64   // fraction of train held out to choose λ, in (0, 0.5]; 0 means DefaultHoldOut
 	MaxIter int       // L-BFGS iterations per fit; 0 means DefaultMaxIter
-	Tol     float64   // gradient tolerance; 0 means DefaultTol
+	Tol     float64   // max |∂f/∂θ_i| that ends the final fit (the λ path: pathTolFactor·Tol); 0 means DefaultTol
 	Seed    uint64    // seed of the held-out split, the only randomness
 }
 
@@ -41,7 +42,7 @@ func (o ProbeOptions) resolve() (ProbeOptions, error) {
 		o.Lambdas = DefaultLambdas
 	}
 	o.Lambdas = slices.Clone(o.Lambdas)
-	slices.SortFunc(o.Lambdas, func(a, b float64) int { return -cmpFloat64(a, b) }) // strongest first
+	slices.SortFunc(o.Lambdas, func(a, b float64) int { return cmp.Compare(b, a) }) // strongest first
 	if o.HoldOut == 0 {
 		o.HoldOut = DefaultHoldOut
 	}
@@ -61,16 +62,6 @@ func (o ProbeOptions) resolve() (ProbeOptions, error) {
 			len(o.Lambdas), o.HoldOut, o.MaxIter, o.Tol, ErrOption)
 	}
 	return o, nil
-}
-
-func cmpFloat64(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Probe is a fitted linear probe: softmax regression on standardised features,
@@ -125,8 +116,9 @@ func LinearProbe(train []float32, trainLabels []int, test []float32, testLabels 
 // the lower held-out cross-entropy). The final fit uses all of train at that λ, warm-started from its
 // held-out fit. The standardisation uses all of train throughout; the held-out part does not need its own.
 //
-// Cost: one L-BFGS step reads the standardised copy of train (n·d float32) once; on 60 000 × 784 MNIST
-// pixels the whole fit takes seconds on two cores (see TestMNIST).
+// Cost: one evaluation of f and its gradient reads the standardised copy of train (n·d float32) once and
+// costs 4·n·d·C flops; on 60 000 × 784 MNIST pixels the fit takes about 580 L-BFGS iterations (the path
+// about 420, the final fit about 155) and 25 s on two shared cores (TestMNIST). Memory: the copy of train.
 func FitProbe(train []float32, labels []int, dim, classes int, opt ProbeOptions) (*Probe, error) {
 	if err := checkSet("train", train, labels, dim, classes); err != nil {
 		return nil, fmt.Errorf("eval: FitProbe: %w", err)
@@ -184,8 +176,13 @@ func FitProbe(train []float32, labels []int, dim, classes int, opt ProbeOptions)
 }
 
 // Predict returns the probe's class for each row of x [m, Dim]: the largest logit, the lowest class on ties.
-// Bad inputs are errors wrapping ErrShape or ErrNonFinite.
+// Bad inputs, and a Probe whose fields do not fit together, are errors wrapping ErrShape or ErrNonFinite.
 func (p *Probe) Predict(x []float32) ([]int, error) {
+	if p.Dim < 1 || p.Classes < 1 || len(p.W) != p.Dim*p.Classes || len(p.B) != p.Classes ||
+		len(p.Mean) != p.Dim || len(p.Scale) != p.Dim {
+		return nil, fmt.Errorf("eval: Probe.Predict: probe of dim %d and %d classes has %d weights, %d biases, %d means and %d scales; fit it with FitProbe: %w",
+			p.Dim, p.Classes, len(p.W), len(p.B), len(p.Mean), len(p.Scale), ErrShape)
+	}
 	m, err := checkFeatures("features", x, p.Dim)
 	if err != nil {
 		return nil, fmt.Errorf("eval: Probe.Predict: %w", err)

@@ -232,8 +232,14 @@ func TestProbeErrors(t *testing.T) {
 			}
 		})
 	}
-	p := &Probe{Dim: 2, Classes: 2}
+	p, err := FitProbe(x, y, 2, 2, ProbeOptions{Lambdas: []float64{1e-2}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := p.Predict([]float32{1, 2, 3}); !errors.Is(err, ErrShape) {
 		t.Errorf("Predict of 3 values at dim 2: err = %v, want ErrShape", err)
+	}
+	if _, err := (&Probe{Dim: 2, Classes: 2}).Predict(x); !errors.Is(err, ErrShape) {
+		t.Errorf("Predict with an unfitted Probe: err = %v, want ErrShape", err)
 	}
 }
