@@ -1,7 +1,8 @@
 // Package eval implements the evaluation of learned features after SimCLR training: the weighted
-// k-nearest-neighbour classifier of InstDisc (Wu et al. 2018; section unverified) and the linear probe of SimCLR (Chen et
-// al. 2020, appendix, section unverified; multinomial logistic regression on frozen, standardised features, L2 penalty chosen on a
-// held-out split), and the Report that puts both next to the same classifiers run on raw pixels.
+// k-nearest-neighbour classifier of InstDisc (Wu et al. 2018; section unverified) and the linear probe of
+// SimCLR (Chen et al. 2020, appendix, section unverified: multinomial logistic regression on frozen,
+// standardised features, L2 penalty chosen on a held-out split), and the Report that puts both next to the
+// same classifiers run on raw pixels.
 //
 // Notation: n train and m test examples, d feature dimension, C classes. Features are dense row-major
 // []float32 of shape [n, d] (element (i, j) is x[i*d+j]); labels are ints in [0, C). u_i = x_i/(‖x_i‖+1e-12)

@@ -36,8 +36,8 @@ func (o KNNOptions) resolve(nTrain int) (KNNOptions, error) {
 }
 
 // KNN returns the accuracy on test of the weighted k-nearest-neighbour classifier of InstDisc (Wu et al.
-// 2018; section and equation numbers unverified), the kNN evaluation of SimCLR-style papers. See KNNPredict for the
-// rule. train is [n, dim], test [m, dim], labels in [0, classes).
+// 2018; section and equation numbers unverified), the kNN evaluation of SimCLR-style papers. See KNNPredict
+// for the rule. train is [n, dim], test [m, dim], labels in [0, classes).
 //
 // A K above the train size is clamped to it (all train examples vote). Bad inputs are returned as errors
 // wrapping ErrShape, ErrLabel, ErrNonFinite or ErrOption.

@@ -105,8 +105,9 @@ func LinearProbe(train []float32, trainLabels []int, test []float32, testLabels 
 	return score(pred, testLabels), nil
 }
 
-// FitProbe fits the linear probe of SimCLR (Chen et al. 2020, appendix, section unverified; InstDisc's protocol before it): the
-// features are standardised with the train mean and standard deviation, then W and B minimise
+// FitProbe fits the linear probe of SimCLR (Chen et al. 2020, appendix, section unverified; InstDisc's
+// protocol before it): the features are standardised with the train mean and standard deviation, then W and
+// B minimise
 //
 //	f(W, B) = (1/n) Σ_i −log softmax(Wᵀx'_i + B)_{y_i} + (λ/2)‖W‖²
 //
