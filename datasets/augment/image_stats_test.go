@@ -111,7 +111,7 @@ func TestImageColorStatistics(t *testing.T) {
 	v := sampleOnly(t, 12, func(rng *graph.Node) []*graph.Node {
 		rng, p := pl.Sample(rng, statsBatch, 32, 32, 3)
 		_, noise := SamplePixelNoise(rng, 1000, 8, 8, 3, 0.1)
-		return append(paramNodes(p)[4:], noise.Noise) // after the crop box
+		return append(p.Nodes()[4:], noise.Noise) // after the crop box
 	})
 	flip, jitter, gray, blur, noise := v[0], v[1:7], v[7], v[8:10], v[10]
 	rate(t, "flip", flip, 0.5)
@@ -156,7 +156,7 @@ func TestImageColorStatistics(t *testing.T) {
 func TestImageGolden(t *testing.T) {
 	v := sampleOnly(t, 1, func(rng *graph.Node) []*graph.Node {
 		_, p := CIFAR().Sample(rng, 2, 32, 32, 3)
-		return paramNodes(p)
+		return p.Nodes()
 	})
 	want := [][]float32{
 		{0.018756788, 0.20525095}, {7.014962, 0.43231794}, {17.07963, 24.89788}, {15.130156, 29.668985}, // crop

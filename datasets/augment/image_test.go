@@ -42,7 +42,7 @@ func testImages(d imageDims, seed uint64) []float32 {
 }
 
 // imageRun is one execution of an augmentation graph: the output, its height and width, the parameters in
-// paramNodes order and the advanced RNG state.
+// PipelineParams.Nodes order and the advanced RNG state.
 type imageRun struct {
 	out    []float32
 	oh, ow int
@@ -59,7 +59,7 @@ func runImages(t testing.TB, d imageDims, x []float32, rng *tensors.Tensor,
 	exec := graph.MustNewExec(imageBackend(), func(images, rng *graph.Node) []*graph.Node {
 		out, newRNG, p := fn(rng, images)
 		r.p, r.oh, r.ow = p, out.Shape().Dimensions[1], out.Shape().Dimensions[2]
-		return append([]*graph.Node{out, newRNG}, paramNodes(p)...)
+		return append([]*graph.Node{out, newRNG}, p.Nodes()...)
 	})
 	defer exec.Finalize()
 	outs := exec.MustExec(tensors.FromFlatDataAndDimensions(x, d.b, d.h, d.w, d.c), rng)
@@ -87,56 +87,8 @@ func imageSeed(t testing.TB, seed int64) *tensors.Tensor {
 	return s
 }
 
-// paramNodes lists the parameter tensors of p in a fixed order, skipping the ops that are off.
-func paramNodes(p PipelineParams) []*graph.Node {
-	var n []*graph.Node
-	if p.Crop != nil {
-		n = append(n, p.Crop.Y0, p.Crop.X0, p.Crop.H, p.Crop.W)
-	}
-	if p.Flip != nil {
-		n = append(n, p.Flip.Apply)
-	}
-	if j := p.Jitter; j != nil {
-		n = append(n, j.Apply, j.Brightness, j.Contrast, j.Saturation, j.Hue, j.Order)
-	}
-	if p.Gray != nil {
-		n = append(n, p.Gray.Apply)
-	}
-	if p.Blur != nil {
-		n = append(n, p.Blur.Apply, p.Blur.Sigma)
-	}
-	if p.Noise != nil {
-		n = append(n, p.Noise.Noise)
-	}
-	return n
-}
-
-// refParams is the ref twin of r's parameters (r.params in paramNodes order).
-func refParams(r imageRun) ref.ImagePipelineParams {
-	v := r.params
-	next := func() []float32 { x := v[0]; v = v[1:]; return x }
-	var p ref.ImagePipelineParams
-	if c := r.p.Crop; c != nil {
-		p.Crop = &ref.ImageCropParams{Y0: next(), X0: next(), H: next(), W: next(), OutH: c.OutH, OutW: c.OutW}
-	}
-	if r.p.Flip != nil {
-		p.Flip = &ref.ImageFlipParams{Apply: next()}
-	}
-	if r.p.Jitter != nil {
-		p.Jitter = &ref.ImageJitterParams{Apply: next(), Brightness: next(), Contrast: next(), Saturation: next(),
-			Hue: next(), Order: next()}
-	}
-	if r.p.Gray != nil {
-		p.Gray = &ref.ImageGrayscaleParams{Apply: next()}
-	}
-	if b := r.p.Blur; b != nil {
-		p.Blur = &ref.ImageBlurParams{Apply: next(), Sigma: next(), RadiusY: b.RadiusY, RadiusX: b.RadiusX}
-	}
-	if r.p.Noise != nil {
-		p.Noise = next()
-	}
-	return p
-}
+// refParams is the ref twin of r's parameters (r.params in PipelineParams.Nodes order).
+func refParams(r imageRun) ref.ImagePipelineParams { return RefParams(r.p, r.params) }
 
 // maxDiff returns max_i |a_i − b_i|, or +Inf if the lengths differ.
 func maxDiff(a, b []float32) float64 {
