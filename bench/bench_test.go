@@ -2,36 +2,42 @@ package bench
 
 import (
 	"io"
-
-	"github.com/gosimclr/gosimclr/backend"
 	"strings"
 	"testing"
+
+	"github.com/gosimclr/gosimclr/backend"
 )
 
-// TestFLOPs checks the analytic count against a hand count for a small case: B = 4 views, d = 3, m = 5, k = 2,
-// L = 2: layers = 3·5 + 5·5 + 5·2 = 50; forward 2·4·50 = 400 plus 2·16·2 = 64; weight grads 400; input grads
+// TestMLPFLOPs checks the analytic count against a hand count for B = 4 views, d = 3, m = 5, k = 2, L = 2:
+// layers = 3·5 + 5·5 + 5·2 = 50; forward 2·4·50 = 400 plus 2·16·2 = 64; weight grads 400; input grads
 // 2·4·(25+10) = 280; similarity backward 64. Total 1208.
-func TestFLOPs(t *testing.T) {
-	w := Workload{In: 3, Width: 5, Depth: 2, LatentDim: 2, Pairs: 2}
-	if got := w.FLOPs(); got != 1208 {
-		t.Errorf("FLOPs = %g, want 1208", got)
+func TestMLPFLOPs(t *testing.T) {
+	if got := mlpFLOPs(4, 3, 5, 2, 2); got != 1208 {
+		t.Errorf("mlpFLOPs = %g, want 1208", got)
+	}
+	if got := LossCase(2, 3).FLOPs; got != 4*4*4*3 {
+		t.Errorf("loss FLOPs = %g, want 192", got)
 	}
 }
 
-// TestRunSmall runs a tiny workload end to end on the Go backend and the reference and checks the fields
-// a reader of the JSON relies on.
+// TestRunSmall runs small cases end to end on the Go backend and the reference and checks the fields a
+// reader of the JSON relies on.
 func TestRunSmall(t *testing.T) {
-	w := Workload{Name: "tiny", In: 16, Width: 32, Depth: 2, LatentDim: 8, Pairs: 8, Tau: 0.5, Optimizer: "adam", Activation: "relu"}
-	rs, err := Run([]Workload{w}, []string{"go"}, 10, true, io.Discard)
+	cases := []Case{MLPCase("tiny", 16, 32, 2, 8, 8, "adam", "standard"), LossCase(8, 4), AugmentCase(8)}
+	rs, err := Run(cases, Options{Backends: []string{"go"}, Steps: 10, Reference: true}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs) != 2 || rs[0].Backend != "reference" || rs[1].Backend != "go" {
-		t.Fatalf("results %+v", rs)
+	if len(rs) != 6 {
+		t.Fatalf("%d results, want 6", len(rs))
 	}
-	for _, r := range rs {
-		if r.Steps != 10 || !(r.MsPerStep > 0) || !(r.GFLOPs > 0) || r.Views != 16 || r.RatioToReference <= 0 {
+	for i, r := range rs {
+		want := []string{"reference", "go"}[i%2]
+		if r.Backend != want || r.Steps != 10 || !(r.MsPerStep > 0) || r.RatioToReference <= 0 {
 			t.Errorf("bad result %+v", r)
+		}
+		if r.Workload != "augment" && !(r.GFLOPs > 0) {
+			t.Errorf("%s: no GFLOP/s", r.Workload)
 		}
 		if r.MinMs > r.MsPerStep || r.MaxMs < r.MsPerStep {
 			t.Errorf("median %g outside [%g, %g]", r.MsPerStep, r.MinMs, r.MaxMs)
@@ -41,16 +47,23 @@ func TestRunSmall(t *testing.T) {
 		t.Errorf("ratio %g, want %g", rs[1].RatioToReference, want)
 	}
 	tab := Table(rs)
-	if !strings.Contains(tab, "| tiny | go |") || strings.Count(tab, "\n") != 4 {
+	if !strings.Contains(tab, "| tiny | 8 | 8 | 32 | 2 | go |") || strings.Count(tab, "\n") != 8 {
 		t.Errorf("table:\n%s", tab)
 	}
 }
 
-func TestWorkloadByName(t *testing.T) {
-	if w, err := WorkloadByName("mlp"); err != nil || w.In != 784 || w.Width != 512 || w.LatentDim != 128 || w.Pairs != 256 {
-		t.Errorf("mlp = %+v, %v", w, err)
+func TestCasesOf(t *testing.T) {
+	for _, name := range WorkloadNames() {
+		cs, err := CasesOf(name)
+		if err != nil || len(cs) == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
-	if _, err := WorkloadByName("gpt"); err == nil {
+	cs, _ := CasesOf("mlp")
+	if c := cs[0]; c.Views != 512 || c.Width != 512 || c.Latent != 128 {
+		t.Errorf("mlp = %+v", c)
+	}
+	if _, err := CasesOf("gpt"); err == nil {
 		t.Error("want an error for an unknown workload")
 	}
 }
@@ -61,8 +74,7 @@ func BenchmarkMLPStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w := MLP()
-	step, err := w.gomlxStep(be)
+	step, err := MLP().GoMLX(be)
 	if err != nil {
 		b.Fatal(err)
 	}

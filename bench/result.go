@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,11 +19,16 @@ type Result struct {
 	MaxMs     float64 `json:"max_ms"`
 	Steps     int     `json:"steps"` // timed steps after warm-up
 	GFLOPs    float64 `json:"gflops"`
-	// PeakFraction is GFLOPs over the best float32 matmul GFLOP/s measured on the same backend (0: not probed).
+	// PeakGFLOPs is the best float32 matmul GFLOP/s measured on the same backend in the same run, and
+	// PeakFraction GFLOPs over it (0: not probed).
+	PeakGFLOPs    float64 `json:"peak_gflops,omitempty"`
 	PeakFraction  float64 `json:"peak_fraction,omitempty"`
 	SamplesPerSec float64 `json:"samples_per_s"`
 	CompileMs     float64 `json:"compile_ms"` // first step minus a steady-state step
-	PeakRSSMB     float64 `json:"peak_rss_mb"`
+	// PeakRSSMB is the largest resident set of the whole process seen during the measurement (it includes
+	// what earlier measurements left allocated), HeapMB the largest Go heap in use (the Go backend's buffers).
+	PeakRSSMB float64 `json:"peak_rss_mb"`
+	HeapMB    float64 `json:"heap_mb"`
 	// RatioToReference is ms_per_step of this backend over the reference's, measured in the same run:
 	// below 1 means faster than the reference.
 	RatioToReference float64 `json:"ratio_to_reference"`
@@ -59,12 +65,27 @@ func median(sorted []float64) float64 {
 	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
-// resetPeakRSS clears the kernel's high-water mark of this process's resident memory (Linux ≥ 4.0), so that
-// the next peakRSSMB measures one workload alone. Elsewhere it does nothing.
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+// memSampler tracks, over one measurement, the largest resident set of the process (VmRSS, sampled after
+// every step: the kernel's own high-water mark cannot be reset on every system) and of the Go heap in use
+// (HeapInuse, where the Go backend keeps its buffers), after a GC at the start.
+type memSampler struct{ rss, heap float64 }
 
-// peakRSSMB reads VmHWM, the peak resident memory since the last reset, in MiB (0 if unknown).
-func peakRSSMB() float64 {
+func newMemSampler() *memSampler {
+	runtime.GC()
+	m := &memSampler{}
+	m.sample()
+	return m
+}
+
+func (m *memSampler) sample() {
+	m.rss = max(m.rss, procStatusMB("VmRSS:"))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	m.heap = max(m.heap, float64(ms.HeapInuse)/(1<<20))
+}
+
+// procStatusMB reads a "kB" field of /proc/self/status in MiB (0 if unknown).
+func procStatusMB(field string) float64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0
@@ -72,7 +93,7 @@ func peakRSSMB() float64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
 			return kb / 1024
 		}

@@ -4,80 +4,168 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
+	"github.com/gomlx/compute"
+	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/backend"
 )
 
-var workloads = []func() Workload{MLP}
+// Workloads maps each workload name to its cases at the sizes of the benchmarks issue.
+var Workloads = []struct {
+	Name  string
+	Cases func() []Case
+}{
+	{"loss", func() []Case {
+		var cs []Case
+		for _, n := range []int{128, 256, 512, 2048} {
+			for _, k := range []int{32, 128} {
+				cs = append(cs, LossCase(n, k))
+			}
+		}
+		return cs
+	}},
+	{"onehidden", func() []Case {
+		var cs []Case
+		for _, m := range []int{256, 4096} {
+			for _, k := range []int{2, 128} {
+				cs = append(cs, MLPCase("onehidden", 2, m, 1, k, 256, "sgd", arch.ScalingNTK))
+			}
+		}
+		return cs
+	}},
+	{"mlp", func() []Case { return []Case{MLP()} }},
+	{"cnn", func() []Case { return []Case{CNNCase(256)} }},
+	{"resnet18", func() []Case { return []Case{ResNetCase(256, 3)} }},
+	{"augment", func() []Case { return []Case{AugmentCase(512)} }},
+}
 
-// WorkloadNames lists the workloads simclr bench knows.
+// MLP is the core issue's workload: one Adam step of 784→512 (ReLU)→128, L2-normalised, NT-Xent over
+// 2N = 512 views, τ = 0.5.
+func MLP() Case { return MLPCase("mlp", 784, 512, 1, 128, 256, "adam", arch.ScalingStandard) }
+
+// WorkloadNames lists the workload names in order.
 func WorkloadNames() []string {
 	var names []string
-	for _, w := range workloads {
-		names = append(names, w().Name)
+	for _, w := range Workloads {
+		names = append(names, w.Name)
 	}
 	return names
 }
 
-// WorkloadByName returns the named workload.
-func WorkloadByName(name string) (Workload, error) {
-	for _, w := range workloads {
-		if w().Name == name {
-			return w(), nil
+// CasesOf returns the cases of the named workload.
+func CasesOf(name string) ([]Case, error) {
+	for _, w := range Workloads {
+		if w.Name == name {
+			return w.Cases(), nil
 		}
 	}
-	return Workload{}, fmt.Errorf("unknown workload %q, want one of %v", name, WorkloadNames())
+	return nil, fmt.Errorf("unknown workload %q, want one of %v", name, WorkloadNames())
 }
 
-// Run measures every workload on every backend spec and, when withRef, on the reference; progress goes to log.
-func Run(wls []Workload, specs []string, steps int, withRef bool, log io.Writer) ([]Result, error) {
-	var out []Result
-	for _, w := range wls {
-		var refMs float64
-		var rs []Result
-		if withRef {
-			fmt.Fprintf(log, "%s on the reference…\n", w.Name)
-			r, err := w.RunReference(steps)
-			if err != nil {
-				return nil, err
-			}
-			refMs = r.MsPerStep
-			r.RatioToReference = 1
-			rs = append(rs, r)
+var goBackend = sync.OnceValues(func() (compute.Backend, error) { return backend.New("go") })
+
+// Options configures Run.
+type Options struct {
+	Backends  []string // backend specs to time ("go", "xla:cuda", …)
+	Steps     int      // timed steps per measurement, after one warm-up
+	Reference bool     // also time the pure-Go reference and report ratios to it
+	Peak      bool     // probe each backend's best matmul GFLOP/s and report fractions of it
+}
+
+// Run measures every case on every backend and (with opts.Reference) on the reference; progress goes to log.
+func Run(cases []Case, opts Options, log io.Writer) ([]Result, error) {
+	peaks := map[string]float64{}
+	if opts.Peak {
+		if opts.Reference {
+			peaks["reference"] = RefPeak()
+			fmt.Fprintf(log, "peak float32 matmul: reference %.1f GFLOP/s\n", peaks["reference"])
 		}
-		for _, spec := range specs {
+		for _, spec := range opts.Backends {
 			b, err := backend.New(spec)
 			if err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(log, "%s on %s…\n", w.Name, spec)
-			r, err := w.RunGoMLX(b, spec, steps)
-			b.Finalize()
+			if peaks[spec], err = GoMLXPeak(b); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(log, "peak float32 matmul: %s %.1f GFLOP/s\n", spec, peaks[spec])
+		}
+	}
+	var out []Result
+	for _, c := range cases {
+		var refMs float64
+		if opts.Reference && c.Ref != nil {
+			fmt.Fprintf(log, "%s on the reference…\n", c.Label())
+			step, err := c.Ref()
 			if err != nil {
 				return nil, err
 			}
+			r := c.result("reference")
+			if err := c.measure(&r, step, opts.Steps, true); err != nil {
+				return nil, fmt.Errorf("bench: %s on the reference: %w", c.Label(), err)
+			}
+			r.RatioToReference, r.Device, refMs = 1, refDevice(), r.MsPerStep
+			out = append(out, r.withPeak(peaks["reference"]))
+		}
+		for _, spec := range opts.Backends {
+			b, err := backend.New(spec)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(log, "%s on %s…\n", c.Label(), spec)
+			step, err := c.GoMLX(b)
+			if err != nil {
+				return nil, fmt.Errorf("bench: %s on %s: %w", c.Label(), spec, err)
+			}
+			r := c.result(spec)
+			if err := c.measure(&r, step, opts.Steps, b.Name() == "go" || strings.HasPrefix(strings.ToLower(b.Name()), "go")); err != nil {
+				return nil, fmt.Errorf("bench: %s on %s: %w", c.Label(), spec, err)
+			}
+			r.Device = b.DeviceDescription(0)
 			if refMs > 0 {
 				r.RatioToReference = r.MsPerStep / refMs
 			}
-			rs = append(rs, r)
+			out = append(out, r.withPeak(peaks[spec]))
 		}
-		out = append(out, rs...)
 	}
 	return out, nil
+}
+
+func (r Result) withPeak(peak float64) Result {
+	if peak > 0 && r.FLOPsPerStep > 0 {
+		r.PeakGFLOPs = peak
+		r.PeakFraction = r.GFLOPs / peak
+	}
+	return r
 }
 
 // Table renders results as a markdown table.
 func Table(rs []Result) string {
 	var sb strings.Builder
-	sb.WriteString("| workload | backend | ms/step (median) | min–max ms | samples/s | GFLOP/s | compile ms | peak RSS MB | ratio to reference |\n")
-	sb.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	sb.WriteString("| workload | pairs | k | width | depth | backend | ms/step (median) | min–max ms | samples/s | GFLOP/s | of peak | compile ms | heap MB | vs reference |\n")
+	sb.WriteString("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	dash := func(v int) string {
+		if v == 0 {
+			return "—"
+		}
+		return fmt.Sprint(v)
+	}
 	for _, r := range rs {
 		ratio := "—"
 		if r.Backend != "reference" && r.RatioToReference > 0 {
-			ratio = fmt.Sprintf("%.3f (%.1f× %s)", r.RatioToReference, speedup(r.RatioToReference), fasterSlower(r.RatioToReference))
+			ratio = fmt.Sprintf("%.2f× (%.1f× %s)", r.RatioToReference, speedup(r.RatioToReference), fasterSlower(r.RatioToReference))
 		}
-		fmt.Fprintf(&sb, "| %s | %s | %.2f | %.2f–%.2f | %.0f | %.1f | %.0f | %.0f | %s |\n", r.Workload, r.Backend,
-			r.MsPerStep, r.MinMs, r.MaxMs, r.SamplesPerSec, r.GFLOPs, r.CompileMs, r.PeakRSSMB, ratio)
+		gf, frac := "—", "—"
+		if r.GFLOPs > 0 {
+			gf = fmt.Sprintf("%.1f", r.GFLOPs)
+		}
+		if r.PeakFraction > 0 {
+			frac = fmt.Sprintf("%.0f%%", 100*r.PeakFraction)
+		}
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %.2f | %.2f–%.2f | %.0f | %s | %s | %.0f | %.0f | %s |\n",
+			r.Workload, dash(r.Pairs), dash(r.LatentDim), dash(r.Width), dash(r.Depth), r.Backend,
+			r.MsPerStep, r.MinMs, r.MaxMs, r.SamplesPerSec, gf, frac, r.CompileMs, r.HeapMB, ratio)
 	}
 	return sb.String()
 }

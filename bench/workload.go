@@ -3,8 +3,6 @@ package bench
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -18,33 +16,34 @@ import (
 	"github.com/gosimclr/gosimclr/train"
 )
 
-// Workload is one benchmarked training step: an MLP encoder (Depth hidden layers of Width) on 2·Pairs views of
-// dimension In, latent LatentDim, NT-Xent with temperature Tau, and an optimiser.
-type Workload struct {
-	Name       string
-	In         int
-	Width      int
-	Depth      int
-	LatentDim  int
-	Pairs      int
-	Tau        float64
-	Optimizer  string
-	Activation string
+// uniform returns n draws of U[0,1) from seed, as float32.
+func uniform(seed uint64, n int) []float32 {
+	r := rand.New(rand.NewPCG(seed, 1))
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = r.Float32()
+	}
+	return v
 }
 
-// MLP is the core issue's workload: one Adam step of 784→512 (ReLU)→128, L2-normalised, NT-Xent over 2N = 512
-// views, τ = 0.5.
-func MLP() Workload {
-	return Workload{Name: "mlp", In: 784, Width: 512, Depth: 1, LatentDim: 128, Pairs: 256, Tau: 0.5, Optimizer: optim.Adam, Activation: arch.ReLU}
+// stepperStep returns one training step of model on the views x [2N, dims…] (identity views: the benchmark
+// times the step, not the data pipeline).
+func stepperStep(b compute.Backend, model models.Model, opt string, tau float64, x *tensors.Tensor) (func() error, error) {
+	identity := func(rng, x *graph.Node) (*graph.Node, *graph.Node) { return rng, x }
+	st, err := train.NewStepper(b, model, optim.Optimizer{Name: opt, LR: 1e-3}, losses.Config{Kernel: losses.KernelExp, Tau: tau}, identity, dtypes.Float32, 1)
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		r, err := st.Step(x)
+		if err == nil && !r.Finite {
+			err = fmt.Errorf("bench: loss or gradient not finite")
+		}
+		return err
+	}, nil
 }
 
-// Arch is the workload's encoder (standard parameterisation, as in PyTorch's nn.Linear stack).
-func (w Workload) Arch() arch.MLP {
-	return arch.MLP{In: w.In, Width: w.Width, Depth: w.Depth, Out: w.LatentDim, Activation: w.Activation,
-		Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth, Normalize: true, StandardHidden: true}
-}
-
-// FLOPs counts the floating-point operations of one step (multiply-add = 2), B = 2·Pairs views:
+// mlpFLOPs counts one MLP training step (multiply-add = 2) for B views, d → m (L layers) → k:
 //
 //	forward  2B(d·m + (L−1)m² + m·k) + 2B²k        (layers, then the similarity matrix u uᵀ)
 //	backward 2B(d·m + (L−1)m² + m·k)               (weight gradients)
@@ -52,104 +51,67 @@ func (w Workload) Arch() arch.MLP {
 //	       + 2B²k                                  ((G+Gᵀ)u for the similarity matrix)
 //
 // Element-wise work (activations, normalisation, softmax, the optimiser) is left out: it is O(B·m + B² + P).
-func (w Workload) FLOPs() float64 {
-	b, d, m, k, l := float64(2*w.Pairs), float64(w.In), float64(w.Width), float64(w.LatentDim), float64(w.Depth)
+func mlpFLOPs(b, d, m, k, l float64) float64 {
 	layers := d*m + (l-1)*m*m + m*k
 	return 2*b*layers*2 + 2*b*((l-1)*m*m+m*k) + 2*(2*b*b*k)
 }
 
-func (w Workload) result(backendName string) Result {
-	return Result{Workload: w.Name, Backend: backendName, Pairs: w.Pairs, LatentDim: w.LatentDim, Width: w.Width,
-		Depth: w.Depth, Views: 2 * w.Pairs}
+// MLPCase is an MLP encoder step: d → m (L hidden layers, ReLU) → k, L2-normalised, NT-Xent over 2·pairs
+// views, τ = 0.5, with opt ("adam" or "sgd"). name is the workload name ("mlp", "onehidden", "depth").
+func MLPCase(name string, d, m, l, k, pairs int, opt string, scaling string) Case {
+	a := arch.MLP{In: d, Width: m, Depth: l, Out: k, Activation: arch.ReLU, Scaling: scaling,
+		Trainable: arch.TrainBoth, Normalize: true, StandardHidden: scaling == arch.ScalingStandard}
+	views := 2 * pairs
+	x := uniform(2, views*d)
+	c := Case{Workload: name, Pairs: pairs, Latent: k, Width: m, Depth: l, Views: views, Samples: views,
+		FLOPs: mlpFLOPs(float64(views), float64(d), float64(m), float64(k), float64(l))}
+	c.GoMLX = func(b compute.Backend) (func() error, error) {
+		return stepperStep(b, models.Encoder{MLP: a}, opt, 0.5, tensors.FromFlatDataAndDimensions(x, views, d))
+	}
+	c.Ref = func() (func() error, error) {
+		tr := ref.NewTrainer[float32](ref.Encoder{MLP: a}, 1, ref.LossConfig{Kernel: ref.KernelExp, Tau: 0.5}, opt, 1e-3)
+		return func() error {
+			if l := tr.Step(x, views); l != l {
+				return fmt.Errorf("bench: reference loss is NaN")
+			}
+			return nil
+		}, nil
+	}
+	return c
 }
 
-// input draws the benchmark's views: [2N, In] uniform in [0,1), like pixel intensities.
-func (w Workload) input(seed uint64) []float64 {
-	r := rand.New(rand.NewPCG(seed, 1))
-	v := make([]float64, 2*w.Pairs*w.In)
-	for i := range v {
-		v[i] = r.Float64()
+// LossCase is NT-Xent forward and backward alone on z [2·pairs, k]: 2·(2N)²k for u uᵀ and as much for its
+// gradient.
+func LossCase(pairs, k int) Case {
+	n2 := 2 * pairs
+	z := uniform(3, n2*k)
+	for i := range z {
+		z[i] -= 0.5
 	}
-	return v
-}
-
-// gomlxStep returns a function running one step of the workload on backend b.
-func (w Workload) gomlxStep(b compute.Backend) (func() error, error) {
-	enc := models.Encoder{MLP: w.Arch()}
-	identity := func(rng, x *graph.Node) (*graph.Node, *graph.Node) { return rng, x }
-	st, err := train.NewStepper(b, enc, optim.Optimizer{Name: w.Optimizer, LR: 1e-3},
-		losses.Config{Kernel: losses.KernelExp, Tau: w.Tau}, identity, dtypes.Float32, 1)
-	if err != nil {
-		return nil, err
-	}
-	xs := w.input(2)
-	x32 := make([]float32, len(xs))
-	for i, v := range xs {
-		x32[i] = float32(v)
-	}
-	x := tensors.FromFlatDataAndDimensions(x32, 2*w.Pairs, w.In)
-	return func() error {
-		r, err := st.Step(x)
-		if err == nil && !r.Finite {
-			err = fmt.Errorf("bench: %s: loss or gradient not finite", w.Name)
+	c := Case{Workload: "loss", Pairs: pairs, Latent: k, Views: n2, Samples: n2, FLOPs: 4 * float64(n2) * float64(n2) * float64(k)}
+	c.GoMLX = func(b compute.Backend) (func() error, error) {
+		e, err := graph.NewExec(b, func(z *graph.Node) (*graph.Node, *graph.Node) {
+			l := losses.InfoNCE(z, 0.5)
+			return l, graph.Gradient(l, z)[0]
+		})
+		if err != nil {
+			return nil, err
 		}
-		return err
-	}, nil
-}
-
-// RunGoMLX times the workload's step on backend b: one warm-up (compile) step, then steps timed steps.
-func (w Workload) RunGoMLX(b compute.Backend, name string, steps int) (Result, error) {
-	resetPeakRSS()
-	step, err := w.gomlxStep(b)
-	if err != nil {
-		return Result{}, err
+		zt := tensors.FromFlatDataAndDimensions(z, n2, k)
+		return func() error {
+			outs, err := e.Call(zt)
+			if err != nil {
+				return err
+			}
+			_ = outs[0].Value() // wait for the result: an accelerator runs asynchronously
+			for _, o := range outs {
+				o.FinalizeAll()
+			}
+			return nil
+		}, nil
 	}
-	var first time.Duration
-	times := make([]time.Duration, 0, steps)
-	for i := range steps + 1 {
-		t0 := time.Now()
-		if err := step(); err != nil {
-			return Result{}, fmt.Errorf("%w (%s, step %d)", err, name, i)
-		}
-		if i == 0 {
-			first = time.Since(t0)
-		} else {
-			times = append(times, time.Since(t0))
-		}
+	c.Ref = func() (func() error, error) {
+		return func() error { ref.InfoNCE(z, n2, k, 0.5); return nil }, nil
 	}
-	res := w.result(name)
-	res.timing(first, times, w.FLOPs(), 2*w.Pairs)
-	res.PeakRSSMB = peakRSSMB()
-	res.Device = b.DeviceDescription(0)
-	return res, nil
-}
-
-// RunReference times the workload's step on the pure-Go reference (ref.Trainer, float32), from the same
-// initial parameters and input as RunGoMLX.
-func (w Workload) RunReference(steps int) (Result, error) {
-	resetPeakRSS()
-	tr := ref.NewTrainer[float32](ref.Encoder{MLP: w.Arch()}, 1, ref.LossConfig{Kernel: ref.KernelExp, Tau: w.Tau}, w.Optimizer, 1e-3)
-	xs := w.input(2)
-	x := make([]float32, len(xs))
-	for i, v := range xs {
-		x[i] = float32(v)
-	}
-	var first time.Duration
-	times := make([]time.Duration, 0, steps)
-	for i := range steps + 1 {
-		t0 := time.Now()
-		if l := tr.Step(x, 2*w.Pairs); l != l {
-			return Result{}, fmt.Errorf("bench: %s on the reference: loss is NaN at step %d", w.Name, i)
-		}
-		if i == 0 {
-			first = time.Since(t0)
-		} else {
-			times = append(times, time.Since(t0))
-		}
-	}
-	res := w.result("reference")
-	res.timing(first, times, w.FLOPs(), 2*w.Pairs)
-	res.PeakRSSMB = peakRSSMB()
-	res.Device = fmt.Sprintf("pure Go, %d goroutines", runtime.GOMAXPROCS(0))
-	return res, nil
+	return c
 }

@@ -12,38 +12,50 @@ import (
 
 func runBench(args []string) error {
 	fs := newFlags("bench")
-	workloads := fs.String("workload", "mlp", "comma-separated workloads: "+strings.Join(bench.WorkloadNames(), ", "))
+	workloads := fs.String("workload", "all", "comma-separated workloads: "+strings.Join(bench.WorkloadNames(), ", ")+", or all")
 	backends := fs.String("backend", "", "comma-separated backends to time (default $GOMLX_BACKEND or go)")
-	steps := fs.Int("steps", 20, "timed steps per measurement, after one warm-up step")
+	steps := fs.Int("steps", 20, "timed steps per measurement, after one warm-up step (resnet18: at most 3 on CPU)")
 	noRef := fs.Bool("no-reference", false, "skip the pure-Go reference (no ratio is then reported)")
+	noPeak := fs.Bool("no-peak", false, "skip the matmul peak probes")
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of a table")
+	save := fs.String("save", "", "also write the machine description and results as JSON to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *steps < 10 {
 		return usageError{fmt.Errorf("--steps must be ≥ 10 (the median is taken over them), got %d", *steps)}
 	}
-	var wls []bench.Workload
-	for _, name := range strings.Split(*workloads, ",") {
-		w, err := bench.WorkloadByName(strings.TrimSpace(name))
+	names := strings.Split(*workloads, ",")
+	if *workloads == "all" {
+		names = bench.WorkloadNames()
+	}
+	var cases []bench.Case
+	for _, name := range names {
+		cs, err := bench.CasesOf(strings.TrimSpace(name))
 		if err != nil {
 			return usageError{fmt.Errorf("--workload: %w", err)}
 		}
-		wls = append(wls, w)
+		cases = append(cases, cs...)
 	}
 	var specs []string
 	for _, s := range strings.Split(backend.Spec(*backends), ",") {
-		if _, err := backend.Parse(strings.TrimSpace(s)); err != nil {
+		s = strings.TrimSpace(s)
+		if _, err := backend.Parse(s); err != nil {
 			return usageError{fmt.Errorf("--backend: %w", err)}
 		}
-		specs = append(specs, strings.TrimSpace(s))
+		specs = append(specs, s)
 	}
 	if !*asJSON {
-		fmt.Fprintf(os.Stderr, "simd=%v; timing %d steps after 1 warm-up; ratio = ms/step over the reference's\n", backend.SIMD, *steps)
+		fmt.Fprintf(os.Stderr, "simd=%v; %d timed steps after 1 warm-up; \"vs reference\" = ms/step over the reference's\n", backend.SIMD, *steps)
 	}
-	results, err := bench.Run(wls, specs, *steps, !*noRef, os.Stderr)
+	results, err := bench.Run(cases, bench.Options{Backends: specs, Steps: *steps, Reference: !*noRef, Peak: !*noPeak}, os.Stderr)
 	if err != nil {
 		return err
+	}
+	if *save != "" {
+		if err := bench.Save(*save, specs, results); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)

@@ -1,0 +1,68 @@
+package bench
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/gosimclr/gosimclr/backend"
+)
+
+// Machine describes where a benchmark ran.
+type Machine struct {
+	CPU         string   `json:"cpu"`
+	Cores       int      `json:"cores"`
+	GoVersion   string   `json:"go_version"`
+	GOARCH      string   `json:"goarch"`
+	SIMD        bool     `json:"simd"` // built with GOEXPERIMENT=simd
+	Backends    []string `json:"backends"`
+	Date        string   `json:"date"`
+	GitCommit   string   `json:"git_commit,omitempty"`
+	Hostname    string   `json:"hostname,omitempty"`
+	Accelerator string   `json:"accelerator,omitempty"`
+}
+
+// ThisMachine describes the machine running this process.
+func ThisMachine(backends []string) Machine {
+	host, _ := os.Hostname()
+	return Machine{CPU: cpuModel(), Cores: runtime.NumCPU(), GoVersion: runtime.Version(), GOARCH: runtime.GOARCH,
+		SIMD: backend.SIMD, Backends: backends, Date: time.Now().UTC().Format(time.RFC3339), Hostname: host}
+}
+
+// cpuModel reads the CPU model name from /proc/cpuinfo ("unknown" elsewhere).
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// Saved is the file format of bench/results/*.json.
+type Saved struct {
+	Machine Machine  `json:"machine"`
+	Results []Result `json:"results"`
+}
+
+// Save writes the machine description and results to path as indented JSON.
+func Save(path string, backends []string, rs []Result) error {
+	b, err := json.MarshalIndent(Saved{Machine: ThisMachine(backends), Results: rs}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("bench: save: %w", err)
+	}
+	return nil
+}
