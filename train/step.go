@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/arch"
@@ -200,3 +201,13 @@ func flat64(t *tensors.Tensor) []float64 {
 
 // ParamSpecs returns the parameter descriptions of the model.
 func (s *Stepper) ParamSpecs() []arch.Param { return s.Model.Params() }
+
+// Compile builds and compiles the step for a batch of shape x without running it, and returns its graph
+// (for inspection: which ops, of which shapes, a step runs).
+func (s *Stepper) Compile(x shapes.Shape) (*graph.Graph, error) {
+	sh := []shapes.Shape{x, s.RNG.Shape()}
+	for _, t := range append(append([]*tensors.Tensor{}, s.Params...), s.State...) {
+		sh = append(sh, t.Shape())
+	}
+	return s.exec.Compile(sh...)
+}
