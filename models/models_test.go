@@ -9,10 +9,10 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	_ "github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/ref"
 )
@@ -20,11 +20,8 @@ import (
 var testBackend compute.Backend
 
 func TestMain(m *testing.M) {
-	spec := os.Getenv("GOMLX_BACKEND")
-	if spec == "" {
-		spec = "go"
-	}
-	b, err := compute.NewWithConfig(spec)
+	// GOMLX_BACKEND=xla:cuda (or a plugin path) runs these comparisons on an accelerator: the GPU check.
+	b, err := backend.New(backend.Spec(""))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
