@@ -29,6 +29,7 @@ var commands = []command{
 	{"info", "print the Go version, SIMD, backends, PJRT plugins and devices", runInfo},
 	{"bench", "time SimCLR steps on a backend and on the pure-Go reference", runBench},
 	{"augment", "write a PNG grid of augmented views of a data set's images", runAugment},
+	{"experiment", "run a reproduction experiment (loss-landscape, particle-vs-network, persistence, ntk, authors-1d, mnist-012, all)", runExperiment},
 }
 
 // usageError makes main exit with status 2.

@@ -1,0 +1,206 @@
+package experiments
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// palette is matplotlib's tab10: distinct at a glance, cluster c gets palette[c%10].
+var palette = []color.RGBA{
+	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255}, {148, 103, 189, 255},
+	{140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255}, {188, 189, 34, 255}, {23, 190, 207, 255},
+}
+
+func colorOf(i int) color.RGBA { return palette[((i%10)+10)%10] }
+
+// curve is one line of a line plot; Err, when set, draws ±Err bars at each point.
+type curve struct {
+	Name   string
+	X, Y   []float64
+	Err    []float64
+	Color  int
+	Dashed bool
+	Dots   bool // draw markers as well
+}
+
+// xyErr adapts a curve to plotter's XYer and YErrorer.
+type xyErr struct{ c curve }
+
+func (p xyErr) Len() int                       { return len(p.c.X) }
+func (p xyErr) XY(i int) (float64, float64)    { return p.c.X[i], p.c.Y[i] }
+func (p xyErr) YError(i int) (float64, float64) { return p.c.Err[i], p.c.Err[i] }
+
+// newPlot returns a plot with title and axis labels and readable font sizes.
+func newPlot(title, xlab, ylab string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(13)
+	p.X.Label.Text, p.Y.Label.Text = xlab, ylab
+	p.X.Label.TextStyle.Font.Size = vg.Points(11)
+	p.Y.Label.TextStyle.Font.Size = vg.Points(11)
+	p.X.Tick.Label.Font.Size = vg.Points(10)
+	p.Y.Tick.Label.Font.Size = vg.Points(10)
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+// addCurves draws the curves on p, skipping NaN points, with a legend entry per named curve.
+func addCurves(p *plot.Plot, cs []curve) error {
+	for _, c := range cs {
+		var pts plotter.XYs
+		var errs []float64
+		for i := range c.X {
+			if math.IsNaN(c.Y[i]) || math.IsInf(c.Y[i], 0) {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: c.X[i], Y: c.Y[i]})
+			if c.Err != nil {
+				errs = append(errs, c.Err[i])
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return err
+		}
+		l.Color, l.Width = colorOf(c.Color), vg.Points(1.5)
+		if c.Dashed {
+			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		}
+		p.Add(l)
+		thumbs := []plot.Thumbnailer{l}
+		if c.Dots || c.Err != nil {
+			s, err := plotter.NewScatter(pts)
+			if err != nil {
+				return err
+			}
+			s.Color, s.Radius, s.Shape = colorOf(c.Color), vg.Points(2.5), draw.CircleGlyph{}
+			p.Add(s)
+			thumbs = append(thumbs, s)
+		}
+		if c.Err != nil {
+			xs, ys := make([]float64, len(pts)), make([]float64, len(pts))
+			for i, q := range pts {
+				xs[i], ys[i] = q.X, q.Y
+			}
+			eb, err := plotter.NewYErrorBars(xyErr{curve{X: xs, Y: ys, Err: errs}})
+			if err != nil {
+				return err
+			}
+			eb.Color = colorOf(c.Color)
+			p.Add(eb)
+		}
+		if c.Name != "" {
+			p.Legend.Add(c.Name, thumbs...)
+		}
+	}
+	return nil
+}
+
+// lineChart makes one line plot.
+func lineChart(title, xlab, ylab string, cs []curve, logX bool) (*plot.Plot, error) {
+	p := newPlot(title, xlab, ylab)
+	if logX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	return p, addCurves(p, cs)
+}
+
+// savePlot writes one plot as a PNG of the given size in centimetres.
+func savePlot(p *plot.Plot, path string, wcm, hcm float64) error {
+	if err := p.Save(vg.Length(wcm)*vg.Centimeter, vg.Length(hcm)*vg.Centimeter, path); err != nil {
+		return fmt.Errorf("experiments: save %s: %w", path, err)
+	}
+	return nil
+}
+
+// saveGrid writes a grid of plots (rows × columns; nil cells stay blank) as one PNG, each panel wcm × hcm.
+func saveGrid(plots [][]*plot.Plot, path string, wcm, hcm float64) error {
+	rows, cols := len(plots), 0
+	for _, r := range plots {
+		cols = max(cols, len(r))
+	}
+	img := vgimg.NewWith(vgimg.UseWH(vg.Length(wcm*float64(cols))*vg.Centimeter, vg.Length(hcm*float64(rows))*vg.Centimeter),
+		vgimg.UseDPI(110))
+	dc := draw.New(img)
+	t := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 3, PadY: vg.Millimeter * 3,
+		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	full := make([][]*plot.Plot, rows)
+	for i := range rows {
+		full[i] = make([]*plot.Plot, cols)
+		copy(full[i], plots[i])
+	}
+	canvases := plot.Align(full, t, dc)
+	for i := range rows {
+		for j := range cols {
+			if full[i][j] != nil {
+				full[i][j].Draw(canvases[i][j])
+			}
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("experiments: %w", err)
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return fmt.Errorf("experiments: write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// circlePanel draws latent points u = z/‖z‖ (the first two coordinates of z [n·k]) on the unit circle,
+// coloured by label, with the circle itself in grey.
+func circlePanel(title string, z []float64, n, k int, labels []int, classes int, legend bool) (*plot.Plot, error) {
+	p := newPlot(title, "u₁", "u₂")
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -1.25, 1.25, -1.25, 1.25
+	var circ plotter.XYs
+	for i := 0; i <= 200; i++ {
+		a := 2 * math.Pi * float64(i) / 200
+		circ = append(circ, plotter.XY{X: math.Cos(a), Y: math.Sin(a)})
+	}
+	l, err := plotter.NewLine(circ)
+	if err != nil {
+		return nil, err
+	}
+	l.Color = color.Gray{Y: 190}
+	p.Add(l)
+	u := normalizeRows(z, n, k)
+	for c := range classes {
+		var pts plotter.XYs
+		for i := range n {
+			if labels[i] == c {
+				// Points pushed slightly outwards by cluster index so that overlapping clusters stay visible.
+				r := 1 + 0.04*float64(c)
+				y := 0.0
+				if k > 1 {
+					y = u[i*k+1]
+				}
+				pts = append(pts, plotter.XY{X: r * u[i*k], Y: r * y})
+			}
+		}
+		s, err := plotter.NewScatter(pts)
+		if err != nil {
+			return nil, err
+		}
+		s.Color, s.Radius, s.Shape = colorOf(c), vg.Points(1.8), draw.CircleGlyph{}
+		p.Add(s)
+		if legend {
+			p.Legend.Add(fmt.Sprintf("cluster %d", c), s)
+		}
+	}
+	return p, nil
+}
