@@ -54,16 +54,16 @@ func TestRunSmall(t *testing.T) {
 
 func TestCasesOf(t *testing.T) {
 	for _, name := range WorkloadNames() {
-		cs, err := CasesOf(name)
+		cs, err := CasesOf(name, 0)
 		if err != nil || len(cs) == 0 {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	cs, _ := CasesOf("mlp")
+	cs, _ := CasesOf("mlp", 0)
 	if c := cs[0]; c.Views != 512 || c.Width != 512 || c.Latent != 128 {
 		t.Errorf("mlp = %+v", c)
 	}
-	if _, err := CasesOf("gpt"); err == nil {
+	if _, err := CasesOf("gpt", 0); err == nil {
 		t.Error("want an error for an unknown workload")
 	}
 }

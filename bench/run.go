@@ -11,33 +11,48 @@ import (
 	"github.com/gosimclr/gosimclr/backend"
 )
 
-// Workloads maps each workload name to its cases at the sizes of the benchmarks issue.
+// Workloads maps each workload name to its cases at the sizes of the benchmarks issue; pairs > 0 replaces
+// the number of pairs N of every case (for quick runs and sweeps).
 var Workloads = []struct {
 	Name  string
-	Cases func() []Case
+	Cases func(pairs int) []Case
 }{
-	{"loss", func() []Case {
+	{"loss", func(pairs int) []Case {
 		var cs []Case
-		for _, n := range []int{128, 256, 512, 2048} {
+		ns := []int{128, 256, 512, 2048}
+		if pairs > 0 {
+			ns = []int{pairs}
+		}
+		for _, n := range ns {
 			for _, k := range []int{32, 128} {
 				cs = append(cs, LossCase(n, k))
 			}
 		}
 		return cs
 	}},
-	{"onehidden", func() []Case {
+	{"onehidden", func(pairs int) []Case {
 		var cs []Case
 		for _, m := range []int{256, 4096} {
 			for _, k := range []int{2, 128} {
-				cs = append(cs, MLPCase("onehidden", 2, m, 1, k, 256, "sgd", arch.ScalingNTK))
+				cs = append(cs, MLPCase("onehidden", 2, m, 1, k, or(pairs, 256), "sgd", arch.ScalingNTK))
 			}
 		}
 		return cs
 	}},
-	{"mlp", func() []Case { return []Case{MLP()} }},
-	{"cnn", func() []Case { return []Case{CNNCase(256)} }},
-	{"resnet18", func() []Case { return []Case{ResNetCase(256, 3)} }},
-	{"augment", func() []Case { return []Case{AugmentCase(512)} }},
+	{"mlp", func(pairs int) []Case {
+		return []Case{MLPCase("mlp", 784, 512, 1, 128, or(pairs, 256), "adam", arch.ScalingStandard)}
+	}},
+	{"cnn", func(pairs int) []Case { return []Case{CNNCase(or(pairs, 256))} }},
+	{"resnet18", func(pairs int) []Case { return []Case{ResNetCase(or(pairs, 256), 3)} }},
+	{"augment", func(pairs int) []Case { return []Case{AugmentCase(or(2*pairs, 512))} }},
+}
+
+// or returns v, or def when v is 0.
+func or(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
 }
 
 // MLP is the core issue's workload: one Adam step of 784→512 (ReLU)→128, L2-normalised, NT-Xent over
@@ -53,11 +68,11 @@ func WorkloadNames() []string {
 	return names
 }
 
-// CasesOf returns the cases of the named workload.
-func CasesOf(name string) ([]Case, error) {
+// CasesOf returns the cases of the named workload; pairs > 0 replaces their number of pairs.
+func CasesOf(name string, pairs int) ([]Case, error) {
 	for _, w := range Workloads {
 		if w.Name == name {
-			return w.Cases(), nil
+			return w.Cases(pairs), nil
 		}
 	}
 	return nil, fmt.Errorf("unknown workload %q, want one of %v", name, WorkloadNames())

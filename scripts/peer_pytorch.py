@@ -39,34 +39,35 @@ def head(features):
     return nn.Sequential(nn.Linear(features, 512), nn.ReLU(), nn.Linear(512, 128))
 
 
-def mlp():
+def mlp(views):
     net = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 128, bias=False))
-    return net, (512, 784), 2 * (512 * (784 * 512 + 512 * 128)) * 2 + 2 * 512 * (512 * 128) + 4 * 512 * 512 * 128
+    b = views
+    return net, (b, 784), 2 * (b * (784 * 512 + 512 * 128)) * 2 + 2 * b * (512 * 128) + 4 * b * b * 128
 
 
-def cnn():
+def cnn(views):
     net = nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1), nn.MaxPool2d(2), nn.ReLU(),
         nn.Conv2d(32, 64, 3, padding=1), nn.MaxPool2d(2), nn.ReLU(),
         nn.Flatten(), nn.Linear(7 * 7 * 64, 256), nn.ReLU(), head(256))
-    return net, (512, 1, 28, 28), None
+    return net, (views, 1, 28, 28), None
 
 
-def resnet18():
+def resnet18(views):
     import torchvision
     net = torchvision.models.resnet18(num_classes=10)
     net.conv1 = nn.Conv2d(3, 64, 3, stride=1, padding=1, bias=False)
     net.maxpool = nn.Identity()
     net.fc = head(512)
-    return net, (512, 3, 32, 32), None
+    return net, (views, 3, 32, 32), None
 
 
 WORKLOADS = {"mlp": mlp, "cnn": cnn, "resnet18": resnet18}
 
 
-def run(name, device, steps):
+def run(name, device, steps, views):
     torch.manual_seed(1)
-    net, shape, flops = WORKLOADS[name]()
+    net, shape, flops = WORKLOADS[name](views)
     net = net.to(device)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     x = torch.rand(*shape, device=device)
@@ -105,10 +106,11 @@ def main():
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--steps", type=int, default=20, help="timed steps after one warm-up (resnet18 on cpu: at most 3)")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="torch CPU threads")
+    p.add_argument("--pairs", type=int, default=256, help="N pairs per step (2N views); 256 matches simclr bench")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     a = p.parse_args()
-    if a.steps < 1:
-        p.error("--steps must be >= 1")
+    if a.steps < 1 or a.pairs < 1:
+        p.error("--steps and --pairs must be >= 1")
     if a.device == "cuda" and not torch.cuda.is_available():
         sys.exit("peer_pytorch.py: --device cuda but torch.cuda.is_available() is False")
     torch.set_num_threads(a.threads)
@@ -121,7 +123,7 @@ def main():
         print("|---|---|---:|---:|---:|")
     for n in names:
         steps = min(a.steps, 3) if (n == "resnet18" and a.device == "cpu") else a.steps
-        r = run(n, a.device, steps)
+        r = run(n, a.device, steps, 2 * a.pairs)
         if a.json:
             print(json.dumps(r), flush=True)
         else:

@@ -15,12 +15,16 @@ func runBench(args []string) error {
 	workloads := fs.String("workload", "all", "comma-separated workloads: "+strings.Join(bench.WorkloadNames(), ", ")+", or all")
 	backends := fs.String("backend", "", "comma-separated backends to time (default $GOMLX_BACKEND or go)")
 	steps := fs.Int("steps", 20, "timed steps per measurement, after one warm-up step (resnet18: at most 3 on CPU)")
+	pairs := fs.Int("pairs", 0, "replace every workload's number of pairs N (0: the standard sizes)")
 	noRef := fs.Bool("no-reference", false, "skip the pure-Go reference (no ratio is then reported)")
 	noPeak := fs.Bool("no-peak", false, "skip the matmul peak probes")
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of a table")
 	save := fs.String("save", "", "also write the machine description and results as JSON to this file")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *pairs < 0 {
+		return usageError{fmt.Errorf("--pairs must be ≥ 0, got %d", *pairs)}
 	}
 	if *steps < 10 {
 		return usageError{fmt.Errorf("--steps must be ≥ 10 (the median is taken over them), got %d", *steps)}
@@ -31,7 +35,7 @@ func runBench(args []string) error {
 	}
 	var cases []bench.Case
 	for _, name := range names {
-		cs, err := bench.CasesOf(strings.TrimSpace(name))
+		cs, err := bench.CasesOf(strings.TrimSpace(name), *pairs)
 		if err != nil {
 			return usageError{fmt.Errorf("--workload: %w", err)}
 		}
