@@ -38,6 +38,7 @@ type Conv2DCache[T Float] struct {
 	Patches []T // im2col(x) [B·H'·W', KH·KW·C]; Conv2DBackward overwrites it with ∂L/∂patches
 	Y       []T // the output [B, H', W', Out]
 	DW, DX  []T // the last backward's ∂L/∂w and ∂L/∂x
+	dwPart  []T // weightGrad's partial products
 }
 
 // Conv2DForward is the twin of models.Conv2D: the cross-correlation of x [B, H, W, C] with w [KH, KW, C, Out],
@@ -65,7 +66,7 @@ func Conv2DForward[T Float](dst *Conv2DCache[T], s ConvShape, x, w []T) *Conv2DC
 
 // Conv2DBackward returns ∂L/∂w and, if wantDX, ∂L/∂x, given dy = ∂L/∂y [B, H', W', Out]. Backward of
 //
-//	Y = P·W:   ∂L/∂W = Pᵀ ∂L/∂Y  (MatMul with transA, no explicit transpose),   ∂L/∂P = ∂L/∂Y Wᵀ  (transB)
+//	Y = P·W:   ∂L/∂W = Pᵀ ∂L/∂Y  (weightGrad),   ∂L/∂P = ∂L/∂Y Wᵀ  (MatMul with transB, no explicit transpose)
 //	P = im2col(x):   ∂L/∂x = col2im(∂L/∂P), each patch entry added back to the pixel it was copied from
 //	                 (padding entries are dropped)
 //
@@ -76,7 +77,8 @@ func Conv2DBackward[T Float](c *Conv2DCache[T], dy []T, wantDX bool) (dw, dx []T
 	ho, wo := s.OutSize()
 	m, k := s.B*ho*wo, s.patchLen()
 	checkRows("Conv2DBackward", dy, m, s.Out)
-	c.DW = MatMul(resize(c.DW, k*s.Out), c.Patches, dy, k, m, s.Out, true, false) // Pᵀ ∂L/∂Y   [KH·KW·C, Out]
+	c.DW = resize(c.DW, k*s.Out)
+	c.dwPart = weightGrad(c.DW, c.dwPart, c.Patches, dy, m, k, s.Out) // Pᵀ ∂L/∂Y   [KH·KW·C, Out]
 	if !wantDX {
 		return c.DW, nil
 	}
@@ -84,6 +86,56 @@ func Conv2DBackward[T Float](c *Conv2DCache[T], dy []T, wantDX bool) (dw, dx []T
 	c.DX = resize(c.DX, s.B*s.H*s.W*s.C)
 	col2im(c.DX, dp, s)
 	return c.DW, c.DX
+}
+
+// dwChunk is the number of patch rows in one partial product of weightGrad.
+const dwChunk = 2048
+
+// weightGrad sets dst [k, out] to Pᵀ G for p [m, k] and g [m, out], where m = B·H'·W' is long and k, out are
+// short. MatMul packs all of its second operand before it starts; for m in the hundreds of thousands that
+// buffer is tens of megabytes, freshly allocated (page faults, a clear) and out of cache. So the rows are
+// split into chunks of dwChunk whose products P_cᵀ G_c run in parallel and are then added in chunk order, so
+// that the result does not depend on the number of goroutines. Each chunk's product is computed as P_cᵀ G_c
+// (transA) or, when the micro-kernel's column tile nr wastes less on k than on out (out = 64 pads to 96 for
+// nr = 48, k = 9·64 = 576 not at all), as (G_cᵀ P_c)ᵀ, transposed while adding. part is scratch, returned
+// for reuse.
+func weightGrad[T Float](dst, part, p, g []T, m, k, out int) []T {
+	nr := kernelFor[T]().nr
+	trans := roundUp(k, nr)*out < roundUp(out, nr)*k // does G_cᵀ P_c waste less of the tiles?
+	chunks := ceilDiv(m, dwChunk)
+	if chunks == 1 && !trans {
+		MatMul(dst, p, g, k, m, out, true, false)
+		return part
+	}
+	part = resize(part, chunks*k*out)
+	parallelFor(chunks, 1, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			r0, r1 := ch*dwChunk, min(m, (ch+1)*dwChunk)
+			pc, gc, dc := p[r0*k:r1*k], g[r0*out:r1*out], part[ch*k*out:(ch+1)*k*out]
+			if trans {
+				MatMul(dc, gc, pc, out, r1-r0, k, true, false) // G_cᵀ P_c   [out, k]
+			} else {
+				MatMul(dc, pc, gc, k, r1-r0, out, true, false) // P_cᵀ G_c   [k, out]
+			}
+		}
+	})
+	parallelFor(k, max(1, 1<<12/out), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := dst[i*out : (i+1)*out]
+			for o := range row {
+				var sum T
+				for ch := range chunks {
+					if trans {
+						sum += part[(ch*out+o)*k+i]
+					} else {
+						sum += part[(ch*k+i)*out+o]
+					}
+				}
+				row[o] = sum
+			}
+		}
+	})
+	return part
 }
 
 // im2col writes the patches of x for convolution s into dst [B·H'·W', KH·KW·C], in parallel over output
@@ -107,7 +159,14 @@ func im2col[T Float](dst, x []T, s ConvShape) {
 					}
 					line := img[y*s.W*s.C : (y+1)*s.W*s.C]
 					if x0 >= 0 && x0+s.KW <= s.W { // the whole kernel row lies inside the image
-						copy(seg, line[x0*s.C:(x0+s.KW)*s.C])
+						src := line[x0*s.C : (x0+s.KW)*s.C]
+						if len(src) < 16 { // a loop beats memmove's call for a few values (C = 1)
+							for t, v := range src {
+								seg[t] = v
+							}
+						} else {
+							copy(seg, src)
+						}
 						continue
 					}
 					for j := range s.KW {

@@ -75,6 +75,35 @@ func TestConv2D(t *testing.T) {
 	}
 }
 
+// TestWeightGrad checks weightGrad's chunked products, in both orientations, against the triple loop, with
+// m spanning several chunks and a short last one.
+func TestWeightGrad(t *testing.T) {
+	r := rand.New(rand.NewPCG(65, 66))
+	const m = 2*dwChunk + 77
+	for _, sz := range [][2]int{{9, 32}, {48, 20}, {3, 5}} {
+		k, out := sz[0], sz[1]
+		p, g := randSlice[float64](r, m*k), randSlice[float64](r, m*out)
+		want := make([]float64, k*out)
+		for row := range m {
+			for i := range k {
+				for o := range out {
+					want[i*out+o] += p[row*k+i] * g[row*out+o]
+				}
+			}
+		}
+		got := make([]float64, k*out)
+		weightGrad(got, nil, p, g, m, k, out)
+		if e := relErr(got, want); e > 1e-13 {
+			t.Errorf("k=%d out=%d: relative error %.3g", k, out, e)
+		}
+		got32 := make([]float32, k*out)
+		weightGrad(got32, nil, toF32(p), toF32(g), m, k, out)
+		if e := relErr(got32, want); e > 1e-5 {
+			t.Errorf("float32 k=%d out=%d: relative error %.3g", k, out, e)
+		}
+	}
+}
+
 // TestConv2DHand checks one convolution by hand: a 3×3 image 1…9, a 2×2 kernel of ones, stride 1, padding
 // 0, gives the four window sums 12, 16, 24, 28; with r = 1 everywhere ∂L/∂x counts the windows holding each
 // pixel and ∂L/∂w sums each tap's pixels.

@@ -47,6 +47,10 @@ func MaxPoolForward[T Float](dst *MaxPoolCache[T], s PoolShape, x []T) *MaxPoolC
 	ho, wo := s.OutSize()
 	n := s.B * ho * wo * s.C
 	c.Y, c.Arg = resize(c.Y, n), resizeInt32(c.Arg, n)
+	if s.K == 2 && s.Stride == 2 && s.Pad == 0 {
+		maxPool2x2(c.Y, c.Arg, x, s)
+		return c
+	}
 	parallelFor(s.B*ho, max(1, 1<<12/(wo*s.C)), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			b, p := r/ho, r%ho
@@ -85,6 +89,41 @@ func MaxPoolForward[T Float](dst *MaxPoolCache[T], s PoolShape, x []T) *MaxPoolC
 		}
 	})
 	return c
+}
+
+// maxPool2x2 is MaxPoolForward's loop for K = Stride = 2, Pad = 0, written without unpredictable branches
+// (random data makes each comparison a coin toss): with the window a b / c d, the first maximum in row-major
+// order is in the top pair if max(a, b) ≥ max(c, d), and within a pair the left value unless the right one is
+// strictly greater. The comparisons become conditional moves.
+func maxPool2x2[T Float](y []T, arg []int32, x []T, s PoolShape) {
+	ho, wo, c := s.H/2, s.W/2, s.C
+	parallelFor(s.B*ho, max(1, 1<<12/(wo*c)), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			top := ((r/ho*s.H + 2*(r%ho)) * s.W) * c // first value of the window's top row
+			bot := top + s.W*c
+			for q := range wo {
+				ta, ba := top+2*q*c, bot+2*q*c // a and c; b and d follow each by c
+				xa, xb, xc, xd := x[ta:ta+c], x[ta+c:ta+2*c], x[ba:ba+c], x[ba+c:ba+2*c]
+				out := (r*wo + q) * c
+				yo, ao := y[out:out+c], arg[out:out+c]
+				for ch := range yo {
+					va, vb, vc, vd := xa[ch], xb[ch], xc[ch], xd[ch]
+					m0, m1 := max(va, vb), max(vc, vd)
+					i0, i1 := int32(ta+ch), int32(ba+ch)
+					if vb > va {
+						i0 += int32(c)
+					}
+					if vd > vc {
+						i1 += int32(c)
+					}
+					if m1 > m0 {
+						i0 = i1
+					}
+					yo[ch], ao[ch] = max(m0, m1), i0
+				}
+			}
+		}
+	})
 }
 
 // MaxPoolBackward returns ∂L/∂x given dy = ∂L/∂y [B, H', W', C]. Backward of y = max_{window} x̃: the whole

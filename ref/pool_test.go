@@ -73,6 +73,34 @@ func TestMaxPoolTies(t *testing.T) {
 	if dx := MaxPoolBackward(c, []float64{5}); !slices.Equal(dx, []float64{0, 5, 0, 0}) || c.Y[0] != 3 {
 		t.Errorf("tie: y = %v, dx = %v, want 3 and [0 5 0 0]", c.Y, dx)
 	}
+	// Many ties (values in {0, 1, 2}): the 2×2 pool's branch-free loop finds the first maximum of each window,
+	// as a direct search does.
+	r := rand.New(rand.NewPCG(73, 74))
+	s := PoolShape{B: 2, H: 6, W: 7, C: 3, K: 2, Stride: 2}
+	x := make([]float64, s.B*s.H*s.W*s.C)
+	for i := range x {
+		x[i] = float64(r.IntN(3))
+	}
+	c = MaxPoolForward(c, s, x)
+	ho, wo := s.OutSize()
+	for b := range s.B {
+		for p := range ho {
+			for q := range wo {
+				for ch := range s.C {
+					first := -1
+					for _, d := range [][2]int{{0, 0}, {0, 1}, {1, 0}, {1, 1}} {
+						at := ((b*s.H+2*p+d[0])*s.W+2*q+d[1])*s.C + ch
+						if first < 0 || x[at] > x[first] {
+							first = at
+						}
+					}
+					if o := ((b*ho+p)*wo+q)*s.C + ch; int(c.Arg[o]) != first {
+						t.Fatalf("output %d: maximum at %d, want the first, %d", o, c.Arg[o], first)
+					}
+				}
+			}
+		}
+	}
 	// 3×3 stride 1 pad 1 on a 2×2 image with its maximum at (1, 1): all four windows pick it.
 	c = MaxPoolForward(nil, PoolShape{B: 1, H: 2, W: 2, C: 1, K: 3, Stride: 1, Pad: 1}, []float64{-4, -3, -2, -1})
 	if dx := MaxPoolBackward(c, []float64{1, 2, 3, 4}); !slices.Equal(dx, []float64{0, 0, 0, 10}) {
