@@ -21,6 +21,22 @@ func CNN(a arch.CNN, ops OpsMode, params []*graph.Node, x *graph.Node) *graph.No
 	}
 	x.AssertDims(-1, a.H, a.W, a.C)
 	stock := ops.stock(x.Graph())
+	n := len(a.Channels)
+	var feat *graph.Node // [B, h·w·C_L], (h, w, c) order
+	if !stock && ops != opsGeneral && phaseable(x, n) {
+		f, chain := toPhased(x, 1<<n, n+2), &gemmChain{}
+		for l := range n {
+			f = convPoolStage(f, params[2*l], params[2*l+1], chain)
+		}
+		feat = fromPhased(f)
+	} else {
+		feat = cnnStages(a, stock, params, x)
+	}
+	return ReLU(graph.Add(graph.MatMul(feat, params[2*n]), graph.ExpandAxes(params[2*n+1], 0)))
+}
+
+// cnnStages runs the convolution stages with the stock ops or the general substitutes and flattens the result.
+func cnnStages(a arch.CNN, stock bool, params []*graph.Node, x *graph.Node) *graph.Node {
 	h := x
 	for l := range a.Channels {
 		k, bias := params[2*l], params[2*l+1]
@@ -31,9 +47,7 @@ func CNN(a arch.CNN, ops OpsMode, params []*graph.Node, x *graph.Node) *graph.No
 		}
 		h = ReLU(graph.Add(h, graph.ExpandLeftToRank(bias, 4))) // [B, H/2^l, W/2^l, C_l]
 	}
-	n := len(a.Channels)
-	feat := graph.Reshape(h, h.Shape().Dimensions[0], -1) // [B, h·w·C_L], (h, w, c) order
-	return ReLU(graph.Add(graph.MatMul(feat, params[2*n]), graph.ExpandAxes(params[2*n+1], 0)))
+	return graph.Reshape(h, h.Shape().Dimensions[0], -1)
 }
 
 // CNNEncoder is the small CNN of arch with an optional projection head (Head.Out == 0: none). It implements

@@ -16,6 +16,7 @@ const (
 	OpsAuto       OpsMode = iota // substitutes on the Go backend, stock ops elsewhere (decided at graph-build time)
 	OpsStock                     // always the stock ops
 	OpsSubstitute                // always the substitutes
+	opsGeneral                   // the general substitutes only, never the small CNN's fast path (for tests)
 )
 
 // stock reports whether graphs built on g use the stock ops.
@@ -23,7 +24,7 @@ func (m OpsMode) stock(g *graph.Graph) bool {
 	switch m {
 	case OpsStock:
 		return true
-	case OpsSubstitute:
+	case OpsSubstitute, opsGeneral:
 		return false
 	}
 	return !IsGoBackend(g)

@@ -1,0 +1,174 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+// valueAndGrads evaluates f on float64 inputs of the given shapes and returns f's output and the gradient of
+// Σ f·r (r a fixed random tensor) with respect to every input.
+func valueAndGrads(t *testing.T, f func(in []*graph.Node) *graph.Node, vals [][]float64, dims [][]int, r []float64) [][]float64 {
+	t.Helper()
+	var args []any
+	for i, v := range vals {
+		args = append(args, tensorOf(dtypes.Float64, v, dims[i]...))
+	}
+	outs, err := graph.CallOnceN(testBackend, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
+		y := f(in)
+		w := graph.Reshape(graph.Const(g, r), y.Shape().Dimensions...)
+		return append([]*graph.Node{y}, graph.Gradient(graph.ReduceAllSum(graph.Mul(y, w)), in...)...)
+	}, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := make([][]float64, len(outs))
+	for i, o := range outs {
+		res[i] = flat(o)
+	}
+	return res
+}
+
+// outSize evaluates f once to learn its output size.
+func outSize(t *testing.T, f func(in []*graph.Node) *graph.Node, vals [][]float64, dims [][]int) int {
+	t.Helper()
+	var args []any
+	for i, v := range vals {
+		args = append(args, tensorOf(dtypes.Float64, v, dims[i]...))
+	}
+	outs, err := graph.CallOnceN(testBackend, func(g *graph.Graph, in []*graph.Node) []*graph.Node { return []*graph.Node{f(in)} }, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outs[0].Shape().Size()
+}
+
+// TestConv2DMatchesStock: the im2col Conv2D equals graph.Convolve in value and in gradient with respect to
+// input and weights (the stock gradient runs on the Go backend in v0.28.2), for C = 1 and 3, strides 1 and 2,
+// padding 0–3 and kernels 1×1 to 7×7.
+func TestConv2DMatchesStock(t *testing.T) {
+	rng := newRand(7)
+	for _, c := range []struct {
+		x, w        []int
+		stride, pad int
+	}{
+		{[]int{2, 5, 5, 1}, []int{3, 3, 1, 4}, 1, 1},
+		{[]int{2, 7, 6, 3}, []int{3, 3, 3, 5}, 2, 1},
+		{[]int{1, 9, 9, 3}, []int{7, 7, 3, 2}, 2, 3}, // ImageNet stem
+		{[]int{3, 6, 6, 4}, []int{1, 1, 4, 6}, 2, 0}, // projection shortcut
+		{[]int{2, 8, 7, 2}, []int{3, 3, 2, 3}, 1, 0}, // "valid"
+		{[]int{1, 6, 5, 1}, []int{3, 3, 1, 2}, 2, 1}, // (stock gradient fails for even kernels with padding)
+	} {
+		name := fmt.Sprintf("x%v/w%v/s=%d/p=%d", c.x, c.w, c.stride, c.pad)
+		vals := [][]float64{randn(rng, prod(c.x)), randn(rng, prod(c.w))}
+		dims := [][]int{c.x, c.w}
+		sub := func(in []*graph.Node) *graph.Node { return Conv2D(in[0], in[1], c.stride, c.pad) }
+		stock := func(in []*graph.Node) *graph.Node { return StockConv2D(in[0], in[1], c.stride, c.pad) }
+		r := randn(rng, outSize(t, stock, vals, dims))
+		got, want := valueAndGrads(t, sub, vals, dims, r), valueAndGrads(t, stock, vals, dims, r)
+		for i, what := range []string{"y", "∂x", "∂w"} {
+			if len(got[i]) != len(want[i]) {
+				t.Fatalf("%s: %s has %d values, stock %d", name, what, len(got[i]), len(want[i]))
+			}
+			if e := relNorm(got[i], want[i]); e > 1e-12 || math.IsNaN(e) {
+				t.Errorf("%s: %s differs from stock by %.3g", name, what, e)
+			}
+		}
+	}
+}
+
+// TestMaxPoolMatchesStock: MaxPool2x2 (even and odd sizes, odd edges dropped) and MaxPool (3×3, stride 2,
+// padding 1) equal graph.MaxPool's values; their gradients pass a central finite-difference check in float64
+// (graph.MaxPool's gradient cannot run on the Go backend: no SelectAndScatterMax).
+func TestMaxPoolMatchesStock(t *testing.T) {
+	rng := newRand(8)
+	for _, c := range []struct {
+		x          []int
+		k, s, pad  int
+		reshape2x2 bool
+	}{
+		{[]int{2, 4, 6, 3}, 2, 2, 0, true},
+		{[]int{1, 7, 5, 2}, 2, 2, 0, true},
+		{[]int{2, 7, 8, 2}, 3, 2, 1, false},
+		{[]int{1, 6, 6, 1}, 3, 2, 1, false},
+	} {
+		name := fmt.Sprintf("x%v/k=%d/s=%d/p=%d", c.x, c.k, c.s, c.pad)
+		sub := func(in []*graph.Node) *graph.Node { return MaxPool(in[0], c.k, c.s, c.pad) }
+		if c.reshape2x2 {
+			sub = func(in []*graph.Node) *graph.Node { return MaxPool2x2(in[0]) }
+		}
+		stock := func(in []*graph.Node) *graph.Node { return StockMaxPool(in[0], c.k, c.s, c.pad) }
+		x := randn(rng, prod(c.x))
+		vals, dims := [][]float64{x}, [][]int{c.x}
+		r := randn(rng, outSize(t, stock, vals, dims))
+		got := valueAndGrads(t, sub, vals, dims, r)
+		want := evalOnce(t, stock, vals, dims)
+		if e := relNorm(got[0], want); len(got[0]) != len(want) || e != 0 {
+			t.Errorf("%s: values differ from graph.MaxPool (%d vs %d values, error %.3g)", name, len(got[0]), len(want), e)
+		}
+		fd := finiteDiff(t, sub, vals, dims, r, 0)
+		if e := relNorm(got[1], fd); e > 1e-8 || math.IsNaN(e) {
+			t.Errorf("%s: gradient differs from finite differences by %.3g", name, e)
+		}
+	}
+}
+
+// evalOnce returns f's output values.
+func evalOnce(t *testing.T, f func(in []*graph.Node) *graph.Node, vals [][]float64, dims [][]int) []float64 {
+	t.Helper()
+	var args []any
+	for i, v := range vals {
+		args = append(args, tensorOf(dtypes.Float64, v, dims[i]...))
+	}
+	outs, err := graph.CallOnceN(testBackend, func(g *graph.Graph, in []*graph.Node) []*graph.Node { return []*graph.Node{f(in)} }, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return flat(outs[0])
+}
+
+// finiteDiff returns the central difference (h = 1e-6) of Σ f·r with respect to input which, all entries at
+// once: one compiled graph evaluates f at every ±h perturbation (the batch of perturbed inputs is stacked).
+func finiteDiff(t *testing.T, f func(in []*graph.Node) *graph.Node, vals [][]float64, dims [][]int, r []float64, which int) []float64 {
+	t.Helper()
+	const h = 1e-6
+	x := vals[which]
+	var args []any
+	for i, v := range vals {
+		if i != which {
+			args = append(args, tensorOf(dtypes.Float64, v, dims[i]...))
+		}
+	}
+	e := graph.MustNewExec(testBackend, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
+		ins := make([]*graph.Node, len(vals))
+		copy(ins, in[1:which+1])
+		ins[which] = in[0]
+		copy(ins[which+1:], in[which+1:])
+		y := f(ins)
+		w := graph.Reshape(graph.Const(g, r), y.Shape().Dimensions...)
+		return []*graph.Node{graph.ReduceAllSum(graph.Mul(y, w))}
+	})
+	grad := make([]float64, len(x))
+	for i := range x {
+		var lr [2]float64
+		for s, sign := range []float64{1, -1} {
+			xp := append([]float64(nil), x...)
+			xp[i] += sign * h
+			out := e.MustExec(append([]any{tensorOf(dtypes.Float64, xp, dims[which]...)}, args...)...)
+			lr[s] = flat(out[0])[0]
+		}
+		grad[i] = (lr[0] - lr[1]) / (2 * h)
+	}
+	return grad
+}
+
+func prod(d []int) int {
+	n := 1
+	for _, v := range d {
+		n *= v
+	}
+	return n
+}
