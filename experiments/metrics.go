@@ -68,8 +68,9 @@ func dist(a, b []float64) float64 {
 	return math.Sqrt(s)
 }
 
-// angle returns the angle between unit vectors a and b, clamped against rounding.
-func angle(a, b []float64) float64 { return math.Acos(max(-1, min(1, dot(a, b)))) }
+// angle returns the angle between unit vectors a and b as 2·asin(‖a − b‖/2), accurate near 0 where acos(a·b)
+// is not.
+func angle(a, b []float64) float64 { return 2 * math.Asin(min(1, dist(a, b)/2)) }
 
 // clusterMeans returns the mean of each cluster's points [C·k]; on the sphere normalised to mean directions.
 func clusterMeans(s latentSet, p []float64) []float64 {

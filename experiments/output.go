@@ -39,15 +39,15 @@ type Result struct {
 
 // meta is written next to each experiment's own settings in config.json.
 type meta struct {
-	Experiment string  `json:"experiment"`
-	Common     Common  `json:"common"`
-	Settings   any     `json:"settings"`
-	GitCommit  string  `json:"git-commit"`
-	GoVersion  string  `json:"go-version"`
-	SIMD       bool    `json:"simd"`
-	CPUs       int     `json:"cpus"`
-	Started    string  `json:"started"`
-	Note       string  `json:"note"`
+	Experiment string `json:"experiment"`
+	Common     Common `json:"common"`
+	Settings   any    `json:"settings"`
+	GitCommit  string `json:"git-commit"`
+	GoVersion  string `json:"go-version"`
+	SIMD       bool   `json:"simd"`
+	CPUs       int    `json:"cpus"`
+	Started    string `json:"started"`
+	Note       string `json:"note"`
 }
 
 // writeConfig creates dir and writes config.json with the experiment's settings.
@@ -99,12 +99,12 @@ func newTable(header ...string) *table { return &table{header: header} }
 func (t *table) add(vals ...any) {
 	row := make([]string, len(vals))
 	for i, v := range vals {
-		row[i] = cell(v)
+		row[i] = fmtCell(v)
 	}
 	t.rows = append(t.rows, row)
 }
 
-func cell(v any) string {
+func fmtCell(v any) string {
 	switch x := v.(type) {
 	case float64:
 		if math.IsNaN(x) {

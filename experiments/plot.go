@@ -34,8 +34,8 @@ type curve struct {
 // xyErr adapts a curve to plotter's XYer and YErrorer.
 type xyErr struct{ c curve }
 
-func (p xyErr) Len() int                       { return len(p.c.X) }
-func (p xyErr) XY(i int) (float64, float64)    { return p.c.X[i], p.c.Y[i] }
+func (p xyErr) Len() int                        { return len(p.c.X) }
+func (p xyErr) XY(i int) (float64, float64)     { return p.c.X[i], p.c.Y[i] }
 func (p xyErr) YError(i int) (float64, float64) { return p.c.Err[i], p.c.Err[i] }
 
 // newPlot returns a plot with title and axis labels and readable font sizes.

@@ -20,23 +20,23 @@ import (
 
 // PVNConfig sets particle-vs-network (the paper's Figures 4/5; paper.md targets 3–5). Every value is ours.
 type PVNConfig struct {
-	Clusters    int     `json:"clusters"`
-	PerCluster  int     `json:"per-cluster"`
-	Radius      float64 `json:"radius"` // Gaussian std of each cluster
-	Scale       float64 `json:"scale"`  // radius of the circle of centres
-	Augment     string  `json:"augment"`
-	Tau         float64 `json:"temperature"`
-	Width       int     `json:"width"`
-	DeepDepth   int     `json:"deep-depth"`
-	Activation  string  `json:"activation"`
-	Scaling     string  `json:"scaling"`
-	LR          float64 `json:"lr"`          // SGD, networks
-	ParticleLR  float64 `json:"particle-lr"` // SGD on the points; 0 = LR·N
-	Steps       int     `json:"steps"`
-	LogEvery    int     `json:"log-every"`
-	Snapshots   []int   `json:"snapshots"`
-	Seeds       int     `json:"seeds"`
-	FirstSeed   uint64  `json:"first-seed"`
+	Clusters   int     `json:"clusters"`
+	PerCluster int     `json:"per-cluster"`
+	Radius     float64 `json:"radius"` // Gaussian std of each cluster
+	Scale      float64 `json:"scale"`  // radius of the circle of centres
+	Augment    string  `json:"augment"`
+	Tau        float64 `json:"temperature"`
+	Width      int     `json:"width"`
+	DeepDepth  int     `json:"deep-depth"`
+	Activation string  `json:"activation"`
+	Scaling    string  `json:"scaling"`
+	LR         float64 `json:"lr"`          // SGD, networks
+	ParticleLR float64 `json:"particle-lr"` // SGD on the points; 0 = LR·N
+	Steps      int     `json:"steps"`
+	LogEvery   int     `json:"log-every"`
+	Snapshots  []int   `json:"snapshots"`
+	Seeds      int     `json:"seeds"`
+	FirstSeed  uint64  `json:"first-seed"`
 }
 
 // DefaultPVN returns the full (or quick) settings.

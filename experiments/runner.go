@@ -24,8 +24,8 @@ type trainee struct {
 	name   string
 	model  models.Model
 	latent func(params [][]float64) []float64 // the latents of the clean data [N·k], on the host
-	input  *tensors.Tensor                     // the full batch fed to every step
-	views  train.ViewsFn                       // nil: both views are the input (particles)
+	input  *tensors.Tensor                    // the full batch fed to every step
+	views  train.ViewsFn                      // nil: both views are the input (particles)
 	opt    optim.Optimizer
 }
 
