@@ -32,7 +32,7 @@ func CNN(a arch.CNN, ops OpsMode, params []*graph.Node, x *graph.Node) *graph.No
 	} else {
 		feat = cnnStages(a, stock, params, x)
 	}
-	return ReLU(graph.Add(graph.MatMul(feat, params[2*n]), graph.ExpandAxes(params[2*n+1], 0)))
+	return ReLU(dense(feat, params[2*n], params[2*n+1]))
 }
 
 // cnnStages runs the convolution stages with the stock ops or the general substitutes and flattens the result.

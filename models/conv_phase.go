@@ -109,8 +109,9 @@ func floorMod(x, p int) (mod, div int) {
 }
 
 // im2col concatenates the 9 blocks 0^{a_k} ++ flat(comps[comp_k]) ++ zeros into patches [9·rows, rowLen]
-// (see the file comment; rows is C+1 with the dummy channel, or 1).
-func im2col(comps []*graph.Node, taps []tap, rows, rowLen int) *graph.Node {
+// (see the file comment; rows is C+1 with the dummy channel, or 1), and with ones a last row of ones, so that
+// the product's last weight column adds a bias.
+func im2col(comps []*graph.Node, taps []tap, rows, rowLen int, ones bool) *graph.Node {
 	g, dt := comps[0].Graph(), comps[0].DType()
 	block := rows * rowLen
 	zeros := func(n int) *graph.Node { return graph.Zeros(g, shapes.Make(dt, n)) }
@@ -130,7 +131,11 @@ func im2col(comps []*graph.Node, taps []tap, rows, rowLen int) *graph.Node {
 	if prevTail > 0 {
 		pieces = append(pieces, zeros(prevTail))
 	}
-	return graph.Reshape(graph.Concatenate(pieces, 0), len(taps)*rows, rowLen)
+	n := len(taps) * rows
+	if ones {
+		pieces, n = append(pieces, graph.Ones(g, shapes.Make(dt, rowLen))), n+1
+	}
+	return graph.Reshape(graph.Concatenate(pieces, 0), n, rowLen)
 }
 
 // validThreshold returns [1, n·cs] with 0 where a canvas holds a real pixel and +MaxFloat elsewhere, so that

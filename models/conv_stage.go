@@ -46,21 +46,21 @@ func convPoolStage(in phased, k, bias *graph.Node, chain *gemmChain) phased {
 	)
 	forward := func(w []*graph.Node) []*graph.Node {
 		k9 = graph.Reshape(w[n], 9, in.c, cout)
-		kt := graph.Transpose(graph.Reshape(withDummy(k9, rows, 1), 9*rows, cout), 0, 1) // [C_out, 9·rows]
+		kb := graph.Concatenate([]*graph.Node{graph.Reshape(withDummy(k9, rows, 1), 9*rows, cout), graph.Reshape(w[n+1], 1, cout)}, 0)
+		kt := graph.Transpose(kb, 0, 1) // [C_out, 9·rows+1]: the last column is the bias
 		for alpha := range p {
 			for beta := range p {
-				pm := im2col(w[:n], phaseTaps(in, alpha, beta), rows, r)
+				pm := im2col(w[:n], phaseTaps(in, alpha, beta), rows, r, true) // [9·rows+1, R]
 				patches = append(patches, pm)
 				ys = append(ys, chain.dot(chain.after(kt), 1, pm, 0)) // [C_out, R]
 			}
 		}
 		thr := validThreshold(g, dt, out)
-		b := graph.Reshape(w[n+1], cout, 1)
 		var hs []*graph.Node
 		for _, ph := range poolPhases(p) {
 			a, c := graph.Max(ys[ph[0]], ys[ph[1]]), graph.Max(ys[ph[2]], ys[ph[3]])
 			m0, m1 = append(m0, a), append(m1, c)
-			pre := graph.Add(graph.Max(a, c), b)
+			pre := graph.Max(a, c) // max(y+b) = max(y)+b: the bias came with the product
 			mask := graph.GreaterThan(pre, thr)
 			zs, masks = append(zs, pre), append(masks, mask)
 			hs = append(hs, graph.Where(mask, pre, graph.ScalarZero(g, dt)))
@@ -71,8 +71,7 @@ func convPoolStage(in phased, k, bias *graph.Node, chain *gemmChain) phased {
 		zero := graph.ScalarZero(g, dt)
 		grads := make([]*graph.Node, n+2)
 		dys := make([]*graph.Node, p*p)
-		ones := graph.Ones(g, shapes.Make(dt, 1, r))
-		var dk *graph.Node // [9·rows, C_out]
+		var dk *graph.Node // [9·rows+1, C_out]
 		// Each ∂Y is ordered after the previous product, then used by its own: see gemmChain.
 		setDY := func(phi int, dy *graph.Node) {
 			dys[phi] = chain.after(dy)
@@ -84,8 +83,6 @@ func convPoolStage(in phased, k, bias *graph.Node, chain *gemmChain) phased {
 				vj = graph.ZerosLike(zs[j])
 			}
 			gj := graph.Where(masks[j], vj, zero)
-			db := graph.Reshape(chain.dot(gj, 1, chain.after(ones), 1), cout) // Σ g as a product: ReduceSum is 15× slower
-			grads[n+1] = addOrSet(grads[n+1], db)
 			g0 := graph.Where(graph.GreaterOrEqual(m0[j], m1[j]), gj, zero)
 			g1 := graph.Sub(gj, g0)
 			setDY(ph[0], graph.Where(graph.GreaterOrEqual(ys[ph[0]], ys[ph[1]]), g0, zero))
@@ -93,7 +90,8 @@ func convPoolStage(in phased, k, bias *graph.Node, chain *gemmChain) phased {
 			setDY(ph[2], graph.Where(graph.GreaterOrEqual(ys[ph[2]], ys[ph[3]]), g1, zero))
 			setDY(ph[3], graph.Sub(g1, dys[ph[2]]))
 		}
-		dk = graph.Reshape(dk, 9, rows, cout)
+		grads[n+1] = graph.Reshape(graph.Slice(dk, graph.AxisElem(9*rows)), cout) // Σ_φ Σ_t ∂Y_φ: the ones row
+		dk = graph.Reshape(graph.Slice(dk, graph.AxisRange(0, 9*rows)), 9, rows, cout)
 		if rows > in.c {
 			dk = graph.Slice(dk, graph.AxisRange(), graph.AxisRange(0, in.c))
 		}
@@ -131,7 +129,7 @@ func inputGradients(in phased, k9 *graph.Node, dys []*graph.Node, r, l int, chai
 		kb := graph.Gather(k9, graph.Const(g, expandLast(kIndex[c]))) // [nb, C, C_out]
 		kb = graph.TransposeAllAxes(withDummy(kb, rows, 2), 1, 0, 2)  // [C, nb, C_out+1]
 		kb = graph.Reshape(kb, in.c, len(bs)*rows)                    // [C, nb·(C_out+1)]
-		q := im2col(dys, bs, rows, r)                                 // [nb·(C_out+1), R]
+		q := im2col(dys, bs, rows, r, false)                          // [nb·(C_out+1), R]
 		full := chain.dot(chain.after(kb), 1, q, 0)                   // [C, R], position u+2cs
 		end := min(r, 2*cs+l)
 		dx[c] = graph.Slice(full, graph.AxisRange(), graph.AxisRange(2*cs, end))
