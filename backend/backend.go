@@ -79,10 +79,26 @@ func New(spec string) (b compute.Backend, err error) {
 	}()
 	switch p.Name {
 	case "go":
-		return compute.NewWithConfig(strings.TrimSuffix("go:"+p.Options, ":"))
+		return compute.NewWithConfig("go:" + goOptions(p.Options))
 	default:
 		return newXLA(p)
 	}
+}
+
+// goOptions adds ops_sequential to the Go backend's options unless they choose an execution mode. In
+// compute v0.1.2 the default (ops run concurrently as tasks of the worker pool when a graph runs alone) can
+// deadlock: when every worker runs an op that itself fans out with Pool.Saturate (large matmuls, e.g. the
+// weight and input gradients of a convolution), each waits for a free worker that never comes. We saw a
+// SimCLR CNN step hang for 9 minutes with four DotGenerals in Saturate and the executor in WaitToStart.
+// Sequential op execution keeps each op's own parallelism and measured the same speed on the MLP step.
+func goOptions(opts string) string {
+	if strings.Contains(opts, "ops_parallel") || strings.Contains(opts, "ops_sequential") {
+		return opts
+	}
+	if opts == "" {
+		return "ops_sequential"
+	}
+	return opts + ",ops_sequential"
 }
 
 // Describe returns a one-line description of b and its devices.

@@ -115,3 +115,19 @@ func TestLdSoConf(t *testing.T) {
 		t.Errorf("ldSoConfDirs = %v", got)
 	}
 }
+
+func TestGoOptions(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                             "ops_sequential",
+		"parallelism=2":                "parallelism=2,ops_sequential",
+		"ops_parallel":                 "ops_parallel",
+		"ops_sequential,parallelism=1": "ops_sequential,parallelism=1",
+	} {
+		if got := goOptions(in); got != want {
+			t.Errorf("goOptions(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if _, err := New("go:ops_parallel"); err != nil {
+		t.Errorf("go:ops_parallel: %v", err)
+	}
+}
