@@ -33,7 +33,7 @@ import (
 // channel rows every block has the same gap, which is what lets one flat concatenation produce all rows. Each
 // row's last a_k values spill into the next row, so rows end with ≥ 2 empty canvases; with C > 1 a block has
 // one extra all-zero "dummy" channel row (multiplied by zero weights) and rows keep their length; with C = 1
-// the row grows by 2 canvases instead.
+// the row grows by 2 canvases instead. A last row of ones carries the bias through the product.
 
 // phased is a batch of feature maps in the polyphase canvas layout described above.
 type phased struct {

@@ -10,16 +10,17 @@ import (
 // convPoolStage is one stage of the small CNN on the fast path (see conv_phase.go): for the feature maps in
 // (p×p components, C channels), kernel k [3, 3, C, C_out] and bias [C_out],
 //
-//	h = relu(maxpool2×2(conv3×3(x, k)) + b)
+//	h = relu(maxpool2×2(conv3×3(x, k)) + b) = relu(max_φ(K·P_φ))      (b as the last column of K, ones row in P)
 //
-// returned as (p/2)×(p/2) components of C_out channels, with one more ghost image at each end. Its gradient
-// is hand-written (customGradient):
+// returned as (p/2)×(p/2) components of C_out channels on the same canvases, the images one canvas further
+// along the rows. The products of all stages are serialised by chain. Its gradient is hand-written
+// (customGradient):
 //
-//	g = v·[h > 0];  ∂b = Σ g;  the max-pool sends g to the first maximum of each window in row-major order
-//	(graph.MaxPool's SelectAndScatter does the same), via ≥ comparisons of the three Max; ∂k = Σ_φ P_φ ∂Y_φᵀ;
-//	∂x is the transposed convolution, ∂X_rs = K_rsᵀ Q_rs with Q_rs the im2col of the ∂Y_φ that read X_rs.
+//	g = v·[h > 0];  the max-pool sends g to the first maximum of each window in row-major order (as
+//	graph.MaxPool's SelectAndScatter does), through ≥ comparisons of the three Max: ∂Y_φ;
+//	[∂k; ∂b] = Σ_φ P_φ ∂Y_φᵀ;  ∂X_rs = K_rsᵀ Q_rs, the transposed convolution (inputGradients).
 //
-// It panics if p < 2 or the shapes do not match.
+// It panics if p < 2, the shapes do not match or the rows lack empty canvases at their end.
 func convPoolStage(in phased, k, bias *graph.Node, chain *gemmChain) phased {
 	if in.p < 2 || k.Rank() != 4 || k.Shape().Dimensions[2] != in.c {
 		panic(fmt.Sprintf("models: convPoolStage wants p ≥ 2 and k [3, 3, %d, C_out], got p=%d, k %s", in.c, in.p, k.Shape()))
@@ -39,7 +40,7 @@ func convPoolStage(in phased, k, bias *graph.Node, chain *gemmChain) phased {
 	l, r := in.n*cs, out.n*cs // row lengths of the input and output maps
 	g, dt := k.Graph(), k.DType()
 	var (
-		patches, ys []*graph.Node // per output phase (α, β), row-major: [9·rows, R] and [C_out, R]
+		patches, ys []*graph.Node // per output phase (α, β), row-major: [9·rows+1, R] and [C_out, R]
 		m0, m1, zs  []*graph.Node // per output component: the pairwise maxima and the window maximum
 		masks       []*graph.Node // per output component: ReLU's mask on real pixels
 		k9          *graph.Node   // [9, C, C_out]

@@ -61,6 +61,9 @@ func TestOpsSwitch(t *testing.T) {
 		{"cnn", func(ops OpsMode) Model {
 			return CNNEncoder{CNN: arch.CNN{H: 8, W: 8, C: 2, Channels: []int{3, 4}, Dense: 5}, Head: arch.Head{In: 5, Hidden: 6, Out: 3}, Ops: ops}
 		}, []int{3, 8, 8, 2}, true},
+		{"cnn/odd", func(ops OpsMode) Model { // 9×7: the general substitutes (odd edges dropped), not the fast path
+			return CNNEncoder{CNN: arch.CNN{H: 9, W: 7, C: 1, Channels: []int{2}, Dense: 3}, Ops: ops}
+		}, []int{2, 9, 7, 1}, true},
 		{"resnet18/cifar", func(ops OpsMode) Model {
 			return ResNetEncoder{ResNet: arch.ResNet18{H: 8, W: 8, C: 3, Stem: arch.StemCIFAR, Width: 2}, Ops: ops}
 		}, []int{4, 8, 8, 3}, false},
@@ -95,5 +98,45 @@ func TestReLU(t *testing.T) {
 	}
 	if want := []float64{0, 0, 0, 1, 1}; relNorm(got[1], want) != 0 {
 		t.Errorf("ReLU'(%v) = %v", x, got[1])
+	}
+}
+
+// TestCustomGradientTwice: two graph.Gradient calls in one graph through hand-written gradients (dense and a
+// CNN stage) each get their own cotangents.
+func TestCustomGradientTwice(t *testing.T) {
+	rng := newRand(13)
+	a := arch.CNN{H: 4, W: 4, C: 1, Channels: []int{2}, Dense: 3}
+	specs := a.Params()
+	args := []any{tensorOf(dtypes.Float64, randn(rng, 2*16), 2, 4, 4, 1)}
+	for i, v := range a.Init(5) {
+		args = append(args, tensorOf(dtypes.Float64, v, specs[i].Dims...))
+	}
+	r1, r2 := randn(rng, 6), randn(rng, 6)
+	grads := func(both bool) [][]float64 {
+		outs, err := graph.CallOnceN(testBackend, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
+			h := CNN(a, OpsSubstitute, in[1:], in[0])
+			loss := func(r []float64) *graph.Node {
+				return graph.ReduceAllSum(graph.Mul(h, graph.Reshape(graph.Const(g, r), 2, 3)))
+			}
+			if !both {
+				return graph.Gradient(loss(r2), in[1:]...)
+			}
+			_ = graph.Gradient(loss(r1), in[1:]...)
+			return graph.Gradient(loss(r2), in[1:]...)
+		}, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res [][]float64
+		for _, o := range outs {
+			res = append(res, flat(o))
+		}
+		return res
+	}
+	once, twice := grads(false), grads(true)
+	for i := range once {
+		if e := relNorm(twice[i], once[i]); e > 1e-14 {
+			t.Errorf("%s: the second Gradient call differs by %.3g", specs[i].Name, e)
+		}
 	}
 }

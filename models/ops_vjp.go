@@ -12,6 +12,9 @@ import "github.com/gomlx/gomlx/core/graph"
 // last), and the inputs' wrappers return vjp's answer and ignore what autodiff derived through forward. Those
 // derived nodes are left unused, and the backends never execute nodes no output depends on.
 //
+// Each graph.Gradient call reaches all the output wrappers before any input wrapper; the first output wrapper
+// of a new call clears the previous call's cotangents and answer.
+//
 // The Go backend needs this for speed: the stock gradient of DotGeneral transposes its result even when the
 // permutation is the identity (a full copy at 12–16 ns per value), and stock autodiff of max-pooling and
 // concatenation builds many more passes over the data than the hand-written gradients here.
@@ -40,6 +43,10 @@ func customGradient(inputs []*graph.Node, forward func(in []*graph.Node) []*grap
 	outs := make([]*graph.Node, len(raw))
 	for j, y := range raw {
 		outs[j] = graph.IdentityWithCustomGradient(y, func(_, vj *graph.Node) *graph.Node {
+			if done { // a new Gradient call
+				clear(v)
+				grads, done = nil, false
+			}
 			v[j] = vj
 			return vj
 		})
