@@ -2,7 +2,9 @@ package experiments
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -124,7 +126,7 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 		Trainable: arch.TrainBoth, Normalize: true}
 	deep := one
 	deep.Depth = c.DeepDepth
-	methods := []method{{"particles", 0}, {"1 hidden layer", 1}, {fmt.Sprintf("%d hidden layers (authors' depth)", c.DeepDepth), c.DeepDepth}}
+	methods := []method{{"particles", 0}, {"1 hidden layer", 1}, {fmt.Sprintf("%d hidden layers", c.DeepDepth), c.DeepDepth}}
 	thr := SilThreshold(labels, 3, 2)
 	series := newTable(append([]string{"method", "seed", "step"}, seriesNames...)...)
 	first := map[string]*trajectory{}
@@ -183,9 +185,20 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 		init = append(init, []string{m.name, f4(g0.Silhouette), f4(g0.Probe), f4(g1.Silhouette), f4(g1.Probe), f4(g1.Loss)})
 	}
 	_ = fin
+	var notes []string
+	for _, m := range methods {
+		tj := first[m.name]
+		if l := tj.rows[len(tj.rows)-1].Loss; l > 0.99*math.Log(float64(2*n-1)) {
+			notes = append(notes, fmt.Sprintf("%s ends at loss %.4f, close to log(2N−1) = %.4f: its latent points collapsed to (nearly) one point", m.name, l, math.Log(float64(2*n-1))))
+		}
+	}
 	res.Numbers = persistLegend(c.Steps, thr) + markdown(persistHeader, rows) + "\nSeed " + fmt.Sprint(c.FirstSeed) + ", first and last logged step:\n\n" +
 		markdown([]string{"method", "silhouette at 0", "probe at 0", "silhouette at end", "probe at end", "loss at end"}, init)
 	res.Verdict = pvnVerdict(methods, pers, c.Steps)
+	if len(notes) > 0 {
+		res.Numbers += "\nSeed " + fmt.Sprint(c.FirstSeed) + ": " + strings.Join(notes, "; ") + ".\n"
+		res.Verdict += " Note: " + strings.Join(notes, "; ") + " (with our learning rate)."
+	}
 	res.Ours = fmt.Sprintf("Authors' [C]: digits {0,1,2}, the first images of each (authors 300; here %d), hidden width 100, the deep net's "+
 		"3 hidden layers, LeakyReLU, blur + rescale augmentation (our preset draws σ per example and the area, not the factor, "+
 		"uniformly). Ours: the 2-D normalised output with NT-Xent τ = %g (authors: 1-D code, Gaussian kernel τ = 0.1), NTK "+

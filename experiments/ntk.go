@@ -16,6 +16,7 @@ import (
 	"github.com/gosimclr/gosimclr/optim"
 	"github.com/gosimclr/gosimclr/ref"
 	"github.com/spf13/pflag"
+	"gonum.org/v1/plot"
 )
 
 // NTKConfig sets the empirical-NTK experiment (paper.md §4.4, target 6). Every value is ours.
@@ -302,6 +303,8 @@ func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	pl.Y.Scale, pl.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	pl.Y.Label.Text += " (log scale)"
 	if err := savePlot(pl, filepath.Join(dir, "drift_vs_width.png"), 16, 11); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -83,6 +84,10 @@ func gitCommit() string {
 			}
 			return rev
 		}
+	}
+	// Built with -buildvcs=false (this repository's GOFLAGS): ask git.
+	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+		return strings.TrimSpace(string(out))
 	}
 	return "unknown"
 }

@@ -38,10 +38,10 @@ type PersistenceConfig struct {
 
 // DefaultPersistence returns the full (or quick) settings.
 func DefaultPersistence(quick bool) PersistenceConfig {
-	c := PersistenceConfig{Clusters: 4, PerCluster: 64, Radius: 0.15, Scale: 2, Augment: "noise:0.1",
+	c := PersistenceConfig{Clusters: 4, PerCluster: 32, Radius: 0.15, Scale: 2, Augment: "noise:0.1",
 		Depths: []int{1, 2, 4, 8}, Widths: []int{64, 256, 1024, 4096}, Scalings: []string{arch.ScalingNTK, arch.ScalingMeanField},
 		Taus: []float64{0.1, 0.5, 1}, BaseWidth: 256, BaseTau: 0.5, Activation: arch.LeakyReLU, LR: 0.05,
-		Steps: 3000, LogEvery: 25, Seeds: 3, FirstSeed: 1}
+		Steps: 2000, LogEvery: 20, Seeds: 3, FirstSeed: 1}
 	if quick {
 		c.PerCluster, c.Widths, c.Steps, c.LogEvery, c.BaseWidth = 24, []int{64, 256, 1024}, 300, 10, 64
 	}
@@ -234,10 +234,12 @@ func RunPersistence(c PersistenceConfig, cm Common) (*Result, error) {
 		fmt.Fprintf(&md, "### %s sweep\n\n%s\n", sw.name, markdown(persistHeader, rows))
 	}
 	fmt.Fprintf(&md, "\nParticle reference (τ = %g): %s\n", c.BaseTau, persistRow("", results[particleBase])[1])
-	res.Numbers = persistLegend(c.Steps, thr) + md.String()
+	res.Numbers = persistLegend(c.Steps, thr) + md.String() + "\nThe ntk and mean-field rows of the width sweep are the same runs " +
+		"in effect: with a normalised output T = g/‖g‖ the output multiplier α_m cancels from T and from its gradients, so both " +
+		"scalings train the same function along the same path (see the ntk experiment).\n"
 	res.Verdict = depthVerdict(c, results, base)
 	res.Ours = fmt.Sprintf("Every setting: data (%d Gaussian clusters × %d points, std %g, centres on a circle of radius %g), "+
-		"augmentation %q, %s activation with NTK hidden multipliers, full-batch SGD lr %g (particles %g), %d steps, log every %d, "+
+		"augmentation %q, %s activation with NTK hidden multipliers, full-batch SGD lr %g (particles %.4g), %d steps, log every %d, "+
 		"base cell (L=1, m=%d, ntk, τ=%g), the sweeps' grids and the persistence definition.", c.Clusters, c.PerCluster, c.Radius,
 		c.Scale, c.Augment, c.Activation, c.LR, plr, c.Steps, c.LogEvery, c.BaseWidth, c.BaseTau)
 	if cm.Quick {
@@ -269,7 +271,7 @@ func depthVerdict(c PersistenceConfig, results map[cell][]persist, base cell) st
 		m, cens, never := meanPersist(results[cl])
 		parts = append(parts, fmt.Sprintf("L=%d: %.0f%s", l, m, censNote(cens, never)))
 	}
-	s := "Mean silhouette persistence by depth (steps; censored runs count as T = " + fmt.Sprint(c.Steps) + "): " +
+	s := "Mean silhouette persistence by depth (steps; censored runs count as T = " + fmt.Sprint(c.Steps) + ", so means with censored runs are lower bounds): " +
 		strings.Join(parts, ", ") + ". "
 	deep := base
 	deep.depth = c.Depths[len(c.Depths)-1]

@@ -198,7 +198,7 @@ func RunPVN(c PVNConfig, cm Common) (*Result, error) {
 	res.Verdict = pvnVerdict(methods, pers, c.Steps)
 	res.Ours = fmt.Sprintf("Data (%d Gaussian clusters of %d points, std %g, centres on a circle of radius %g), augmentation %q "+
 		"for the networks, NT-Xent τ = %g on S¹ (k = 2, normalised output), width %d, depths 1 and %d, %s activation, %s output "+
-		"scaling with NTK hidden multipliers, full-batch SGD with lr %g (networks) and %g (particles = lr·N unless set), %d steps, "+
+		"scaling with NTK hidden multipliers, full-batch SGD with lr %g (networks) and %.4g (particles = lr·N unless set), %d steps, "+
 		"%d seeds, the persistence thresholds (silhouette %.3f, probe %.2f) and the probe's λ = %g.",
 		c.Clusters, c.PerCluster, c.Radius, c.Scale, c.Augment, c.Tau, c.Width, c.DeepDepth, c.Activation, c.Scaling, c.LR, plr,
 		c.Steps, c.Seeds, thr, probeThreshold, probeLambda)
