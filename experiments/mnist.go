@@ -45,7 +45,7 @@ func DefaultMNIST(quick bool) MNISTConfig {
 	c := MNISTConfig{PerClass: 300, Augment: "mnist", Width: 100, DeepDepth: 3, Activation: arch.LeakyReLU, Tau: 0.5, LR: 0.05,
 		Steps: 2000, LogEvery: 25, Snapshots: []int{0, 100, 500, 2000}, Seeds: 3, FirstSeed: 1}
 	if quick {
-		c.PerClass, c.Steps, c.LogEvery, c.Snapshots, c.Seeds = 100, 300, 15, []int{0, 30, 100, 300}, 3
+		c.PerClass, c.Steps, c.LogEvery, c.Snapshots, c.Seeds = 100, 300, 15, []int{0, 30, 100, 300}, 2
 	}
 	return c
 }
