@@ -14,7 +14,8 @@ import (
 //
 // It computes each stage as relu(pool(conv) + b), which is the same function: a 2×2 max commutes with adding a
 // per-channel constant and with the monotone relu, and this order does the bias and relu on a quarter of the
-// values. ops picks the stock or substitute convolution and pooling.
+// values. ops picks the stock or substitute convolution and pooling; on the Go backend, when H and W are
+// multiples of 2^len(Channels), the substitutes take the fast path of conv_phase.go.
 func CNN(a arch.CNN, ops OpsMode, params []*graph.Node, x *graph.Node) *graph.Node {
 	if want := len(a.Params()); len(params) != want {
 		panic(fmt.Sprintf("models: CNN wants %d params, got %d", want, len(params)))
@@ -23,27 +24,31 @@ func CNN(a arch.CNN, ops OpsMode, params []*graph.Node, x *graph.Node) *graph.No
 	stock := ops.stock(x.Graph())
 	n := len(a.Channels)
 	var feat *graph.Node // [B, h·w·C_L], (h, w, c) order
+	var chain *gemmChain // the substitutes' products, serialised (see gemmChain)
+	if !stock {
+		chain = &gemmChain{}
+	}
 	if !stock && ops != opsGeneral && phaseable(x, n) {
-		f, chain := toPhased(x, 1<<n, n+2), &gemmChain{}
+		f := toPhased(x, 1<<n, n+2)
 		for l := range n {
 			f = convPoolStage(f, params[2*l], params[2*l+1], chain)
 		}
 		feat = fromPhased(f)
 	} else {
-		feat = cnnStages(a, stock, params, x)
+		feat = cnnStages(a, stock, params, x, chain)
 	}
-	return ReLU(dense(feat, params[2*n], params[2*n+1]))
+	return ReLU(dense(feat, params[2*n], params[2*n+1], chain))
 }
 
 // cnnStages runs the convolution stages with the stock ops or the general substitutes and flattens the result.
-func cnnStages(a arch.CNN, stock bool, params []*graph.Node, x *graph.Node) *graph.Node {
+func cnnStages(a arch.CNN, stock bool, params []*graph.Node, x *graph.Node, chain *gemmChain) *graph.Node {
 	h := x
 	for l := range a.Channels {
 		k, bias := params[2*l], params[2*l+1]
 		if stock {
 			h = StockMaxPool(StockConv2D(h, k, 1, 1), 2, 2, 0)
 		} else {
-			h = MaxPool2x2(Conv2D(h, k, 1, 1))
+			h = MaxPool2x2(conv2D(h, k, 1, 1, chain))
 		}
 		h = ReLU(graph.Add(h, graph.ExpandLeftToRank(bias, 4))) // [B, H/2^l, W/2^l, C_l]
 	}

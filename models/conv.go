@@ -17,8 +17,12 @@ import (
 //
 // It exists because the Go backend's ConvGeneral is a naive single-threaded loop (0.3–0.6 GFLOP/s); on other
 // backends StockConv2D is the natural choice (see OpsMode). Zero padding uses Concatenate, not Pad: autodiff
-// has no gradient for Pad. It panics if the shapes do not match or the output would be empty.
-func Conv2D(x, w *graph.Node, stride, pad int) *graph.Node {
+// has no gradient for Pad. The product has a hand-written gradient (see dense). It panics if the shapes do not
+// match or the output would be empty.
+func Conv2D(x, w *graph.Node, stride, pad int) *graph.Node { return conv2D(x, w, stride, pad, nil) }
+
+// conv2D is Conv2D with its products joining chain.
+func conv2D(x, w *graph.Node, stride, pad int, chain *gemmChain) *graph.Node {
 	b, h, wd, c, kh, kw, cout, ho, wo := convShapes("Conv2D", x, w, stride, pad)
 	xp := ZeroPad2D(x, pad, pad)
 	var cols []*graph.Node
@@ -36,7 +40,7 @@ func Conv2D(x, w *graph.Node, stride, pad int) *graph.Node {
 		patches = graph.Concatenate(cols, 3) // [B, H', W', kh·kw·C]
 	}
 	patches = graph.Reshape(patches, b*ho*wo, kh*kw*c)
-	y := graph.MatMul(patches, graph.Reshape(w, kh*kw*c, cout)) // [B·H'·W', C_out]
+	y := dense(patches, graph.Reshape(w, kh*kw*c, cout), nil, chain) // [B·H'·W', C_out]
 	return graph.Reshape(y, b, ho, wo, cout)
 }
 

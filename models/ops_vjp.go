@@ -78,23 +78,32 @@ func (c *gemmChain) dot(lhs *graph.Node, lc int, rhs *graph.Node, rc int) *graph
 	return y
 }
 
-// dense returns x w + b for x [B, F], w [F, D], b [D], with the gradients written out so that no operand is
-// transposed by hand: ∂x = v wᵀ (one product with both contractions on the last axis), ∂w = xᵀ v (the backend
-// transposes x once), ∂b = Σ_rows v. Stock autodiff of MatMul adds a full transpose of ∂x, even an identity
-// one, and of ∂wᵀ.
-func dense(x, w, b *graph.Node) *graph.Node {
-	out := customGradient([]*graph.Node{x, w, b}, func(in []*graph.Node) []*graph.Node {
-		y := graph.DotGeneral(in[0], []int{1}, nil, in[1], []int{0}, nil)
-		return []*graph.Node{graph.Add(y, graph.ExpandAxes(in[2], 0))}
+// dense returns x w + b for x [B, F], w [F, D], b [D] (nil: no bias), with the gradients written out so that
+// nothing is transposed by hand: ∂x = v wᵀ (one product with both contractions on the last axis), ∂w = xᵀ v
+// (the backend transposes x once), ∂b = Σ_rows v. Stock autodiff of MatMul adds a full transpose of ∂x, even
+// an identity one, and of ∂wᵀ. The products join chain (nil: none).
+func dense(x, w, b *graph.Node, chain *gemmChain) *graph.Node {
+	inputs := []*graph.Node{x, w}
+	if b != nil {
+		inputs = append(inputs, b)
+	}
+	out := customGradient(inputs, func(in []*graph.Node) []*graph.Node {
+		y := chain.dot(in[0], 1, chain.after(in[1]), 0)
+		if b != nil {
+			y = graph.Add(y, graph.ExpandAxes(in[2], 0))
+		}
+		return []*graph.Node{y}
 	}, func(v []*graph.Node) []*graph.Node {
+		grads := make([]*graph.Node, len(inputs))
 		if v[0] == nil {
-			return []*graph.Node{nil, nil, nil}
+			return grads
 		}
-		return []*graph.Node{
-			graph.DotGeneral(v[0], []int{1}, nil, w, []int{1}, nil),
-			graph.DotGeneral(x, []int{0}, nil, v[0], []int{0}, nil),
-			graph.ReduceSum(v[0], 0),
+		grads[0] = chain.dot(v[0], 1, chain.after(w), 1)
+		grads[1] = chain.dot(chain.after(x), 0, v[0], 0)
+		if b != nil {
+			grads[2] = graph.ReduceSum(v[0], 0)
 		}
+		return grads
 	})
 	return out[0]
 }

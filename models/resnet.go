@@ -16,7 +16,7 @@ func ResNet18(a arch.ResNet18, ops OpsMode, params []*graph.Node, x *graph.Node,
 		panic(fmt.Sprintf("models: ResNet18 wants %d params, got %d", want, len(params)))
 	}
 	x.AssertDims(-1, a.H, a.W, a.C)
-	r := resnetBuilder{params: params, training: training, stats: map[int]*graph.Node{}}
+	r := resnetBuilder{params: params, training: training, stats: map[int]*graph.Node{}, chain: &gemmChain{}}
 	r.stock = ops.stock(x.Graph())
 	r.stockBN = r.stock && hasStockBatchNorm(x.Graph())
 
@@ -49,6 +49,7 @@ type resnetBuilder struct {
 	training       bool
 	stock, stockBN bool
 	stats          map[int]*graph.Node
+	chain          *gemmChain // serialises the substitute convolutions' products (see gemmChain)
 }
 
 // convBN applies the next convolution (weights [k, k, C_in, C_out], no bias) and the next batch norm.
@@ -58,7 +59,7 @@ func (r *resnetBuilder) convBN(x *graph.Node, stride, pad int) *graph.Node {
 	if r.stock {
 		y = StockConv2D(x, w, stride, pad)
 	} else {
-		y = Conv2D(x, w, stride, pad)
+		y = conv2D(x, w, stride, pad, r.chain)
 	}
 	i := r.next + 1
 	bn := BatchNorm
