@@ -1,10 +1,17 @@
 package train
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/eval"
+	"github.com/gosimclr/gosimclr/losses"
+	"github.com/gosimclr/gosimclr/optim"
 )
 
 // EvalReport is what the end-of-run evaluation measured (eval.json).
@@ -68,3 +75,58 @@ func knnNow(f *featurizer, model string, train, test *dataset) (float64, error) 
 }
 
 func writeEval(path string, r EvalReport) error { return r.WriteJSON(path) }
+
+// EvaluateRun evaluates the trained run in dir (simclr eval --run DIR): it rebuilds the model from
+// dir/config.json, loads the newest complete checkpoint, and writes dir/eval.json. backendSpec, if not empty,
+// overrides the run's backend.
+func EvaluateRun(dir, backendSpec string, log io.Writer) (EvalReport, error) {
+	var saved Resolved
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &saved)
+	}
+	if err != nil {
+		return EvalReport{}, usagef("--run %s: reading the run's config.json: %v", dir, err)
+	}
+	c := saved.Config.Resolve()
+	if backendSpec != "" {
+		c.Backend = backendSpec
+	}
+	meta, ts, path, err := latestCheckpoint(dir, log)
+	if err != nil {
+		return EvalReport{}, err
+	}
+	train, test, err := loadData(c)
+	if err != nil {
+		return EvalReport{}, err
+	}
+	if train.classes < 2 {
+		return EvalReport{}, fmt.Errorf("train: %s: the data set %s has no class labels to evaluate against", dir, train.name)
+	}
+	model, views, err := buildModel(c, train)
+	if err != nil {
+		return EvalReport{}, err
+	}
+	be, err := backend.New(backend.Spec(c.Backend))
+	if err != nil {
+		return EvalReport{}, err
+	}
+	dt := dtypes.Float32
+	if c.DType == "float64" {
+		dt = dtypes.Float64
+	}
+	st, err := NewStepper(be, model, optim.Optimizer{Name: c.Optimizer, LR: c.LR},
+		losses.Config{Kernel: c.Kernel, Part: c.Loss, Tau: c.Temperature}, views, dt, c.Seed)
+	if err != nil {
+		return EvalReport{}, err
+	}
+	if err := st.restore(ts); err != nil {
+		return EvalReport{}, fmt.Errorf("train: %s: %w", path, err)
+	}
+	fmt.Fprintf(log, "evaluating %s at step %d (%s)\n", dir, meta.Step, path)
+	rep, err := evaluate(newFeaturizer(be, st, dt), c.Model, train, test, log)
+	if err != nil {
+		return rep, err
+	}
+	return rep, writeEval(filepath.Join(dir, "eval.json"), rep)
+}

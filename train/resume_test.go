@@ -201,3 +201,22 @@ func TestBadEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateRun: simclr eval --run DIR reproduces the end-of-run evaluation from the saved checkpoint.
+func TestEvaluateRun(t *testing.T) {
+	c := smallRun(t.TempDir(), 15)
+	c.Eval = true
+	sum := mustRun(t, c)
+	rep, err := EvaluateRun(c.OutDir, "", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := *sum.Eval, rep
+	a.Seconds, b.Seconds = 0, 0
+	if a != b {
+		t.Errorf("eval --run %+v differs from the run's own %+v", b, a)
+	}
+	if _, err := EvaluateRun(t.TempDir(), "", io.Discard); !IsUsage(err) {
+		t.Errorf("empty directory: %v", err)
+	}
+}
