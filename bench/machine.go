@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -29,8 +30,16 @@ type Machine struct {
 // ThisMachine describes the machine running this process.
 func ThisMachine(backends []string) Machine {
 	host, _ := os.Hostname()
-	return Machine{CPU: cpuModel(), Cores: runtime.NumCPU(), GoVersion: runtime.Version(), GOARCH: runtime.GOARCH,
+	m := Machine{CPU: cpuModel(), Cores: runtime.NumCPU(), GoVersion: runtime.Version(), GOARCH: runtime.GOARCH,
 		SIMD: backend.SIMD, Backends: backends, Date: time.Now().UTC().Format(time.RFC3339), Hostname: host}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				m.GitCommit = s.Value
+			}
+		}
+	}
+	return m
 }
 
 // cpuModel reads the CPU model name from /proc/cpuinfo ("unknown" elsewhere).
@@ -65,4 +74,35 @@ func Save(path string, backends []string, rs []Result) error {
 		return fmt.Errorf("bench: save: %w", err)
 	}
 	return nil
+}
+
+// Load reads a file written by Save.
+func Load(path string) (Saved, error) {
+	var s Saved
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(b, &s)
+	}
+	if err != nil {
+		return s, fmt.Errorf("bench: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Report renders saved runs as markdown: per file, the machine described, then its results table.
+func Report(runs []Saved, names []string) string {
+	var sb strings.Builder
+	for i, s := range runs {
+		m := s.Machine
+		fmt.Fprintf(&sb, "### %s\n\n%s, %d cores, %s %s, GOEXPERIMENT=simd: %v, backends %s, %s",
+			names[i], m.CPU, m.Cores, m.GoVersion, m.GOARCH, m.SIMD, strings.Join(m.Backends, ", "), m.Date)
+		if m.Accelerator != "" {
+			fmt.Fprintf(&sb, ", accelerator %s", m.Accelerator)
+		}
+		if m.GitCommit != "" {
+			fmt.Fprintf(&sb, ", commit %s", m.GitCommit)
+		}
+		sb.WriteString("\n\n" + Table(s.Results) + "\n")
+	}
+	return sb.String()
 }

@@ -20,8 +20,21 @@ func runBench(args []string) error {
 	noPeak := fs.Bool("no-peak", false, "skip the matmul peak probes")
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of a table")
 	save := fs.String("save", "", "also write the machine description and results as JSON to this file")
+	from := fs.StringSlice("from", nil, "print the markdown report of saved result files instead of measuring")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if len(*from) > 0 {
+		var runs []bench.Saved
+		for _, f := range *from {
+			s, err := bench.Load(f)
+			if err != nil {
+				return err
+			}
+			runs = append(runs, s)
+		}
+		fmt.Print(bench.Report(runs, *from))
+		return nil
 	}
 	if *pairs < 0 {
 		return usageError{fmt.Errorf("--pairs must be ≥ 0, got %d", *pairs)}
