@@ -23,7 +23,7 @@ func Conv2D(x, w *graph.Node, stride, pad int) *graph.Node { return conv2D(x, w,
 
 // conv2D is Conv2D with its products joining chain.
 func conv2D(x, w *graph.Node, stride, pad int, chain *gemmChain) *graph.Node {
-	b, h, wd, c, kh, kw, cout, ho, wo := convShapes("Conv2D", x, w, stride, pad)
+	b, _, _, c, kh, kw, cout, ho, wo := convShapes("Conv2D", x, w, stride, pad)
 	xp := ZeroPad2D(x, pad, pad)
 	var cols []*graph.Node
 	for i := range kh {
@@ -34,7 +34,6 @@ func conv2D(x, w *graph.Node, stride, pad int, chain *gemmChain) *graph.Node {
 				graph.AxisRange())) // [B, H', W', C]
 		}
 	}
-	_, _ = h, wd
 	patches := cols[0]
 	if len(cols) > 1 {
 		patches = graph.Concatenate(cols, 3) // [B, H', W', kh·kw·C]
