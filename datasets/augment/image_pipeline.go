@@ -31,7 +31,7 @@ type PipelineParams struct {
 }
 
 // PresetNames lists the names Preset accepts.
-var PresetNames = []string{"cifar", "imagenet", "stl10", "mnist", "none"}
+var PresetNames = []string{"cifar", "imagenet", "stl10", "mnist", "digits", "none"}
 
 // Preset returns the pipeline of a preset name (case-insensitive), one of PresetNames.
 func Preset(name string) (Pipeline, error) {
@@ -44,6 +44,8 @@ func Preset(name string) (Pipeline, error) {
 		return STL10(), nil
 	case "mnist":
 		return MNIST(), nil
+	case "digits":
+		return Digits(), nil
 	case "none":
 		return None(), nil
 	}
@@ -90,6 +92,17 @@ func MNIST() Pipeline {
 		Name: "mnist",
 		Crop: CropConfig{Scale: [2]float64{1 / (1.2 * 1.2), 1 / (0.8 * 0.8)}, Ratio: [2]float64{1, 1}, Center: true},
 		Blur: BlurConfig{Prob: 1, Sigma: [2]float64{0.1, 2}, Size: 5},
+	}
+}
+
+// Digits is our SimCLR recipe for small gray digit and clothing images (MNIST, Fashion-MNIST): a random resized
+// crop of area 35–100% and ratio 3/4–4/3 (so views differ by translation and scale, which the authors'
+// centred rescale does not give), and a Gaussian blur with probability ½, σ ~ U[0.1, 1.5], 5 taps.
+func Digits() Pipeline {
+	return Pipeline{
+		Name: "digits",
+		Crop: CropConfig{Scale: [2]float64{0.35, 1}, Ratio: [2]float64{3.0 / 4, 4.0 / 3}},
+		Blur: BlurConfig{Prob: 0.5, Sigma: [2]float64{0.1, 1.5}, Size: 5},
 	}
 }
 
