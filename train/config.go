@@ -211,7 +211,7 @@ func (c Config) Resolve() Config {
 		case !images:
 			c.Augment = "noise:0.1"
 		case c.Data == "mnist" || c.Data == "fashion-mnist":
-			c.Augment = "mnist"
+			c.Augment = "digits"
 		case c.Data == "stl10":
 			c.Augment = "stl10"
 		case strings.HasPrefix(c.Data, "folder:"):

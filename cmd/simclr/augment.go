@@ -31,7 +31,7 @@ func runAugment(args []string) error {
 	}
 	name := *preset
 	if name == "auto" {
-		name = map[string]string{"mnist": "mnist", "fashion-mnist": "mnist", "stl10": "stl10"}[*data]
+		name = map[string]string{"mnist": "digits", "fashion-mnist": "digits", "stl10": "stl10"}[*data]
 		if name == "" {
 			name = "cifar"
 		}
