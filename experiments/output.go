@@ -7,15 +7,14 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gosimclr/gosimclr/backend"
+	"github.com/gosimclr/gosimclr/train"
 )
 
 // Common holds the settings every experiment shares.
@@ -66,31 +65,8 @@ func writeConfig(dir, name string, c Common, settings any) error {
 	return os.WriteFile(filepath.Join(dir, "config.json"), append(b, '\n'), 0o644)
 }
 
-// gitCommit returns the VCS revision stamped in the binary, or "unknown".
-func gitCommit() string {
-	if info, ok := debug.ReadBuildInfo(); ok {
-		rev, dirty := "", false
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-		if rev != "" {
-			if dirty {
-				rev += "-dirty"
-			}
-			return rev
-		}
-	}
-	// Built with -buildvcs=false (this repository's GOFLAGS): ask git.
-	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
-		return strings.TrimSpace(string(out))
-	}
-	return "unknown"
-}
+// gitCommit is train.GitCommit: the binary's VCS revision, else git's, else "unknown".
+func gitCommit() string { return train.GitCommit() }
 
 // table is a CSV file being built in memory: a header and rows of strings.
 type table struct {

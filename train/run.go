@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -136,7 +137,7 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 		}
 		first, elapsed0, skipped, sum.InitialLoss = resumed.Step+1, resumed.Seconds, resumed.Skipped, resumed.Initial
 	}
-	res := Resolved{Config: c, GitCommit: gitCommit(), GoVersion: runtime.Version(), SIMD: backend.SIMD,
+	res := Resolved{Config: c, GitCommit: GitCommit(), GoVersion: runtime.Version(), SIMD: backend.SIMD,
 		BackendDesc: backend.Describe(b), DataName: train.name, Examples: train.n, TestExample: test.n,
 		Params: countParams(model.Params())}
 	res.Backend = backend.Spec(c.Backend)
@@ -391,8 +392,9 @@ func saveParams(path string, st *Stepper, step int) error {
 	return checkpoint.Write(path, map[string]int{"step": step}, ts)
 }
 
-// gitCommit returns the VCS revision stamped in the binary, or "unknown".
-func gitCommit() string {
+// GitCommit returns the VCS revision stamped in the binary (with "-dirty" for a modified tree), else what
+// `git rev-parse --short HEAD` says (binaries built with -buildvcs=false, go run), else "unknown".
+func GitCommit() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		rev, dirty := "", false
 		for _, s := range info.Settings {
@@ -409,6 +411,9 @@ func gitCommit() string {
 			}
 			return rev
 		}
+	}
+	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+		return strings.TrimSpace(string(out))
 	}
 	return "unknown"
 }
