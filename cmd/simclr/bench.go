@@ -13,7 +13,7 @@ import (
 func runBench(args []string) error {
 	fs := newFlags("bench")
 	workloads := fs.String("workload", "all", "comma-separated workloads: "+strings.Join(bench.WorkloadNames(), ", ")+", or all")
-	backends := fs.String("backend", "", "comma-separated backends to time (default $GOMLX_BACKEND or go)")
+	backends := fs.StringArray("backend", nil, "backend to time; repeat the flag for several, e.g. --backend go --backend xla:cuda,tf32=false (default $GOMLX_BACKEND or go)")
 	steps := fs.Int("steps", 20, "timed steps per measurement, after one warm-up step (resnet18: at most 3 on CPU)")
 	pairs := fs.Int("pairs", 0, "replace every workload's number of pairs N (0: the standard sizes)")
 	noRef := fs.Bool("no-reference", false, "skip the pure-Go reference (no ratio is then reported)")
@@ -54,13 +54,14 @@ func runBench(args []string) error {
 		}
 		cases = append(cases, cs...)
 	}
-	var specs []string
-	for _, s := range strings.Split(backend.Spec(*backends), ",") {
-		s = strings.TrimSpace(s)
+	specs := *backends
+	if len(specs) == 0 {
+		specs = []string{backend.Spec("")}
+	}
+	for _, s := range specs {
 		if _, err := backend.Parse(s); err != nil {
 			return usageError{fmt.Errorf("--backend: %w", err)}
 		}
-		specs = append(specs, s)
 	}
 	if !*asJSON {
 		fmt.Fprintf(os.Stderr, "simd=%v; %d timed steps after 1 warm-up; \"vs reference\" = ms/step over the reference's\n", backend.SIMD, *steps)
