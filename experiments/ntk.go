@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"github.com/gosimclr/gosimclr/arch"
-	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/datasets"
-	"github.com/gosimclr/gosimclr/datasets/augment"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/optim"
 	"github.com/gosimclr/gosimclr/ref"
@@ -167,19 +165,7 @@ func subset(d datasets.Points, per int) ([]float64, []int) {
 // RunNTK runs the experiment and writes its files.
 func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 	start := time.Now()
-	dir := filepath.Join(cm.OutDir, "ntk")
-	if err := writeConfig(dir, "ntk", cm, c); err != nil {
-		return nil, err
-	}
-	spec, err := augment.ParseVectorSpec(c.Augment)
-	if err != nil {
-		return nil, err
-	}
-	d, err := pointData(c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
-	if err != nil {
-		return nil, err
-	}
-	b, err := backend.New(backend.Spec(cm.Backend))
+	dir, spec, d, b, err := setupPoints("ntk", cm, c, c.Augment, c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
 	if err != nil {
 		return nil, err
 	}

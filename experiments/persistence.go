@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/gosimclr/gosimclr/arch"
-	"github.com/gosimclr/gosimclr/backend"
-	"github.com/gosimclr/gosimclr/datasets/augment"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/spf13/pflag"
 )
@@ -84,19 +82,7 @@ func (c cell) String() string {
 // RunPersistence runs the sweeps and writes their files.
 func RunPersistence(c PersistenceConfig, cm Common) (*Result, error) {
 	start := time.Now()
-	dir := filepath.Join(cm.OutDir, "persistence")
-	if err := writeConfig(dir, "persistence", cm, c); err != nil {
-		return nil, err
-	}
-	spec, err := augment.ParseVectorSpec(c.Augment)
-	if err != nil {
-		return nil, fmt.Errorf("experiments: --augment: %w", err)
-	}
-	d, err := pointData(c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
-	if err != nil {
-		return nil, err
-	}
-	b, err := backend.New(backend.Spec(cm.Backend))
+	dir, spec, d, b, err := setupPoints("persistence", cm, c, c.Augment, c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
 	if err != nil {
 		return nil, err
 	}

@@ -78,6 +78,25 @@ func bindPointFlags(fs *pflag.FlagSet, k, per *int, radius, scale *float64, aug 
 }
 
 // pointData draws the clustered 2-D data of the point experiments.
+// setupPoints is the common start of the point-cloud experiments: it writes dir/config.json (dir =
+// cm.OutDir/name), parses the augmentation, draws the clusters and creates the backend.
+func setupPoints(name string, cm Common, settings any, aug string, k, per int, radius, scale float64, seed uint64) (
+	dir string, spec augment.VectorSpec, d datasets.Points, b compute.Backend, err error) {
+	dir = filepath.Join(cm.OutDir, name)
+	if err = writeConfig(dir, name, cm, settings); err != nil {
+		return
+	}
+	if spec, err = augment.ParseVectorSpec(aug); err != nil {
+		err = fmt.Errorf("experiments: --augment: %w", err)
+		return
+	}
+	if d, err = pointData(k, per, radius, scale, seed); err != nil {
+		return
+	}
+	b, err = backend.New(backend.Spec(cm.Backend))
+	return
+}
+
 func pointData(k, per int, radius, scale float64, seed uint64) (datasets.Points, error) {
 	return datasets.Clusters(datasets.ClusterSpec{K: k, D: 2, PerCluster: per, Shape: "gaussian", Radius: radius,
 		Centers: "circle", Scale: scale, Seed: seed, Shuffle: true})
@@ -120,19 +139,7 @@ var seriesLabels = []string{"within-cluster spread (rad)", "min angle between cl
 // RunPVN runs particle-vs-network and writes its files.
 func RunPVN(c PVNConfig, cm Common) (*Result, error) {
 	start := time.Now()
-	dir := filepath.Join(cm.OutDir, "particle-vs-network")
-	if err := writeConfig(dir, "particle-vs-network", cm, c); err != nil {
-		return nil, err
-	}
-	spec, err := augment.ParseVectorSpec(c.Augment)
-	if err != nil {
-		return nil, fmt.Errorf("experiments: --augment: %w", err)
-	}
-	d, err := pointData(c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
-	if err != nil {
-		return nil, err
-	}
-	b, err := backend.New(backend.Spec(cm.Backend))
+	dir, spec, d, b, err := setupPoints("particle-vs-network", cm, c, c.Augment, c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
 	if err != nil {
 		return nil, err
 	}
