@@ -148,8 +148,14 @@ func idxSet(name, imagesPath string, img *IDX, labelsPath string, lbl *IDX, clas
 			labelsPath, ErrBadMagic, lbl.Magic(), idxMagicLabels)
 	}
 	n, h, w := img.Dims[0], img.Dims[1], img.Dims[2]
-	if h == 0 || w == 0 {
+	switch {
+	case n == 0:
+		return nil, fmt.Errorf("datasets: read %s: offset 4: the header claims 0 images: %w", imagesPath, ErrEmpty)
+	case h == 0 || w == 0:
 		return nil, fmt.Errorf("datasets: read %s: offset 8: images of %d×%d pixels: %w", imagesPath, h, w, ErrMismatch)
+	case h > maxImageSide || w > maxImageSide:
+		return nil, fmt.Errorf("datasets: read %s: offset 8: images of %d×%d pixels, more than %d on a side: %w",
+			imagesPath, h, w, maxImageSide, ErrTooLarge)
 	}
 	if lbl.Dims[0] != n {
 		return nil, fmt.Errorf("datasets: read %s: %d labels for the %d images of %s: %w",

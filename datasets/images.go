@@ -132,8 +132,8 @@ func (m *Images) Subset(name string, indices []int) *Images {
 // every label in [0, len(Classes)) or -1. The readers return only sets that pass it.
 func (m *Images) Validate() error {
 	switch {
-	case m.N < 0 || m.H <= 0 || m.W <= 0:
-		return fmt.Errorf("datasets: %s: bad shape N=%d H=%d W=%d: %w", m.Name, m.N, m.H, m.W, ErrMismatch)
+	case m.N < 0 || m.H <= 0 || m.W <= 0 || m.H > maxImageSide || m.W > maxImageSide:
+		return fmt.Errorf("datasets: %s: bad shape N=%d H=%d W=%d (sides 1..%d): %w", m.Name, m.N, m.H, m.W, maxImageSide, ErrMismatch)
 	case m.C != 1 && m.C != 3:
 		return fmt.Errorf("datasets: %s: %d channels, want 1 or 3: %w", m.Name, m.C, ErrMismatch)
 	case m.N > math.MaxInt/m.ExampleSize() || len(m.Pixels) != m.N*m.ExampleSize():
@@ -150,6 +150,10 @@ func (m *Images) Validate() error {
 	}
 	return nil
 }
+
+// maxImageSide bounds an image's height and width in every reader (a header claiming more is corrupt): it keeps
+// H·W·C far from overflowing an int.
+const maxImageSide = 1 << 15
 
 // String returns a one-line summary such as "mnist/train: 60000 × 28×28×1, 10 classes".
 func (m *Images) String() string {

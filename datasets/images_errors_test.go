@@ -65,6 +65,10 @@ func TestBadInput(t *testing.T) {
 		{"idx count mismatch", idxPair(imgs, write("count-idx1", writeIDXu8([]int{2}, []byte{1, 2}))), ErrMismatch, []string{"count-idx1", "2 labels"}},
 		{"idx gzip truncated", idxPair(write("cut-idx3.gz", gz[:len(gz)/2]), lbls), ErrTruncated, []string{"cut-idx3.gz"}},
 		{"idx header only", idxPair(write("hdr-idx3", images[:10]), lbls), ErrTruncated, []string{"hdr-idx3"}},
+		{"idx no images", idxPair(write("zero-idx3", writeIDXu8([]int{0, 28, 28}, nil)), write("zero-idx1", writeIDXu8([]int{0}, nil))), ErrEmpty, []string{"zero-idx3", "0 images"}},
+		// Found by FuzzReadIDX: sides whose product overflows an int once multiplied by the count.
+		{"idx huge sides", idxPair(write("huge-idx3", writeIDXu8([]int{0, 1 << 16, 1 << 16}, nil)), write("zero-idx1", writeIDXu8([]int{0}, nil))), ErrEmpty, []string{"huge-idx3"}},
+		{"idx huge sides with images", idxPair(write("wide-idx3", writeIDXu8([]int{1, 1, 1 << 16}, make([]byte, 1<<16))), write("one-idx1", writeIDXu8([]int{1}, []byte{1}))), ErrTooLarge, []string{"wide-idx3", "1×65536"}},
 		{"mnist empty folder", func() (any, error) { tr, te, err := ReadMNIST(emptyDir); return pair(tr, te), err }, ErrNotFound, []string{emptyDir}},
 
 		{"cifar truncated", cifar10File(write("short.bin", cifar[:len(cifar)-1])), ErrTruncated, []string{"short.bin", "record 2 at offset 6146"}},
