@@ -67,11 +67,24 @@ func (o Optimizer) State(params []arch.Param) []arch.Param {
 //
 // ref.SGD and ref.Adam are its twins.
 func (o Optimizer) Update(params, grads []*graph.Node, trainable []bool, state []*graph.Node) (newParams, newState []*graph.Node) {
+	return o.UpdateScaled(params, grads, trainable, state, nil)
+}
+
+// UpdateScaled is Update with the learning rate lr·scale, where scale is a scalar node (a schedule's factor
+// fed to the step each time); a nil scale is 1.
+func (o Optimizer) UpdateScaled(params, grads []*graph.Node, trainable []bool, state []*graph.Node, scale *graph.Node) (newParams, newState []*graph.Node) {
 	newParams = slices.Clone(params)
+	times := func(x *graph.Node) *graph.Node { // x·lr·scale
+		x = graph.MulScalar(x, o.LR)
+		if scale != nil {
+			x = graph.Mul(x, graph.ConvertDType(scale, x.DType()))
+		}
+		return x
+	}
 	if o.Name == SGD {
 		for i, p := range params {
 			if trainable[i] {
-				newParams[i] = graph.Sub(p, graph.MulScalar(grads[i], o.LR))
+				newParams[i] = graph.Sub(p, times(grads[i]))
 			}
 		}
 		return newParams, nil
@@ -92,7 +105,7 @@ func (o Optimizer) Update(params, grads []*graph.Node, trainable []bool, state [
 		mHat := graph.Div(m, bc1)
 		vHat := graph.Div(v, bc2)
 		step := graph.Div(mHat, graph.AddScalar(graph.Sqrt(vHat), Epsilon))
-		newParams[i] = graph.Sub(p, graph.MulScalar(step, o.LR))
+		newParams[i] = graph.Sub(p, times(step))
 		newState = append(newState, m, v)
 	}
 	return newParams, newState

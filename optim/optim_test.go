@@ -30,14 +30,20 @@ func TestUpdateMatchesReference(t *testing.T) {
 		}
 		refP := [][]float64{{1, 2, 3}, {4, 5}}
 		adam := ref.NewAdamState(refP, trainable)
-		for range 3 {
+		for it, scale := range []float64{1, 0.5, 0.25} { // a schedule's factor, fed to the graph each step
 			args := []any{tensors.FromFlatDataAndDimensions(p[0], 3), tensors.FromFlatDataAndDimensions(p[1], 2),
-				tensors.FromFlatDataAndDimensions(grads[0], 3), tensors.FromFlatDataAndDimensions(grads[1], 2)}
+				tensors.FromFlatDataAndDimensions(grads[0], 3), tensors.FromFlatDataAndDimensions(grads[1], 2),
+				tensors.FromScalar(scale)}
 			for _, s := range state {
 				args = append(args, s)
 			}
 			outs, err := graph.CallOnceN(b, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
-				np, ns := o.Update(in[0:2], in[2:4], trainable, in[4:])
+				var np, ns []*graph.Node
+				if it == 0 { // the plain Update is UpdateScaled with scale 1
+					np, ns = o.Update(in[0:2], in[2:4], trainable, in[5:])
+				} else {
+					np, ns = o.UpdateScaled(in[0:2], in[2:4], trainable, in[5:], in[4])
+				}
 				return append(np, ns...)
 			}, args...)
 			if err != nil {
@@ -47,9 +53,9 @@ func TestUpdateMatchesReference(t *testing.T) {
 			p[1], _ = tensors.CopyFlatData[float64](outs[1])
 			state = outs[2:]
 			if name == SGD {
-				ref.SGD(refP, grads, trainable, 0.1)
+				ref.SGD(refP, grads, trainable, 0.1*scale)
 			} else {
-				ref.Adam(refP, grads, trainable, 0.1, adam)
+				ref.Adam(refP, grads, trainable, 0.1*scale, adam)
 			}
 		}
 		for i := range p {

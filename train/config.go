@@ -47,6 +47,8 @@ type Config struct {
 	Kernel      string  `json:"kernel"` // exp, gaussian, linear
 	Optimizer   string  `json:"optimizer"`
 	LR          float64 `json:"lr"`
+	LRSchedule  string  `json:"lr-schedule"`  // constant or cosine (decay to 0 over --steps)
+	Warmup      int     `json:"warmup-steps"` // steps of linear learning-rate warm-up
 	Seed        uint64  `json:"seed"`
 	DType       string  `json:"dtype"` // float32 or float64
 	Backend     string  `json:"backend"`
@@ -70,7 +72,7 @@ func Defaults() Config {
 		Model: "auto", Width: 0, Depth: 1, Stem: "cifar", Activation: arch.ReLU, Scaling: arch.ScalingNTK,
 		Trainable: arch.TrainBoth, Normalize: true, LatentDim: 0, HeadDim: -1, HeadHidden: 512, Augment: "auto",
 		BatchSize: 128, Steps: 500, Temperature: 0.5, Loss: losses.PartFull, Kernel: losses.KernelExp,
-		Optimizer: optim.Adam, LR: 1e-3, Seed: 1, DType: "float32", Backend: "", OutDir: "runs/latest", LogEvery: 10,
+		Optimizer: optim.Adam, LR: 1e-3, LRSchedule: optim.Constant, Seed: 1, DType: "float32", Backend: "", OutDir: "runs/latest", LogEvery: 10,
 		Eval: true, CheckpointEvery: 500, KeepCheckpoints: 3, OnNaN: "stop",
 	}
 }
@@ -117,6 +119,7 @@ func (c Config) Validate() error {
 		oneOf("loss", c.Loss, losses.Parts),
 		oneOf("kernel", c.Kernel, losses.Kernels),
 		oneOf("optimizer", c.Optimizer, optim.Names),
+		oneOf("lr-schedule", c.LRSchedule, optim.Schedules),
 		oneOf("dtype", c.DType, []string{"float32", "float64"}),
 		oneOf("on-nan", c.OnNaN, []string{"stop", "skip"}),
 	}
@@ -158,6 +161,8 @@ func (c Config) Validate() error {
 		return usagef("--temperature must be > 0, got %g", c.Temperature)
 	case !(c.LR > 0):
 		return usagef("--lr must be > 0, got %g", c.LR)
+	case c.Warmup < 0 || c.Warmup >= c.Steps:
+		return usagef("--warmup-steps must be ≥ 0 and below --steps (%d), got %d", c.Steps, c.Warmup)
 	case c.LogEvery < 1:
 		return usagef("--log-every must be ≥ 1, got %d", c.LogEvery)
 	case c.CheckpointEvery < 0:
@@ -195,6 +200,9 @@ func (c Config) inputDim() int {
 
 // Resolve replaces every "auto" setting by what it means for c's data and model.
 func (c Config) Resolve() Config {
+	if c.LRSchedule == "" { // a config.json or checkpoint written before schedules existed
+		c.LRSchedule = optim.Constant
+	}
 	images := !isSynthetic(c.Data)
 	if c.Model == "auto" {
 		switch {
@@ -239,4 +247,9 @@ func (c Config) Resolve() Config {
 		}
 	}
 	return c
+}
+
+// Schedule is the learning-rate schedule of the run.
+func (c Config) Schedule() optim.Schedule {
+	return optim.Schedule{Name: c.Resolve().LRSchedule, Warmup: c.Warmup, Total: c.Steps}
 }

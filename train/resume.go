@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/gosimclr/gosimclr/optim"
 	"io"
 	"os"
 	"path/filepath"
@@ -157,6 +158,14 @@ var harmless = map[string]bool{"steps": true, "log-every": true, "eval-every": t
 // configDiff lists the settings that differ between a and b, except the harmless ones, as "--name: a → b".
 func configDiff(a, b Config) []string {
 	var diffs []string
+	a.LRSchedule, b.LRSchedule = a.Resolve().LRSchedule, b.Resolve().LRSchedule
+	if a.LRSchedule != optim.Constant || a.Warmup > 0 {
+		// The schedule's factors depend on the total number of steps (and a warm-up longer than the
+		// finished run would change steps already taken): --steps must stay as it was.
+		if a.Steps != b.Steps {
+			diffs = append(diffs, fmt.Sprintf("--steps: %d → %d (the --lr-schedule %s / --warmup-steps %d depend on it)", a.Steps, b.Steps, a.LRSchedule, a.Warmup))
+		}
+	}
 	va, vb, t := reflect.ValueOf(a), reflect.ValueOf(b), reflect.TypeOf(a)
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")

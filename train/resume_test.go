@@ -85,6 +85,40 @@ func TestResumeExact(t *testing.T) {
 	sameRun(t, "crashed after 60, resumed from 20", full, crashed)
 }
 
+// TestResumeExactWithSchedule: with a warm-up and cosine schedule, a run resumed from an early checkpoint
+// ends as the uninterrupted one (each step's factor depends on the step alone), the schedule moves the
+// parameters differently from a constant rate, and resuming with another --steps is refused (the cosine's
+// factors depend on it).
+func TestResumeExactWithSchedule(t *testing.T) {
+	cosine := func(dir string) Config {
+		c := smallRun(dir, 40)
+		c.LRSchedule, c.Warmup = "cosine", 5
+		return c
+	}
+	full := t.TempDir()
+	mustRun(t, cosine(full))
+	constant := t.TempDir()
+	mustRun(t, smallRun(constant, 40))
+	if reflect.DeepEqual(readParams(t, full), readParams(t, constant)) {
+		t.Error("the cosine schedule gave the parameters of a constant learning rate")
+	}
+	crashed := t.TempDir()
+	mustRun(t, cosine(crashed))
+	for _, s := range []int{20, 30, 40} {
+		os.Remove(filepath.Join(crashed, ckptName(s)))
+	}
+	os.Remove(filepath.Join(crashed, "params.ckpt"))
+	c := cosine(crashed)
+	c.Resume = crashed
+	mustRun(t, c)
+	sameRun(t, "cosine, resumed from 10", full, crashed)
+
+	c.Steps = 60
+	if _, err := Run(c, io.Discard); !IsUsage(err) || !strings.Contains(err.Error(), "--steps: 40 → 60") {
+		t.Errorf("cosine run resumed with more steps: %v", err)
+	}
+}
+
 // TestResumeCorruptFallsBack is acceptance point 4: one flipped byte in the newest checkpoint makes resume
 // warn and use the previous one, and the run still ends as the uninterrupted one.
 func TestResumeCorruptFallsBack(t *testing.T) {

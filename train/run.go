@@ -181,6 +181,7 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 		lastCkpt = filepath.Join(c.OutDir, ckptName(step))
 		return nil
 	}
+	sched := c.Schedule()
 	feats := newFeaturizer(b, st, dt)
 	smp := newSampler(train.n, n, c.Seed)
 	prog := newProgress(log, c.Steps)
@@ -188,6 +189,7 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 	elapsed := func() float64 { return elapsed0 + time.Since(start).Seconds() }
 	for step := first; step <= c.Steps; step++ {
 		x := batchTensor(c.Model, train, smp.batch(step-1), dt)
+		st.LRScale = sched.Factor(step)
 		r, err := st.Step(x)
 		if err != nil {
 			return sum, err

@@ -29,6 +29,9 @@ type Stepper struct {
 	Params []*tensors.Tensor // in Model.Params() order
 	State  []*tensors.Tensor // in Opt.State(...) order
 	RNG    *tensors.Tensor
+	// LRScale multiplies the optimiser's learning rate on the next Step (a schedule's factor; NewStepper sets
+	// it to 1). It is an input of the compiled step, so changing it recompiles nothing.
+	LRScale float64
 
 	exec      *graph.Exec
 	trainable []bool
@@ -46,7 +49,7 @@ type StepResult struct {
 
 // NewStepper builds the step for model on backend b, with parameters initialised from seed.
 func NewStepper(b compute.Backend, model models.Model, opt optim.Optimizer, loss losses.Config, views ViewsFn, dt dtypes.DType, seed uint64) (*Stepper, error) {
-	s := &Stepper{Model: model, Opt: opt, Loss: loss, Views: views, DType: dt}
+	s := &Stepper{Model: model, Opt: opt, Loss: loss, Views: views, DType: dt, LRScale: 1}
 	ps := model.Params()
 	for i, v := range model.Init(seed) {
 		s.Params = append(s.Params, hostTensor(dt, v, ps[i].Dims))
@@ -82,14 +85,14 @@ func hostTensor(dt dtypes.DType, v []float64, dims []int) *tensors.Tensor {
 
 // Layout of the step graph's inputs and outputs:
 //
-//	in:  x, rng, params…, state…
+//	in:  x, rng, lrScale, params…, state…
 //	out: loss, lossAlign, lossUnif, alignment, uniformity, finite, z, rng', params'…, state'…
 const numScalarOuts = 6
 
 func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 	np := len(s.Params)
-	x, rng := in[0], in[1]
-	params, state := in[2:2+np], in[2+np:]
+	x, rng, lrScale := in[0], in[1], in[2]
+	params, state := in[3:3+np], in[3+np:]
 	var views *graph.Node
 	if s.Views != nil {
 		rng, views = s.Views(rng, x)
@@ -113,7 +116,7 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 			grads[i], k = gradsT[k], k+1
 		}
 	}
-	newParams, newState := s.Opt.Update(params, grads, s.trainable, state)
+	newParams, newState := s.Opt.UpdateScaled(params, grads, s.trainable, state, lrScale)
 	for i, v := range fwd.Stats {
 		newParams[i] = v
 	}
@@ -138,8 +141,8 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 
 // Step runs one training step on the batch x and replaces the parameters, state and RNG with their new values.
 func (s *Stepper) Step(x *tensors.Tensor) (r StepResult, err error) {
-	args := make([]any, 0, 2+len(s.Params)+len(s.State))
-	args = append(args, x, s.RNG)
+	args := make([]any, 0, 3+len(s.Params)+len(s.State))
+	args = append(args, x, s.RNG, hostTensor(s.DType, []float64{s.LRScale}, nil))
 	for _, p := range s.Params {
 		args = append(args, p)
 	}
@@ -205,7 +208,7 @@ func (s *Stepper) ParamSpecs() []arch.Param { return s.Model.Params() }
 // Compile builds and compiles the step for a batch of shape x without running it, and returns its graph
 // (for inspection: which ops, of which shapes, a step runs).
 func (s *Stepper) Compile(x shapes.Shape) (*graph.Graph, error) {
-	sh := []shapes.Shape{x, s.RNG.Shape()}
+	sh := []shapes.Shape{x, s.RNG.Shape(), shapes.Make(s.DType)}
 	for _, t := range append(append([]*tensors.Tensor{}, s.Params...), s.State...) {
 		sh = append(sh, t.Shape())
 	}

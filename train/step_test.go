@@ -49,16 +49,16 @@ func TestStepMatchesReference(t *testing.T) {
 			xt := hostTensor(dt, x, []int{n2, in})
 			rcfg := ref.LossConfig{Tau: 0.5}
 			renc := ref.Encoder{MLP: c.enc.MLP, Head: c.enc.Head}
-			var refLoss func() float64
+			var refLoss func(lr float64) float64
 			var refParams func() [][]float64
 			if dt == dtypes.Float64 {
 				tr := ref.NewTrainer[float64](renc, 3, rcfg, c.opt, lr)
-				refLoss = func() float64 { return tr.Step(x, n2) }
+				refLoss = func(lr float64) float64 { tr.LR = lr; return tr.Step(x, n2) }
 				refParams = func() [][]float64 { return tr.Params }
 			} else {
 				tr := ref.NewTrainer[float32](renc, 3, rcfg, c.opt, lr)
 				x32 := ref.ConvertParams[float32]([][]float64{x})[0]
-				refLoss = func() float64 { return tr.Step(x32, n2) }
+				refLoss = func(lr float64) float64 { tr.LR = lr; return tr.Step(x32, n2) }
 				refParams = func() [][]float64 {
 					out := make([][]float64, len(tr.Params))
 					for i, p := range tr.Params {
@@ -71,12 +71,16 @@ func TestStepMatchesReference(t *testing.T) {
 				}
 			}
 			init := st.ParamValues()
+			// The learning rate follows a warm-up and cosine schedule: the graph gets the factor as an input,
+			// the reference the scaled rate.
+			sched := optim.Schedule{Name: optim.Cosine, Warmup: 1, Total: 3}
 			for step := range 3 {
+				st.LRScale = sched.Factor(step + 1)
 				res, err := st.Step(xt)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if rl := refLoss(); math.Abs(res.Loss-rl) > tol*math.Max(1, math.Abs(rl)) {
+				if rl := refLoss(lr * st.LRScale); math.Abs(res.Loss-rl) > tol*math.Max(1, math.Abs(rl)) {
 					t.Errorf("%s/%s step %d: loss %.12g, reference %.12g", c.name, dt, step, res.Loss, rl)
 				}
 			}

@@ -48,6 +48,8 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.Kernel, "kernel", c.Kernel, "similarity kernel η: "+list(losses.Kernels))
 	fs.StringVar(&c.Optimizer, "optimizer", c.Optimizer, "optimiser: "+list(optim.Names))
 	fs.Float64Var(&c.LR, "lr", c.LR, "learning rate")
+	fs.StringVar(&c.LRSchedule, "lr-schedule", c.LRSchedule, "learning-rate schedule: constant, or cosine (decays to 0 over --steps)")
+	fs.IntVar(&c.Warmup, "warmup-steps", c.Warmup, "steps of linear learning-rate warm-up from 0")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed (data, initialisation, augmentations, batch order)")
 	fs.StringVar(&c.DType, "dtype", c.DType, "float32 or float64")
 	fs.StringVar(&c.Backend, "backend", c.Backend, `compute backend: go (default), xla, xla:cpu, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND or go)`)
