@@ -86,3 +86,23 @@ func BenchmarkMLPStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/step")
 }
+
+// BenchmarkCNNStep times the small CNN's SimCLR step (2N = 512 views of 28×28×1, Adam) on the Go backend
+// (go test -bench CNNStep ./bench/; add -cpuprofile to see where the time goes).
+func BenchmarkCNNStep(b *testing.B) {
+	be, err := backend.New("go")
+	if err != nil {
+		b.Fatal(err)
+	}
+	step, err := CNNCase(256).GoMLX(be)
+	if err != nil {
+		b.Fatal(err)
+	}
+	step() // compile
+	for b.Loop() {
+		if err := step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/step")
+}

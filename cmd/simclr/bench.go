@@ -21,8 +21,19 @@ func runBench(args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of a table")
 	save := fs.String("save", "", "also write the machine description and results as JSON to this file")
 	from := fs.StringSlice("from", nil, "print the markdown report of saved result files instead of measuring")
+	sw := addSweepFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if err := sw.check(fs); err != nil {
+		return err
+	}
+	if sw.on {
+		specs, err := backendSpecs(*backends)
+		if err != nil {
+			return err
+		}
+		return runSweep(sw, *workloads, specs, *steps, fs.Changed("steps"), !*noRef)
 	}
 	if len(*from) > 0 {
 		var runs []bench.Saved
@@ -54,14 +65,9 @@ func runBench(args []string) error {
 		}
 		cases = append(cases, cs...)
 	}
-	specs := *backends
-	if len(specs) == 0 {
-		specs = []string{backend.Spec("")}
-	}
-	for _, s := range specs {
-		if _, err := backend.Parse(s); err != nil {
-			return usageError{fmt.Errorf("--backend: %w", err)}
-		}
+	specs, err := backendSpecs(*backends)
+	if err != nil {
+		return err
 	}
 	if !*asJSON {
 		fmt.Fprintf(os.Stderr, "simd=%v; %d timed steps after 1 warm-up; \"vs reference\" = ms/step over the reference's\n", backend.SIMD, *steps)
@@ -86,4 +92,18 @@ func runBench(args []string) error {
 	}
 	fmt.Print(bench.Table(results))
 	return nil
+}
+
+// backendSpecs returns the --backend values, or the default backend when there are none, checking each.
+func backendSpecs(flag []string) ([]string, error) {
+	specs := flag
+	if len(specs) == 0 {
+		specs = []string{backend.Spec("")}
+	}
+	for _, s := range specs {
+		if _, err := backend.Parse(s); err != nil {
+			return nil, usageError{fmt.Errorf("--backend: %w", err)}
+		}
+	}
+	return specs, nil
 }
