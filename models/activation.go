@@ -10,13 +10,13 @@ import (
 
 // Activate applies the activation σ named by one of arch's constants:
 //
-//	relu max(x,0); leaky_relu x if x ≥ 0 else 0.2x; tanh; gelu x·Φ(x) (exact); softplus log(1+eˣ); identity
+//	relu max(x,0) (as x·[x>0], see ReLU); leaky_relu x if x ≥ 0 else 0.2x; tanh; gelu x·Φ(x) (exact); softplus log(1+eˣ); identity
 //
 // It panics on an unknown name (arch.MLP.Validate catches those first).
 func Activate(name string, x *graph.Node) *graph.Node {
 	switch name {
 	case arch.ReLU:
-		return graph.Max(x, graph.ZerosLike(x))
+		return ReLU(x)
 	case arch.LeakyReLU:
 		return graph.Where(graph.GreaterOrEqual(x, graph.ZerosLike(x)), x, graph.MulScalar(x, arch.LeakySlope))
 	case arch.Tanh:

@@ -21,13 +21,13 @@ func MLP(a arch.MLP, params []*graph.Node, x *graph.Node) *graph.Node {
 	h := x
 	for l := range a.Depth {
 		w, b := params[2*l], params[2*l+1]
-		pre := graph.MatMul(h, w)
+		pre := dense(h, w, nil, nil)
 		if c := a.HiddenMultiplier(l); c != 1 {
 			pre = graph.MulScalar(pre, c)
 		}
 		h = Activate(a.Activation, graph.Add(pre, graph.ExpandAxes(b, 0))) // [B, m]
 	}
-	out := graph.MatMul(h, params[2*a.Depth]) // [B, k]
+	out := dense(h, params[2*a.Depth], nil, nil) // [B, k]
 	if alpha := a.OutputMultiplier(); alpha != 1 {
 		out = graph.MulScalar(out, alpha)
 	}
@@ -47,7 +47,6 @@ func Head(h arch.Head, params []*graph.Node, x *graph.Node) *graph.Node {
 		panic(fmt.Sprintf("models: Head wants 4 params, got %d", len(params)))
 	}
 	x.AssertDims(-1, h.In)
-	y := graph.Add(graph.MatMul(x, params[0]), graph.ExpandAxes(params[1], 0))
-	y = Activate(arch.ReLU, y)
-	return graph.Add(graph.MatMul(y, params[2]), graph.ExpandAxes(params[3], 0))
+	y := Activate(arch.ReLU, dense(x, params[0], params[1], nil))
+	return dense(y, params[2], params[3], nil)
 }
