@@ -28,9 +28,10 @@ type Config struct {
 	Spacing    float64 `json:"spacing"`     // grid spacing
 	Scale      float64 `json:"scale"`       // circle radius / random box half-width
 
-	Model       string  `json:"model"` // auto, onehidden, mlp, particle, cnn, resnet18
-	Width       int     `json:"width"` // hidden width (mlp), dense features (cnn), base width (resnet18); 0 = auto
-	Stem        string  `json:"stem"`  // resnet18 stem: cifar or imagenet
+	Model       string  `json:"model"`              // auto, onehidden, mlp, particle, cnn, resnet18
+	Width       int     `json:"width"`              // hidden width (mlp), dense features (cnn), base width (resnet18); 0 = auto
+	Stem        string  `json:"stem"`               // resnet18 stem: cifar or imagenet
+	Channels    []int   `json:"channels,omitempty"` // cnn: output channels of each conv+pool stage; empty = arch.DefaultCNNChannels
 	Depth       int     `json:"depth"`
 	Activation  string  `json:"activation"`
 	Scaling     string  `json:"scaling"`
@@ -145,6 +146,10 @@ func (c Config) Validate() error {
 		return usagef("--model particle works on the synthetic data sets %v, got --data %s", syntheticNames, c.Data)
 	case !isSynthetic(c.Data) && c.DType != "float32":
 		return usagef("--dtype float64 is for the synthetic data sets; images train in float32")
+	case len(c.Channels) > 0 && c.Model != "cnn":
+		return usagef("--channels is for --model cnn, got --model %s", c.Model)
+	case slices.ContainsFunc(c.Channels, func(ch int) bool { return ch < 1 }):
+		return usagef("--channels must all be ≥ 1, got %v", c.Channels)
 	case c.Depth < 1:
 		return usagef("--depth must be ≥ 1, got %d", c.Depth)
 	case c.Model == "onehidden" && c.Depth != 1:
@@ -218,8 +223,10 @@ func (c Config) Resolve() Config {
 		switch {
 		case !images:
 			c.Augment = "noise:0.1"
-		case c.Data == "mnist" || c.Data == "fashion-mnist":
+		case c.Data == "mnist":
 			c.Augment = "digits"
+		case c.Data == "fashion-mnist":
+			c.Augment = "fashion"
 		case c.Data == "stl10":
 			c.Augment = "stl10"
 		case strings.HasPrefix(c.Data, "folder:"):

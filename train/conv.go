@@ -18,7 +18,11 @@ func convModel(c Config, data *dataset, head arch.Head) (models.Model, error) {
 		head.In = a.Features()
 		return models.ResNetEncoder{ResNet: a, Head: head}, nil
 	}
-	a := arch.CNN{H: h, W: w, C: ch, Channels: arch.DefaultCNNChannels, Dense: c.Width}
+	channels := c.Channels
+	if len(channels) == 0 {
+		channels = arch.DefaultCNNChannels
+	}
+	a := arch.CNN{H: h, W: w, C: ch, Channels: channels, Dense: c.Width}
 	if err := a.Validate(); err != nil {
 		return nil, UsageError{err}
 	}

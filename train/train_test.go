@@ -19,24 +19,27 @@ func TestMain(m *testing.M) {
 
 func TestValidateNamesTheFlag(t *testing.T) {
 	for flag, mod := range map[string]func(*Config){
-		"--data":        func(c *Config) { c.Data = "imagenet" },
-		"--model":       func(c *Config) { c.Model = "vit" },
-		"--activation":  func(c *Config) { c.Activation = "swish" },
-		"--scaling":     func(c *Config) { c.Scaling = "1/m" },
-		"--trainable":   func(c *Config) { c.Trainable = "all" },
-		"--loss":        func(c *Config) { c.Loss = "vicreg" },
-		"--kernel":      func(c *Config) { c.Kernel = "cauchy" },
-		"--optimizer":   func(c *Config) { c.Optimizer = "lamb" },
-		"--batch-size":  func(c *Config) { c.BatchSize = -1 },
-		"--steps":       func(c *Config) { c.Steps = 0 },
-		"--temperature": func(c *Config) { c.Temperature = 0 },
-		"--lr":          func(c *Config) { c.LR = -1 },
-		"--width":       func(c *Config) { c.Width = -3 },
-		"--depth":       func(c *Config) { c.Depth = 3 }, // onehidden needs depth 1
-		"--latent-dim":  func(c *Config) { c.LatentDim = -1 },
-		"--augment":     func(c *Config) { c.Augment = "blur:3" },
-		"--log-every":   func(c *Config) { c.LogEvery = 0 },
-		"--dtype":       func(c *Config) { c.DType = "bfloat16" },
+		"--data":         func(c *Config) { c.Data = "imagenet" },
+		"--model":        func(c *Config) { c.Model = "vit" },
+		"--activation":   func(c *Config) { c.Activation = "swish" },
+		"--scaling":      func(c *Config) { c.Scaling = "1/m" },
+		"--trainable":    func(c *Config) { c.Trainable = "all" },
+		"--loss":         func(c *Config) { c.Loss = "vicreg" },
+		"--kernel":       func(c *Config) { c.Kernel = "cauchy" },
+		"--optimizer":    func(c *Config) { c.Optimizer = "lamb" },
+		"--batch-size":   func(c *Config) { c.BatchSize = -1 },
+		"--steps":        func(c *Config) { c.Steps = 0 },
+		"--temperature":  func(c *Config) { c.Temperature = 0 },
+		"--lr":           func(c *Config) { c.LR = -1 },
+		"--width":        func(c *Config) { c.Width = -3 },
+		"--depth":        func(c *Config) { c.Depth = 3 }, // onehidden needs depth 1
+		"--latent-dim":   func(c *Config) { c.LatentDim = -1 },
+		"--augment":      func(c *Config) { c.Augment = "blur:3" },
+		"--log-every":    func(c *Config) { c.LogEvery = 0 },
+		"--dtype":        func(c *Config) { c.DType = "bfloat16" },
+		"--lr-schedule":  func(c *Config) { c.LRSchedule = "step" },
+		"--warmup-steps": func(c *Config) { c.Warmup = c.Steps },
+		"--channels":     func(c *Config) { c.Data, c.Channels = "mnist", []int{16, 0} },
 	} {
 		c := Defaults()
 		mod(&c)
@@ -47,6 +50,21 @@ func TestValidateNamesTheFlag(t *testing.T) {
 	}
 	if err := Defaults().Validate(); err != nil {
 		t.Errorf("defaults invalid: %v", err)
+	}
+}
+
+// TestResolveByDataSet checks the settings "auto" stands for on each kind of data.
+func TestResolveByDataSet(t *testing.T) {
+	for data, want := range map[string][2]string{
+		"clusters": {"onehidden", "noise:0.1"}, "mnist": {"cnn", "digits"}, "fashion-mnist": {"cnn", "fashion"},
+		"cifar10": {"resnet18", "cifar"}, "stl10": {"resnet18", "stl10"}, "folder:/x": {"resnet18", "imagenet"},
+	} {
+		c := Defaults()
+		c.Data = data
+		r := c.Resolve()
+		if r.Model != want[0] || r.Augment != want[1] || r.LRSchedule != "constant" {
+			t.Errorf("%s: model %s, augment %s, schedule %s; want %s, %s, constant", data, r.Model, r.Augment, r.LRSchedule, want[0], want[1])
+		}
 	}
 }
 

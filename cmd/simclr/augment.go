@@ -10,6 +10,7 @@ import (
 	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/datasets"
 	"github.com/gosimclr/gosimclr/datasets/augment"
+	"github.com/gosimclr/gosimclr/train"
 )
 
 // runAugment writes a PNG grid: each row an original training image and several augmented views of it.
@@ -30,11 +31,10 @@ func runAugment(args []string) error {
 		return usageError{fmt.Errorf("--rows and --views must be ≥ 1, got %d and %d", *rows, *views)}
 	}
 	name := *preset
-	if name == "auto" {
-		name = map[string]string{"mnist": "digits", "fashion-mnist": "digits", "stl10": "stl10"}[*data]
-		if name == "" {
-			name = "cifar"
-		}
+	if name == "auto" { // the preset simclr train would use on this data set
+		c := train.Defaults()
+		c.Data, c.Augment = *data, "auto"
+		name = c.Resolve().Augment
 	}
 	pl, err := augment.Preset(name)
 	if err != nil {

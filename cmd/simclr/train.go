@@ -32,6 +32,7 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.Model, "model", c.Model, "encoder: "+list(train.Models)+" (auto: onehidden on points, cnn on MNIST sets, resnet18 otherwise)")
 	fs.IntVar(&c.Width, "width", c.Width, "hidden width m (mlp), dense features (cnn), base width (resnet18); 0 = the model's default")
 	fs.StringVar(&c.Stem, "stem", c.Stem, "resnet18 stem: cifar (3×3, no max-pool) or imagenet (7×7/2 + max-pool)")
+	fs.IntSliceVar(&c.Channels, "channels", c.Channels, "output channels of each convolution + pool stage of --model cnn, e.g. 16,32 (default 32,64)")
 	fs.IntVar(&c.Depth, "depth", c.Depth, "number of hidden layers L (--model mlp)")
 	fs.StringVar(&c.Activation, "activation", c.Activation, "activation σ: "+list(arch.Activations))
 	fs.StringVar(&c.Scaling, "scaling", c.Scaling, "output scaling α_m: standard (1), ntk (1/√m), mean-field (1/m)")

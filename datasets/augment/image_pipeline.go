@@ -31,7 +31,7 @@ type PipelineParams struct {
 }
 
 // PresetNames lists the names Preset accepts.
-var PresetNames = []string{"cifar", "imagenet", "stl10", "mnist", "digits", "none"}
+var PresetNames = []string{"cifar", "imagenet", "stl10", "mnist", "digits", "fashion", "none"}
 
 // Preset returns the pipeline of a preset name (case-insensitive), one of PresetNames.
 func Preset(name string) (Pipeline, error) {
@@ -46,6 +46,8 @@ func Preset(name string) (Pipeline, error) {
 		return MNIST(), nil
 	case "digits":
 		return Digits(), nil
+	case "fashion":
+		return Fashion(), nil
 	case "none":
 		return None(), nil
 	}
@@ -103,6 +105,20 @@ func Digits() Pipeline {
 		Name: "digits",
 		Crop: CropConfig{Scale: [2]float64{0.35, 1}, Ratio: [2]float64{3.0 / 4, 4.0 / 3}},
 		Blur: BlurConfig{Prob: 0.5, Sigma: [2]float64{0.1, 1.5}, Size: 5},
+	}
+}
+
+// Fashion is our SimCLR recipe for Fashion-MNIST: a random resized crop of area 40–100% (a garment's outline
+// and length tell its class, so we crop less than SimCLR's 8%), a horizontal flip with probability ½ (clothes
+// are mirror-symmetric, digits are not) and brightness and contrast jitter of 0.4 with probability 0.8 (the
+// saturation and hue of a gray image do not exist); no blur, which would erase the textures that tell a shirt
+// from a pullover.
+func Fashion() Pipeline {
+	return Pipeline{
+		Name:   "fashion",
+		Crop:   CropConfig{Scale: [2]float64{0.4, 1}, Ratio: [2]float64{3.0 / 4, 4.0 / 3}},
+		Flip:   0.5,
+		Jitter: JitterConfig{Prob: 0.8, Brightness: 0.4, Contrast: 0.4},
 	}
 }
 

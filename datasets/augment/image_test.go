@@ -152,7 +152,8 @@ func TestImagePresetReplay(t *testing.T) {
 		d    imageDims
 	}{
 		{"cifar", imageDims{16, 32, 32, 3}}, {"imagenet", imageDims{2, 224, 224, 3}}, {"stl10", imageDims{4, 96, 96, 3}},
-		{"mnist", imageDims{16, 28, 28, 1}}, {"none", imageDims{4, 32, 32, 3}},
+		{"mnist", imageDims{16, 28, 28, 1}}, {"digits", imageDims{16, 28, 28, 1}}, {"fashion", imageDims{16, 28, 28, 1}},
+		{"none", imageDims{4, 32, 32, 3}},
 	} {
 		pl, err := Preset(c.name)
 		if err != nil {
