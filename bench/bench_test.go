@@ -69,32 +69,19 @@ func TestCasesOf(t *testing.T) {
 }
 
 // BenchmarkMLPStep times the core issue's MLP step on the Go backend (go test -bench MLPStep ./bench/).
-func BenchmarkMLPStep(b *testing.B) {
-	be, err := backend.New("go")
-	if err != nil {
-		b.Fatal(err)
-	}
-	step, err := MLP().GoMLX(be)
-	if err != nil {
-		b.Fatal(err)
-	}
-	step() // compile
-	for b.Loop() {
-		if err := step(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/step")
-}
+func BenchmarkMLPStep(b *testing.B) { benchStep(b, MLP()) }
 
 // BenchmarkCNNStep times the small CNN's SimCLR step (2N = 512 views of 28×28×1, Adam) on the Go backend
 // (go test -bench CNNStep ./bench/; add -cpuprofile to see where the time goes).
-func BenchmarkCNNStep(b *testing.B) {
+func BenchmarkCNNStep(b *testing.B) { benchStep(b, CNNCase(256)) }
+
+// benchStep times c's GoMLX step on the Go backend after one compiling step.
+func benchStep(b *testing.B, c Case) {
 	be, err := backend.New("go")
 	if err != nil {
 		b.Fatal(err)
 	}
-	step, err := CNNCase(256).GoMLX(be)
+	step, err := c.GoMLX(be)
 	if err != nil {
 		b.Fatal(err)
 	}
