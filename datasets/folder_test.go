@@ -203,13 +203,7 @@ func TestCIFAR10JPEGArchive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("decodes 60 000 JPEG files; skipped under -short")
 	}
-	var archive string
-	for _, p := range CIFAR10JPEGPaths() {
-		if _, err := os.Stat(p); err == nil {
-			archive = p
-			break
-		}
-	}
+	archive := FindCIFAR10JPEG(CIFAR10JPEGPaths())
 	if archive == "" {
 		t.Skipf("CIFAR-10 JPEG archive not found in %q", CIFAR10JPEGPaths())
 	}
@@ -235,13 +229,7 @@ func TestCIFAR10JPEGArchive(t *testing.T) {
 
 // BenchmarkReadFolderCIFAR10JPEG measures reading the CIFAR-10 JPEG archive (gunzip, untar, parallel decode).
 func BenchmarkReadFolderCIFAR10JPEG(b *testing.B) {
-	var archive string
-	for _, p := range CIFAR10JPEGPaths() {
-		if _, err := os.Stat(p); err == nil {
-			archive = p
-			break
-		}
-	}
+	archive := FindCIFAR10JPEG(CIFAR10JPEGPaths())
 	if archive == "" {
 		b.Skipf("CIFAR-10 JPEG archive not found in %q", CIFAR10JPEGPaths())
 	}

@@ -118,18 +118,16 @@ func loadCIFAR10(dataDir string) (train, test *Images, err error) {
 	} else {
 		jpegs = CIFAR10JPEGPaths()
 	}
-	for _, p := range jpegs {
-		looked = append(looked, p)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			train, test, err := ReadFolder(p, DefaultFolderOptions)
-			if err != nil {
-				return nil, nil, err
-			}
-			if len(train.Classes) != 10 {
-				return nil, nil, fmt.Errorf("datasets: cifar10: %s has %d classes, want 10: %w", p, len(train.Classes), ErrMismatch)
-			}
-			return train, test, nil
+	looked = append(looked, jpegs...)
+	if p := FindCIFAR10JPEG(jpegs); p != "" {
+		train, test, err := ReadFolder(p, DefaultFolderOptions)
+		if err != nil {
+			return nil, nil, err
 		}
+		if len(train.Classes) != 10 {
+			return nil, nil, fmt.Errorf("datasets: cifar10: %s has %d classes, want 10: %w", p, len(train.Classes), ErrMismatch)
+		}
+		return train, test, nil
 	}
 	return nil, nil, fmt.Errorf("datasets: cifar10: not found; looked in %s; pass --data-dir DIR where DIR holds cifar-10-batches-bin/ (data_batch_1.bin …), cifar-10-binary.tar.gz or %s: %w",
 		joinLooked(looked), CIFAR10JPEGArchive, ErrNotFound)
@@ -149,6 +147,16 @@ func CIFAR10JPEGPaths() []string {
 			filepath.Join(root, "shared", "datasets", CIFAR10JPEGArchive))
 	}
 	return paths
+}
+
+// FindCIFAR10JPEG returns the first of paths that is a regular file, or "" when none is.
+func FindCIFAR10JPEG(paths []string) string {
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p
+		}
+	}
+	return ""
 }
 
 // joinLooked lists the places looked at, each once, in order.

@@ -3,7 +3,6 @@ package train
 import (
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,13 +20,7 @@ func TestResNet18OnCIFAR10JPEG(t *testing.T) {
 	if testing.Short() {
 		t.Skip("decodes 60 000 JPEG files and runs ResNet-18 steps; skipped under -short")
 	}
-	found := false
-	for _, p := range datasets.CIFAR10JPEGPaths() {
-		if _, err := os.Stat(p); err == nil {
-			found = true
-		}
-	}
-	if !found {
+	if datasets.FindCIFAR10JPEG(datasets.CIFAR10JPEGPaths()) == "" {
 		t.Skipf("CIFAR-10 JPEG archive not found in %q", datasets.CIFAR10JPEGPaths())
 	}
 	c := Defaults()
