@@ -74,12 +74,16 @@ func (o Optimizer) Update(params, grads []*graph.Node, trainable []bool, state [
 // fed to the step each time); a nil scale is 1.
 func (o Optimizer) UpdateScaled(params, grads []*graph.Node, trainable []bool, state []*graph.Node, scale *graph.Node) (newParams, newState []*graph.Node) {
 	newParams = slices.Clone(params)
-	times := func(x *graph.Node) *graph.Node { // x·lr·scale
-		x = graph.MulScalar(x, o.LR)
-		if scale != nil {
-			x = graph.Mul(x, graph.ConvertDType(scale, x.DType()))
+	// lr·scale is formed once as a scalar, so each parameter's step takes one pass: x·(lr·scale).
+	var lr *graph.Node
+	if scale != nil {
+		lr = graph.MulScalar(scale, o.LR)
+	}
+	times := func(x *graph.Node) *graph.Node {
+		if lr == nil {
+			return graph.MulScalar(x, o.LR)
 		}
-		return x
+		return graph.Mul(x, graph.ConvertDType(lr, x.DType()))
 	}
 	if o.Name == SGD {
 		for i, p := range params {

@@ -120,7 +120,6 @@ func (c Config) Validate() error {
 		oneOf("loss", c.Loss, losses.Parts),
 		oneOf("kernel", c.Kernel, losses.Kernels),
 		oneOf("optimizer", c.Optimizer, optim.Names),
-		oneOf("lr-schedule", c.LRSchedule, optim.Schedules),
 		oneOf("dtype", c.DType, []string{"float32", "float64"}),
 		oneOf("on-nan", c.OnNaN, []string{"stop", "skip"}),
 	}
@@ -128,6 +127,9 @@ func (c Config) Validate() error {
 		if err != nil {
 			return err
 		}
+	}
+	if err := c.Schedule().Validate(); err != nil {
+		return usagef("--lr-schedule %s, --warmup-steps %d: %v", c.LRSchedule, c.Warmup, err)
 	}
 	switch {
 	case c.Clusters < 1:
@@ -166,8 +168,6 @@ func (c Config) Validate() error {
 		return usagef("--temperature must be > 0, got %g", c.Temperature)
 	case !(c.LR > 0):
 		return usagef("--lr must be > 0, got %g", c.LR)
-	case c.Warmup < 0 || c.Warmup >= c.Steps:
-		return usagef("--warmup-steps must be ≥ 0 and below --steps (%d), got %d", c.Steps, c.Warmup)
 	case c.LogEvery < 1:
 		return usagef("--log-every must be ≥ 1, got %d", c.LogEvery)
 	case c.CheckpointEvery < 0:

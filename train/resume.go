@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"github.com/gosimclr/gosimclr/optim"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/checkpoint"
+	"github.com/gosimclr/gosimclr/optim"
 )
 
 // ckptMeta is the metadata of a training checkpoint. Together with the tensors (parameters, optimiser state,
