@@ -34,13 +34,13 @@ var Workloads = []struct {
 		var cs []Case
 		for _, m := range []int{256, 4096} {
 			for _, k := range []int{2, 128} {
-				cs = append(cs, MLPCase("onehidden", 2, m, 1, k, or(pairs, 256), "sgd", arch.ScalingNTK))
+				cs = append(cs, OneHiddenCase(m, k, or(pairs, 256)))
 			}
 		}
 		return cs
 	}},
 	{"mlp", func(pairs int) []Case {
-		return []Case{MLPCase("mlp", 784, 512, 1, 128, or(pairs, 256), "adam", arch.ScalingStandard)}
+		return []Case{DeepMLPCase(1, or(pairs, 256))}
 	}},
 	{"cnn", func(pairs int) []Case { return []Case{CNNCase(or(pairs, 256))} }},
 	{"resnet18", func(pairs int) []Case { return []Case{ResNetCase(or(pairs, 256), 3)} }},
@@ -57,7 +57,17 @@ func or(v, def int) int {
 
 // MLP is the core issue's workload: one Adam step of 784→512 (ReLU)→128, L2-normalised, NT-Xent over
 // 2N = 512 views, τ = 0.5.
-func MLP() Case { return MLPCase("mlp", 784, 512, 1, 128, 256, "adam", arch.ScalingStandard) }
+func MLP() Case { return DeepMLPCase(1, 256) }
+
+// OneHiddenCase is the paper's network (d = 2, width m, latent k, NTK scaling) trained by SGD on N = pairs.
+func OneHiddenCase(m, k, pairs int) Case {
+	return MLPCase("onehidden", 2, m, 1, k, pairs, "sgd", arch.ScalingNTK)
+}
+
+// DeepMLPCase is the core issue's MLP with depth hidden layers, 784 → 512 × depth → 128, Adam, N = pairs.
+func DeepMLPCase(depth, pairs int) Case {
+	return MLPCase("mlp", 784, 512, depth, 128, pairs, "adam", arch.ScalingStandard)
+}
 
 // WorkloadNames lists the workload names in order.
 func WorkloadNames() []string {

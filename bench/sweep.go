@@ -7,8 +7,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-
-	"github.com/gosimclr/gosimclr/arch"
 )
 
 // Series is one scaling series of a sweep: one workload timed at several values of one of its sizes.
@@ -45,7 +43,7 @@ func LossSweep(pairs []int) Series {
 func WidthSweep(widths []int) Series {
 	return Series{Name: "onehidden", Title: "one hidden layer, d = 2, k = 128, SGD, NTK, N = 256", XName: "width",
 		XSym: "m", XLabel: "m (hidden width)", Xs: orSizes(widths, SweepWidths), Case: func(m int) Case {
-			return MLPCase("onehidden", 2, m, 1, 128, 256, "sgd", arch.ScalingNTK)
+			return OneHiddenCase(m, 128, 256)
 		}}
 }
 
@@ -55,7 +53,7 @@ func DepthSweep(depths []int) Series {
 	return Series{Name: "mlp", Title: "MLP 784→512×L→128, Adam, N = 256", XName: "depth", XSym: "L",
 		XLabel: "L (hidden layers)", Xs: orSizes(depths, SweepDepths),
 		BigFrom: 8, BigSteps: 10, Case: func(l int) Case {
-			return MLPCase("mlp", 784, 512, l, 128, 256, "adam", arch.ScalingStandard)
+			return DeepMLPCase(l, 256)
 		}}
 }
 
@@ -72,23 +70,37 @@ func orSizes(xs, def []int) []int {
 // SweepSizes overrides the sizes of the series (nil: the defaults).
 type SweepSizes struct{ Pairs, Widths, Depths []int }
 
+// sweepEntry names a workload's sweep series.
+type sweepEntry struct {
+	name   string
+	series func(SweepSizes) Series
+}
+
+// sweeps lists each workload that has a sweep series, in order.
+var sweeps = []sweepEntry{
+	{"loss", func(z SweepSizes) Series { return LossSweep(z.Pairs) }},
+	{"onehidden", func(z SweepSizes) Series { return WidthSweep(z.Widths) }},
+	{"mlp", func(z SweepSizes) Series { return DepthSweep(z.Depths) }},
+}
+
 // SweepNames lists the workloads that have a sweep series, in order.
-func SweepNames() []string { return []string{"loss", "onehidden", "mlp"} }
+func SweepNames() []string {
+	names := make([]string, len(sweeps))
+	for i, s := range sweeps {
+		names[i] = s.name
+	}
+	return names
+}
 
 // SweepOf returns the series of the named workloads at sizes.
 func SweepOf(names []string, sizes SweepSizes) ([]Series, error) {
 	var out []Series
 	for _, name := range names {
-		switch name {
-		case "loss":
-			out = append(out, LossSweep(sizes.Pairs))
-		case "onehidden":
-			out = append(out, WidthSweep(sizes.Widths))
-		case "mlp":
-			out = append(out, DepthSweep(sizes.Depths))
-		default:
+		i := slices.IndexFunc(sweeps, func(s sweepEntry) bool { return s.name == name })
+		if i < 0 {
 			return nil, fmt.Errorf("no sweep for workload %q, want one of %v", name, SweepNames())
 		}
+		out = append(out, sweeps[i].series(sizes))
 	}
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gosimclr/gosimclr/internal/plotstyle"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -109,34 +110,19 @@ func WriteSweepCSV(w io.Writer, points []SweepPoint) error {
 	return cw.Error()
 }
 
-// palette is matplotlib's tab10, as in the experiments' plots.
-var palette = []color.RGBA{
-	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255}, {148, 103, 189, 255},
-	{140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255}, {188, 189, 34, 255}, {23, 190, 207, 255},
-}
-
 // SweepPlot draws one series on log–log axes: median ms per step against size, one line per backend, and
 // dashed the fitted power law over its range, with the fitted exponents in the title.
 func SweepPlot(s Series, points []SweepPoint, fits []PowerLaw) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = s.Title + "\n" + exponentsLine(s, fits)
-	p.Title.TextStyle.Font.Size = vg.Points(12)
-	p.X.Label.Text, p.Y.Label.Text = or2(s.XLabel, s.XName), "ms per step (median)"
-	for _, a := range []*plot.Axis{&p.X, &p.Y} {
-		a.Label.TextStyle.Font.Size = vg.Points(11)
-		a.Tick.Label.Font.Size = vg.Points(10)
-		a.Scale = plot.LogScale{}
-	}
-	p.Legend.TextStyle.Font.Size = vg.Points(10)
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Add(plotter.NewGrid())
+	p := plotstyle.New(s.Title+"\n"+exponentsLine(s, fits), or2(s.XLabel, s.XName), "ms per step (median)", 12)
+	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	p.Legend.Left = true
 	var ticks plot.ConstantTicks
 	for _, x := range s.Xs {
 		ticks = append(ticks, plot.Tick{Value: float64(x), Label: strconv.Itoa(x)})
 	}
 	p.X.Tick.Marker, p.Y.Tick.Marker = ticks, ticks125{}
 	for i, b := range backendsOf(points, s.Name) {
-		if err := addBackend(p, s, b, points, fits, palette[i%len(palette)]); err != nil {
+		if err := addBackend(p, s, b, points, fits, plotstyle.Color(i)); err != nil {
 			return nil, err
 		}
 	}

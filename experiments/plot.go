@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 
+	"github.com/gosimclr/gosimclr/internal/plotstyle"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -13,13 +14,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
-// palette is matplotlib's tab10: distinct at a glance, cluster c gets palette[c%10].
-var palette = []color.RGBA{
-	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255}, {148, 103, 189, 255},
-	{140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255}, {188, 189, 34, 255}, {23, 190, 207, 255},
-}
-
-func colorOf(i int) color.RGBA { return palette[((i%10)+10)%10] }
+func colorOf(i int) color.RGBA { return plotstyle.Color(i) }
 
 // curve is one line of a line plot; Err, when set, draws ±Err bars at each point.
 type curve struct {
@@ -38,21 +33,8 @@ func (p xyErr) Len() int                        { return len(p.c.X) }
 func (p xyErr) XY(i int) (float64, float64)     { return p.c.X[i], p.c.Y[i] }
 func (p xyErr) YError(i int) (float64, float64) { return p.c.Err[i], p.c.Err[i] }
 
-// newPlot returns a plot with title and axis labels and readable font sizes.
-func newPlot(title, xlab, ylab string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = vg.Points(13)
-	p.X.Label.Text, p.Y.Label.Text = xlab, ylab
-	p.X.Label.TextStyle.Font.Size = vg.Points(11)
-	p.Y.Label.TextStyle.Font.Size = vg.Points(11)
-	p.X.Tick.Label.Font.Size = vg.Points(10)
-	p.Y.Tick.Label.Font.Size = vg.Points(10)
-	p.Legend.TextStyle.Font.Size = vg.Points(10)
-	p.Legend.Top = true
-	p.Add(plotter.NewGrid())
-	return p
-}
+// newPlot returns a plot with title and axis labels in the project's style.
+func newPlot(title, xlab, ylab string) *plot.Plot { return plotstyle.New(title, xlab, ylab, 13) }
 
 // addCurves draws the curves on p, skipping NaN points, with a legend entry per named curve.
 func addCurves(p *plot.Plot, cs []curve) error {
