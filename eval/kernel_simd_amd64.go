@@ -38,6 +38,7 @@ func dot4x2AVX2(x, wt []float32, dPad int, z []float32, ldz int) {
 	z[ldz], z[ldz+1] = sum8(a10), sum8(a11)
 	z[2*ldz], z[2*ldz+1] = sum8(a20), sum8(a21)
 	z[3*ldz], z[3*ldz+1] = sum8(a30), sum8(a31)
+	archsimd.ClearAVXUpperBits() // leave the thread clean for SSE code (internal/avx)
 }
 
 func sum8(v archsimd.Float32x8) float32 {
@@ -80,4 +81,5 @@ func outer2x32AVX2(rows int, x []float32, dPad int, g8 []float32, cPad int, gwt 
 	}
 	add(gwt, a00, a01, a02, a03)
 	add(gwt[dPad:], a10, a11, a12, a13)
+	archsimd.ClearAVXUpperBits() // leave the thread clean for SSE code (internal/avx)
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/gosimclr/gosimclr/internal/avx"
 	"github.com/gosimclr/gosimclr/ref"
 )
 
@@ -186,6 +187,7 @@ func siftDown(h []float32, ix []int32, i int) {
 func (t *topK) vote(r int, labels []int, T float64, votes []float64) int {
 	h, ix := t.sim[r*t.k:(r*t.k)+t.size[r]], t.idx[r*t.k:(r*t.k)+t.size[r]]
 	clear(votes)
+	avx.Clean() // math.Exp below: see internal/avx
 	sMax := float32(math.Inf(-1))
 	for _, s := range h {
 		sMax = max(sMax, s)

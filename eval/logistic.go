@@ -1,6 +1,10 @@
 package eval
 
-import "math"
+import (
+	"math"
+
+	"github.com/gosimclr/gosimclr/internal/avx"
+)
 
 // logistic is the probe's objective on a fixed set of standardised rows: the mean cross-entropy of softmax
 // regression plus an L2 penalty on the weights (not the bias),
@@ -143,6 +147,7 @@ func (l *logistic) stripe(st *stripe, b []float64, withGrad bool) {
 		rows := min(logisticBlock, st.hi-i0)
 		x := l.x[i0*dPad : (i0+rows)*dPad]
 		logits(st.z, x, rows, dPad, l.wt, cPad) // [rows, cPad]
+		avx.Clean()                             // math.Exp below: see internal/avx
 		for r := range rows {
 			z, e, y := st.z[r*cPad:(r+1)*cPad], st.e, l.y[i0+r]
 			zMax, best := math.Inf(-1), 0

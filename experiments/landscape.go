@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gosimclr/gosimclr/datasets"
+	"github.com/gosimclr/gosimclr/internal/avx"
 	"github.com/gosimclr/gosimclr/ref"
 	"github.com/spf13/pflag"
 	"gonum.org/v1/plot"
@@ -235,6 +236,7 @@ func evaluate(z []float64, n, k int, tau float64) (batch, correction, direct flo
 	c := ref.MatMul(nil, u, u, n, k, n, false, true) // u_i·u_j   [N, N]
 	var sumLogM, sumCorr float64
 	for i := range n {
+		avx.Clean() // math.Exp below: see internal/avx
 		// M_i e^{−1/τ} = (1/N) Σ_j exp((c_ij − 1)/τ): shifted so that τ = 0.01 cannot overflow.
 		var ms float64
 		for _, cij := range c[i*n : (i+1)*n] {

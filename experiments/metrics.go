@@ -6,6 +6,7 @@ import (
 	"github.com/gosimclr/gosimclr/datasets"
 
 	"github.com/gosimclr/gosimclr/eval"
+	"github.com/gosimclr/gosimclr/internal/avx"
 )
 
 // Geometry holds the cluster metrics of one configuration of latent points (one logged step).
@@ -211,6 +212,7 @@ func Uniformity(s latentSet) float64 {
 	u := s.points()
 	var sum float64
 	for i := range s.N {
+		avx.Clean() // math.Exp below: see internal/avx
 		for j := i + 1; j < s.N; j++ {
 			d := dist(u[i*s.K:(i+1)*s.K], u[j*s.K:(j+1)*s.K])
 			sum += 2 * math.Exp(-2*d*d)

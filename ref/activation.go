@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/internal/avx"
 )
 
 // Activate returns dst_i = σ(x_i) for the activation named by one of arch's constants, the twin of
@@ -84,17 +85,20 @@ func ActivateBackward[T Float](dst, x, dy []T, name string) []T {
 			}
 		}
 	case arch.Tanh:
+		avx.Clean() // math.Tanh calls math.Exp: see internal/avx
 		for i, v := range x {
 			t := math.Tanh(float64(v))
 			dst[i] = T(float64(dy[i]) * (1 - t*t))
 		}
 	case arch.GELU:
+		avx.Clean() // math.Exp below: see internal/avx
 		for i, v := range x {
 			xf := float64(v)
 			phi := math.Exp(-xf*xf/2) / math.Sqrt(2*math.Pi)
 			dst[i] = T(float64(dy[i]) * (0.5*(1+math.Erf(xf/math.Sqrt2)) + xf*phi))
 		}
 	case arch.Softplus:
+		avx.Clean() // math.Exp below: see internal/avx
 		for i, v := range x {
 			dst[i] = T(float64(dy[i]) * sigmoid(float64(v)))
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/gosimclr/gosimclr/internal/avx"
 )
 
 // Kernels are the similarity functions η of the generalised loss; the names match package losses.
@@ -153,6 +155,7 @@ func cosineLoss[T Float](z []T, n2, k int, cfg LossConfig) LossResult[T] {
 // expRow computes align_i and unif_i of the exp kernel from row i of c, and overwrites the row with
 // G_ij = ∂L/∂c_ij (see cosineLoss); e is scratch of the row's length.
 func expRow[T Float](ci []T, e []float64, i, pi int, pos, a, b, tau float64) (align, unif float64) {
+	avx.Clean() // math.Exp below: see internal/avx
 	n2 := float64(len(ci))
 	// s_ij = c_ij/τ with s_ii = −1e9, as in the graph: exp(−1e9 − max) is exactly 0 in float64, so the masked
 	// entry drops out of the sum and P_ii = 0. Subtracting the row maximum is for numerical stability only.
@@ -221,6 +224,7 @@ func gaussianLoss[T Float](z []T, n2, k int, cfg LossConfig) LossResult[T] {
 	var full, align, unif float64
 	for i := range n {
 		var rep float64
+		avx.Clean() // math.Exp below: see internal/avx
 		for j := range n {
 			rep += math.Exp(-d[i*n+j] / (2 * tau))
 		}

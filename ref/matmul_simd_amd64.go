@@ -61,6 +61,7 @@ func kernel3x48f32(kc int, a, b, c []float32, ldc int) {
 	archsimd.LoadFloat32x16((*[16]float32)(r[0:16])).Add(c20).Store((*[16]float32)(r[0:16]))
 	archsimd.LoadFloat32x16((*[16]float32)(r[16:32])).Add(c21).Store((*[16]float32)(r[16:32]))
 	archsimd.LoadFloat32x16((*[16]float32)(r[32:48])).Add(c22).Store((*[16]float32)(r[32:48]))
+	archsimd.ClearAVXUpperBits() // leave the thread clean for SSE code (internal/avx)
 }
 
 // kernel3x24f64 is the AVX-512 float64 micro-kernel: c[i*ldc+j] += Σ_p a[3p+i]·b[24p+j], i < 3, j < 24.
@@ -92,6 +93,7 @@ func kernel3x24f64(kc int, a, b, c []float64, ldc int) {
 	archsimd.LoadFloat64x8((*[8]float64)(r[0:8])).Add(c20).Store((*[8]float64)(r[0:8]))
 	archsimd.LoadFloat64x8((*[8]float64)(r[8:16])).Add(c21).Store((*[8]float64)(r[8:16]))
 	archsimd.LoadFloat64x8((*[8]float64)(r[16:24])).Add(c22).Store((*[8]float64)(r[16:24]))
+	archsimd.ClearAVXUpperBits() // leave the thread clean for SSE code (internal/avx)
 }
 
 // kernel3x24f32 is the AVX2+FMA float32 micro-kernel: c[i*ldc+j] += Σ_p a[3p+i]·b[24p+j], i < 3, j < 24.
@@ -123,6 +125,7 @@ func kernel3x24f32(kc int, a, b, c []float32, ldc int) {
 	archsimd.LoadFloat32x8((*[8]float32)(r[0:8])).Add(c20).Store((*[8]float32)(r[0:8]))
 	archsimd.LoadFloat32x8((*[8]float32)(r[8:16])).Add(c21).Store((*[8]float32)(r[8:16]))
 	archsimd.LoadFloat32x8((*[8]float32)(r[16:24])).Add(c22).Store((*[8]float32)(r[16:24]))
+	archsimd.ClearAVXUpperBits() // leave the thread clean for SSE code (internal/avx)
 }
 
 // kernel3x12f64 is the AVX2+FMA float64 micro-kernel: c[i*ldc+j] += Σ_p a[3p+i]·b[12p+j], i < 3, j < 12.
@@ -154,4 +157,5 @@ func kernel3x12f64(kc int, a, b, c []float64, ldc int) {
 	archsimd.LoadFloat64x4((*[4]float64)(r[0:4])).Add(c20).Store((*[4]float64)(r[0:4]))
 	archsimd.LoadFloat64x4((*[4]float64)(r[4:8])).Add(c21).Store((*[4]float64)(r[4:8]))
 	archsimd.LoadFloat64x4((*[4]float64)(r[8:12])).Add(c22).Store((*[4]float64)(r[8:12]))
+	archsimd.ClearAVXUpperBits() // leave the thread clean for SSE code (internal/avx)
 }

@@ -3,6 +3,8 @@ package ref
 import (
 	"math"
 	"slices"
+
+	"github.com/gosimclr/gosimclr/internal/avx"
 )
 
 // Alignment is Wang & Isola's (2020) alignment with α = 2, on u = normalise(z), z [2N, k]:
@@ -31,6 +33,7 @@ func Uniformity[T Float](z []T, n2, k int) float64 {
 	u := normalize64(z, n2, k)
 	var s float64
 	for i := range n2 {
+		avx.Clean() // math.Exp below: see internal/avx
 		for j := i + 1; j < n2; j++ {
 			s += 2 * math.Exp(-2*sqDist(u[i*k:(i+1)*k], u[j*k:(j+1)*k])) // (i, j) and (j, i)
 		}
