@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gosimclr/gosimclr/ops"
 )
 
 // Kernels are the similarity functions η of the generalised loss (Calder & Lee 2025, §3, equation number
@@ -114,7 +115,7 @@ func Normalize(z *graph.Node) *graph.Node { return graph.L2NormalizeWithEpsilon(
 func cosine(z *graph.Node, tau float64, linear bool) Terms {
 	g, dt, n2 := z.Graph(), z.DType(), z.Shape().Dimensions[0]
 	u := Normalize(z)                                    // [2N, k]
-	c := graph.MatMul(u, graph.Transpose(u, 0, 1))       // c_ij = u_i·u_j   [2N, 2N]
+	c := gram(u, u)                                      // c_ij = u_i·u_j   [2N, 2N]
 	pos := graph.ReduceSum(graph.Mul(u, Partner(u)), -1) // c_{i,p(i)}        [2N]
 	self := graph.Diagonal(g, n2)                        // j = i            [2N, 2N]
 	var align, unif *graph.Node
@@ -134,13 +135,9 @@ func cosine(z *graph.Node, tau float64, linear bool) Terms {
 	return Terms{Loss: graph.Add(a, un), Align: a, Unif: un}
 }
 
-// LogSumExp returns log Σ_j exp(x_ij) over the last axis of x [B, M], shifting by the row maximum only for
-// numerical stability (the shift carries no gradient, and needs none).
-func LogSumExp(x *graph.Node) *graph.Node {
-	m := graph.StopGradient(graph.ReduceAndKeep(x, graph.ReduceMax, -1)) // [B, 1]
-	sum := graph.ReduceSum(graph.Exp(graph.Sub(x, m)), -1)               // [B]
-	return graph.Add(graph.Log(sum), graph.Reshape(m, -1))
-}
+// LogSumExp returns log Σ_j exp(x_ij) over the last axis of x [B, M]: ops.LogSumExp, which on the Go backend
+// never calls the backend's Exp (see package ops) and whose gradient reuses the forward's softmax.
+func LogSumExp(x *graph.Node) *graph.Node { return ops.LogSumExp(x) }
 
 // gaussian computes the authors' Gaussian-kernel loss on unnormalised latents, view-1 anchors only
 // (paper.md §3.4, from the authors' later code):
@@ -155,9 +152,9 @@ func gaussian(z *graph.Node, tau float64) Terms {
 	sq2 := graph.ReduceSum(graph.Square(z2), -1)       // [N]
 	cross := gram(z1, z2)
 	d2 := graph.Sub(graph.Add(graph.ExpandAxes(sq1, 1), graph.ExpandAxes(sq2, 0)), graph.MulScalar(cross, 2)) // [N, N]
-	rep := graph.ReduceMean(graph.Exp(graph.DivScalar(d2, -2*tau)), -1)                                       // [N]
+	rep := graph.ReduceMean(ops.Exp(graph.DivScalar(d2, -2*tau)), -1)                                         // [N]
 	dPos := graph.ReduceSum(graph.Square(graph.Sub(z1, z2)), -1)                                              // [N]
-	att := graph.Exp(graph.DivScalar(dPos, -2*tau))
+	att := ops.Exp(graph.DivScalar(dPos, -2*tau))
 	loss := graph.ReduceAllMean(graph.Log1P(graph.Div(rep, graph.AddScalar(att, 1e-8))))
 	return Terms{
 		Loss:  loss,

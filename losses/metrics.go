@@ -1,7 +1,10 @@
 package losses
 
 import (
+	"math"
+
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gosimclr/gosimclr/ops"
 )
 
 // Alignment is Wang & Isola's (2020) alignment with α = 2, on u = normalise(z), z [2N, k]:
@@ -27,7 +30,7 @@ func Uniformity(z *graph.Node) *graph.Node {
 	sq := graph.ReduceSum(graph.Square(u), -1)
 	d2 := graph.Sub(graph.Add(graph.ExpandAxes(sq, 1), graph.ExpandAxes(sq, 0)),
 		graph.MulScalar(gram(u, u), 2)) // ‖u_i − u_j‖²   [2N, 2N]
-	e := graph.Exp(graph.MulScalar(d2, -2))
-	e = graph.Where(graph.Diagonal(g, n2), graph.ZerosLike(e), e)
-	return graph.Log(graph.DivScalar(graph.ReduceAllSum(e), float64(n2*(n2-1))))
+	x := graph.Where(graph.Diagonal(g, n2), graph.Scalar(g, d2.DType(), -largeNum), graph.MulScalar(d2, -2))
+	// log of the mean over i ≠ j, as one log-sum-exp over all (i, j) with the diagonal masked out.
+	return graph.Reshape(graph.AddScalar(ops.LogSumExp(graph.Reshape(x, 1, n2*n2)), -math.Log(float64(n2*(n2-1)))))
 }

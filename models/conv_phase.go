@@ -17,7 +17,7 @@ import (
 //   - im2col is one Concatenate of whole, zero-padded copies of the input (no Slice),
 //   - every matrix product has its contraction axis where the kernels want it (no Transpose),
 //   - the 2×2 pool is three element-wise Max of separately computed "phases" (no ReduceMax),
-//   - the gradients are written by hand (customGradient), each a few element-wise passes.
+//   - the gradients are written by hand (ops.CustomGradient), each a few element-wise passes.
 //
 // Layout. A feature map [C, B, H, W] is kept channel-first as P×P polyphase components X_rs[c,b,u,v] =
 // x[c, b, P·u+r, P·v+s], P = 2^(stages left). Each component sits on a canvas of (H/P+1)×(W/P+1) per image, the

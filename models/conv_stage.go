@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gosimclr/gosimclr/ops"
 )
 
 // convPoolStage is one stage of the small CNN on the fast path (see conv_phase.go): for the feature maps in
@@ -14,7 +15,7 @@ import (
 //
 // returned as (p/2)×(p/2) components of C_out channels on the same canvases, the images one canvas further
 // along the rows. The products of all stages are serialised by chain. Its gradient is hand-written
-// (customGradient):
+// (ops.CustomGradient):
 //
 //	g = v·[h > 0];  the max-pool sends g to the first maximum of each window in row-major order (as
 //	graph.MaxPool's SelectAndScatter does), through ≥ comparisons of the three Max: ∂Y_φ;
@@ -100,7 +101,7 @@ func convPoolStage(in phased, k, bias *graph.Node, chain *gemmChain) phased {
 		copy(grads, inputGradients(in, k9, dys, r, l, chain))
 		return grads
 	}
-	out.comps = customGradient(append(append([]*graph.Node{}, in.comps...), k, bias), forward, vjp)
+	out.comps = ops.CustomGradient(append(append([]*graph.Node{}, in.comps...), k, bias), forward, vjp)
 	return out
 }
 

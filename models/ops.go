@@ -1,9 +1,8 @@
 package models
 
 import (
-	"strings"
-
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gosimclr/gosimclr/ops"
 )
 
 // OpsMode chooses between GoMLX's stock convolution, max-pool and batch norm and this package's substitutes
@@ -27,13 +26,7 @@ func (m OpsMode) stock(g *graph.Graph) bool {
 	case OpsSubstitute, opsGeneral:
 		return false
 	}
-	return !IsGoBackend(g)
-}
-
-// IsGoBackend reports whether g is built for GoMLX's pure-Go backend (whose Name is "Go Backend"; XLA's is
-// "xla").
-func IsGoBackend(g *graph.Graph) bool {
-	return strings.HasPrefix(strings.ToLower(g.Backend().Name()), "go")
+	return !ops.Substitute(g)
 }
 
 // ReLU is max(x, 0), written as x·[x > 0] with the indicator outside autodiff, so that its gradient is one

@@ -6,6 +6,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gosimclr/gosimclr/ops"
 )
 
 // BlurConfig sets the random Gaussian blur (Chen et al. 2020, Appendix A; torchvision GaussianBlur).
@@ -69,7 +70,7 @@ func blurMatrix(sigma, apply *graph.Node, r, n int) *graph.Node {
 	b, taps := sigma.Shape().Dimensions[0], 2*r+1
 	t := graph.AddScalar(graph.Iota(g, shapes.Make(dtypes.Float32, 1, taps), 1), -float64(r)) // [1, taps]
 	s := graph.Reshape(sigma, b, 1)
-	e := graph.Exp(graph.Neg(graph.Div(graph.Mul(t, t), graph.MulScalar(graph.Mul(s, s), 2)))) // [B, taps]
+	e := ops.Exp(graph.Neg(graph.Div(graph.Mul(t, t), graph.MulScalar(graph.Mul(s, s), 2)))) // [B, taps]
 	e = graph.Div(e, graph.ReduceAndKeep(e, graph.ReduceSum, 1))
 	k := graph.Einsum("bt,tik->bik", e, graph.Const(g, reflectTaps(r, n))) // [B, n, n]
 	m := graph.Reshape(apply, b, 1, 1)

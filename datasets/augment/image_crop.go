@@ -6,6 +6,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gosimclr/gosimclr/ops"
 )
 
 // cropAttempts is how many (scale, ratio) pairs SampleCrop draws per example before falling back, as torchvision's
@@ -50,7 +51,7 @@ func SampleCrop(rng *graph.Node, batch, h, w int, cfg CropConfig) (*graph.Node, 
 	var s, logR, uy, ux *graph.Node
 	rng, s = uniform(rng, cfg.Scale[0], cfg.Scale[1], batch, cropAttempts)
 	rng, logR = uniform(rng, math.Log(cfg.Ratio[0]), math.Log(cfg.Ratio[1]), batch, cropAttempts)
-	r := graph.Exp(logR)
+	r := ops.Exp(logR)                                       // ops: the Go backend's Exp op is slow after SIMD code on Intel hosts
 	bw := graph.Sqrt(graph.Mul(graph.MulScalar(s, area), r)) // [B, K]
 	bh := graph.Sqrt(graph.Div(graph.MulScalar(s, area), r))
 	ok := graph.LogicalOr(
