@@ -31,7 +31,7 @@ type Machine struct {
 // ThisMachine describes the machine running this process.
 func ThisMachine(backends []string) Machine {
 	host, _ := os.Hostname()
-	m := Machine{CPU: cpuModel(), Cores: runtime.NumCPU(), GoVersion: runtime.Version(), GOARCH: runtime.GOARCH,
+	m := Machine{CPU: CPUModel(), Cores: runtime.NumCPU(), GoVersion: runtime.Version(), GOARCH: runtime.GOARCH,
 		SIMD: backend.SIMD, Backends: backends, Date: time.Now().UTC().Format(time.RFC3339), Hostname: host}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range info.Settings {
@@ -43,8 +43,8 @@ func ThisMachine(backends []string) Machine {
 	return m
 }
 
-// cpuModel reads the CPU model name from /proc/cpuinfo ("unknown" elsewhere).
-func cpuModel() string {
+// CPUModel reads the CPU model name from /proc/cpuinfo ("unknown" elsewhere).
+func CPUModel() string {
 	f, err := os.Open("/proc/cpuinfo")
 	if err != nil {
 		return "unknown"

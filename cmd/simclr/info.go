@@ -7,6 +7,8 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gosimclr/gosimclr/backend"
+	"github.com/gosimclr/gosimclr/bench"
+	"github.com/gosimclr/gosimclr/internal/avx"
 )
 
 func runInfo(args []string) error {
@@ -17,6 +19,19 @@ func runInfo(args []string) error {
 	}
 	fmt.Printf("go:        %s %s/%s, %d CPUs\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 	fmt.Printf("simd:      %v (GOEXPERIMENT=simd %s)\n", backend.SIMD, map[bool]string{true: "was set at build time", false: "was not set: GEMMs run ~6x slower"}[backend.SIMD])
+	fmt.Printf("cpu:       %s\n", bench.CPUModel())
+	pr := avx.Measure(100000)
+	verdict := "no AVX→SSE penalty on this CPU"
+	switch {
+	case !pr.Dirtied:
+		verdict = "no AVX code in this build: nothing to guard"
+	case pr.Penalty() > 3:
+		verdict = fmt.Sprintf("this CPU has the AVX→SSE penalty (%.0f×)", pr.Penalty())
+	}
+	fmt.Printf("avx probe: math.Exp %.1f ns clean, %.1f ns after an AVX op, %.1f ns after VZEROUPPER: %s\n",
+		pr.CleanNs, pr.DirtyNs, pr.AfterCleanNs, verdict)
+	fmt.Printf("           workaround active: %v (our SIMD kernels end with VZEROUPPER; Go-backend graphs use package ops' Exp,\n"+
+		"           LogSumExp, Tanh, Softplus instead of the backend's math.Exp-based ops)\n", avx.Active())
 	names := compute.List()
 	slices.Sort(names)
 	fmt.Printf("backends:  %v (xla compiled in: %v)\n", names, backend.XLACompiled)
