@@ -93,3 +93,6 @@ func benchStep(b *testing.B, c Case) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/step")
 }
+
+// BenchmarkLoss times NT-Xent forward and backward (2N = 512, k = 128) on the Go backend.
+func BenchmarkLoss(b *testing.B) { benchStep(b, LossCase(256, 128)) }

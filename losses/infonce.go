@@ -113,22 +113,19 @@ func Normalize(z *graph.Node) *graph.Node { return graph.L2NormalizeWithEpsilon(
 //	exp:    align_i = −c_{i,p(i)}/τ,        unif_i = log Σ_{j≠i} exp(c_ij/τ)
 //	linear: align_i = −log(1+c_{i,p(i)}+δ), unif_i = log Σ_{j≠i} (1+c_ij+δ),   δ = 1e-6
 func cosine(z *graph.Node, tau float64, linear bool) Terms {
-	g, dt, n2 := z.Graph(), z.DType(), z.Shape().Dimensions[0]
+	g, n2 := z.Graph(), z.Shape().Dimensions[0]
 	u := Normalize(z)                                    // [2N, k]
-	c := gram(u, u)                                      // c_ij = u_i·u_j   [2N, 2N]
 	pos := graph.ReduceSum(graph.Mul(u, Partner(u)), -1) // c_{i,p(i)}        [2N]
-	self := graph.Diagonal(g, n2)                        // j = i            [2N, 2N]
 	var align, unif *graph.Node
 	if linear {
 		const delta = 1e-6
+		c := gram(u, u) // c_ij = u_i·u_j   [2N, 2N]
 		eta := graph.AddScalar(c, 1+delta)
-		eta = graph.Where(self, graph.ZerosLike(eta), eta)
+		eta = graph.Where(graph.Diagonal(g, n2), graph.ZerosLike(eta), eta) // j = i dropped
 		unif = graph.Log(graph.ReduceSum(eta, -1))
 		align = graph.Neg(graph.Log(graph.AddScalar(pos, 1+delta)))
 	} else {
-		s := graph.DivScalar(c, tau)
-		s = graph.Where(self, graph.Scalar(g, dt, -largeNum), s)
-		unif = LogSumExp(s)
+		unif = ops.GramLogSumExp(u, 1/tau) // log Σ_{j≠i} exp(c_ij/τ), gradient by hand on the Go backend
 		align = graph.Neg(graph.DivScalar(pos, tau))
 	}
 	a, un := graph.ReduceAllMean(align), graph.ReduceAllMean(unif)

@@ -256,3 +256,78 @@ func TestHazards(t *testing.T) {
 		t.Errorf("substitutes and their gradients run %v", h)
 	}
 }
+
+// TestGramLogSumExp: lse_i = log Σ_{j≠i} exp(β u_i·u_j) and its gradient Σ_i w_i ∂lse_i/∂u against float64
+// host maths, for unit rows, at β on both sides of the fast path's limit (2β + log 2N < 80), N = 1 and 37.
+func TestGramLogSumExp(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct {
+		n, k int
+		beta float64
+	}{{1, 3, 2}, {37, 8, 2}, {37, 8, 20}, {37, 8, 50}} {
+		n2 := 2 * c.n
+		u := make([]float64, n2*c.k)
+		for i := range n2 {
+			var s float64
+			for j := range c.k {
+				u[i*c.k+j] = r.NormFloat64()
+				s += u[i*c.k+j] * u[i*c.k+j]
+			}
+			for j := range c.k {
+				u[i*c.k+j] /= math.Sqrt(s)
+			}
+		}
+		w := make([]float64, n2)
+		for i := range w {
+			w[i] = r.Float64() + 0.5
+		}
+		// Host: s_ij = β u_i·u_j (s_ii masked), lse and P, then du = Σ_ij w_i P_ij β (u_j at row i, u_i at row j).
+		s := make([]float64, n2*n2)
+		for i := range n2 {
+			for j := range n2 {
+				s[i*n2+j] = -1e9
+				if i != j {
+					d := 0.0
+					for q := range c.k {
+						d += u[i*c.k+q] * u[j*c.k+q]
+					}
+					s[i*n2+j] = c.beta * d
+				}
+			}
+		}
+		lse, p := hostLSE(s, n2, n2)
+		du := make([]float64, n2*c.k)
+		for i := range n2 {
+			for j := range n2 {
+				gij := w[i] * p[i*n2+j] * c.beta
+				for q := range c.k {
+					du[i*c.k+q] += gij * u[j*c.k+q]
+					du[j*c.k+q] += gij * u[i*c.k+q]
+				}
+			}
+		}
+		u32, w32 := make([]float32, len(u)), make([]float32, len(w))
+		for i, v := range u {
+			u32[i] = float32(v)
+		}
+		for i, v := range w {
+			w32[i] = float32(v)
+		}
+		fn := func(x *graph.Node) *graph.Node { return GramLogSumExp(x, c.beta) }
+		y, dx := run(t, fn, u32, w32, n2, c.k)
+		for i := range n2 {
+			if d := math.Abs(float64(y[i]) - lse[i]); d > 2e-5*math.Max(1, math.Abs(lse[i])) {
+				t.Errorf("n=%d β=%g: lse_%d = %g, want %g", c.n, c.beta, i, y[i], lse[i])
+			}
+		}
+		scale := 0.0
+		for _, v := range du {
+			scale = max(scale, math.Abs(v))
+		}
+		for i, v := range du {
+			if d := math.Abs(float64(dx[i]) - v); d > 1e-4*math.Max(1, scale) {
+				t.Fatalf("n=%d β=%g: ∂u[%d] = %g, want %g", c.n, c.beta, i, dx[i], v)
+			}
+		}
+	}
+}

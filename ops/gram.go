@@ -1,0 +1,108 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// maskNum masks self-similarities: a large finite negative, not −Inf, since 0·(−Inf) is NaN in any gradient.
+const maskNum = 1e9
+
+// GramLogSumExp is NT-Xent's uniformity term for the rows of u [2N, k] (unit rows, in SimCLR) at inverse
+// temperature β = 1/τ:
+//
+//	lse_i = log Σ_{j≠i} exp(β·u_i·u_j)                                    [2N]
+//	∂/∂u = β·(G + Gᵀ)·u,   G_ij = v_i·P_ij,   P_ij = exp(β·u_i·u_j − lse_i) (P_ii = 0)
+//
+// On the Go backend (Substitute) the forward pass is one matrix product, one masked add and the fused softmax
+// op; with P_ip the softmax at the partner p(i) = (i+N) mod 2N, read by two strided slices,
+//
+//	lse_i = β·u_i·u_p(i) − log P_ip,
+//
+// and the backward pass is two matrix products with P: no reduction, no exponential and no element-wise pass
+// over the 2N×2N matrix. This is exact while P_ip stays a normal float: P_ip ≥ e^{−2β}/(2N), so
+// it is used when 2β + log 2N < 80 (τ ≳ 0.03); otherwise, and on XLA, lse comes from LogSumExp.
+func GramLogSumExp(u *graph.Node, beta float64) *graph.Node {
+	if u.Rank() != 2 || u.Shape().Dimensions[0]%2 != 0 {
+		panic(fmt.Sprintf("ops: GramLogSumExp wants u of shape [2N, k], got %s", u.Shape()))
+	}
+	g, dt, n2 := u.Graph(), u.DType(), u.Shape().Dimensions[0]
+	mask := diagonalMask(g, dt, n2)
+	if !Substitute(g) || dt != dtypes.Float32 || 2*beta+math.Log(float64(n2)) >= 80 {
+		s := graph.Add(graph.MulScalar(gram(u, u), beta), mask)
+		return LogSumExp(s)
+	}
+	var p, uu, lse *graph.Node
+	return CustomGradient([]*graph.Node{u}, func(in []*graph.Node) []*graph.Node {
+		uu = in[0]
+		s := graph.Add(gram(graph.MulScalar(uu, beta), uu), mask)                     // β·u_i·u_j, masked   [2N, 2N]
+		p = graph.StopGradient(graph.BackendFusedSoftmax(s, 1))                       // [2N, 2N]
+		pos := graph.MulScalar(graph.ReduceSum(graph.Mul(uu, partner(uu)), -1), beta) // β·u_i·u_p(i)   [2N]
+		lse = graph.Sub(pos, graph.Log(partnerEntries(p)))
+		return []*graph.Node{lse}
+	}, func(v []*graph.Node) []*graph.Node {
+		if v[0] == nil {
+			return []*graph.Node{nil}
+		}
+		// With G = diag(βv)·P: G·u = βv ⊙ (P·u). For Gᵀ·u = Pᵀ·(βv ⊙ u), P = D⁻¹E with E = exp(s) symmetric
+		// and D = diag(e^lse), so Pᵀ = D·P·D⁻¹: Pᵀw = ζ ⊙ (P·(w/ζ)) with ζ_i = e^{lse_i − max lse} ∈ [e^{−2β}, 1]
+		// (normal floats on this path). Both products are then one product of P with [u | w/ζ]: no
+		// transpose of P and no element-wise pass over [2N, 2N].
+		sl := graph.StopGradient(lse)
+		zeta := graph.ExpandAxes(Exp(graph.Sub(sl, graph.ReduceMax(sl))), -1) // [2N, 1]
+		bv := graph.ExpandAxes(graph.MulScalar(v[0], beta), -1)               // [2N, 1]
+		k := uu.Shape().Dimensions[1]
+		rhs := graph.Concatenate([]*graph.Node{uu, graph.Div(graph.Mul(bv, uu), zeta)}, 1) // [2N, 2k]
+		pr := graph.DotGeneral(p, []int{1}, nil, rhs, []int{0}, nil)                       // [2N, 2k]
+		gu := graph.Mul(bv, graph.SliceAxis(pr, 1, graph.AxisRange(0, k)))
+		gtu := graph.Mul(zeta, graph.SliceAxis(pr, 1, graph.AxisRange(k)))
+		return []*graph.Node{graph.Add(gu, gtu)}
+	})[0]
+}
+
+// diagonalMask is the constant [n, n] matrix with −1e9 on the diagonal and 0 elsewhere (a constant, so the
+// step does not rebuild an identity from Iota and Equal each time).
+func diagonalMask(g *graph.Graph, dt dtypes.DType, n int) *graph.Node {
+	if dt == dtypes.Float32 {
+		m := make([]float32, n*n)
+		for i := range n {
+			m[i*n+i] = -maskNum
+		}
+		return graph.ConstTensor(g, tensors.FromFlatDataAndDimensions(m, n, n))
+	}
+	m := make([]float64, n*n)
+	for i := range n {
+		m[i*n+i] = -maskNum
+	}
+	return graph.ConvertDType(graph.ConstTensor(g, tensors.FromFlatDataAndDimensions(m, n, n)), dt)
+}
+
+// gram is a·bᵀ [A, B] for a [A, k], b [B, k], contracting the last axes directly (no explicit Transpose).
+func gram(a, b *graph.Node) *graph.Node {
+	return graph.DotGeneral(a, []int{1}, nil, b, []int{1}, nil)
+}
+
+// partner returns x with its two halves swapped: row i of the result is row p(i) = (i+N) mod 2N of x.
+func partner(x *graph.Node) *graph.Node {
+	n := x.Shape().Dimensions[0] / 2
+	return graph.Concatenate([]*graph.Node{
+		graph.SliceAxis(x, 0, graph.AxisRange(n)),
+		graph.SliceAxis(x, 0, graph.AxisRange(0, n)),
+	}, 0)
+}
+
+// partnerEntries returns x_{i,p(i)} [2N] of x [2N, 2N]: in the flat row-major buffer they sit at
+// i(2N+1) + N for i < N and at i(2N+1) − N for i ≥ N, two strided runs.
+func partnerEntries(x *graph.Node) *graph.Node {
+	n2 := x.Shape().Dimensions[0]
+	n := n2 / 2
+	flat := graph.Reshape(x, n2*n2)
+	return graph.Concatenate([]*graph.Node{
+		graph.Slice(flat, graph.AxisRange(n, n+(n-1)*(n2+1)+1).Stride(n2+1)),
+		graph.Slice(flat, graph.AxisRange(n*n2, n*n2+(n-1)*(n2+1)+1).Stride(n2+1)),
+	}, 0)
+}
