@@ -206,6 +206,9 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 		sum.FinalLoss, sum.Steps = r.Loss, step
 		evalNow := c.EvalEvery > 0 && (step%c.EvalEvery == 0 || step == c.Steps)
 		if step == 1 || step%c.LogEvery == 0 || step == c.Steps || evalNow {
+			if err := st.Geometry(&r); err != nil {
+				return sum, err
+			}
 			var extraVals []float64
 			if c.EvalEvery > 0 {
 				acc := -1.0 // not measured at this step: written as an empty field
