@@ -32,13 +32,16 @@ type Result struct {
 	// RatioToReference is ms_per_step of this backend over the reference's, measured in the same run:
 	// below 1 means faster than the reference.
 	RatioToReference float64 `json:"ratio_to_reference"`
-	Pairs            int     `json:"pairs"`
-	LatentDim        int     `json:"latent_dim"`
-	Width            int     `json:"width"`
-	Depth            int     `json:"depth"`
-	Views            int     `json:"views"`
-	FLOPsPerStep     float64 `json:"flops_per_step"`
-	Device           string  `json:"device,omitempty"`
+	// RatioToPeer is ms_per_step over the PyTorch peer's for the same case in the same run (--peer pytorch;
+	// 0: not measured): the issue's targets are ≤ 1.5.
+	RatioToPeer  float64 `json:"ratio_to_pytorch,omitempty"`
+	Pairs        int     `json:"pairs"`
+	LatentDim    int     `json:"latent_dim"`
+	Width        int     `json:"width"`
+	Depth        int     `json:"depth"`
+	Views        int     `json:"views"`
+	FLOPsPerStep float64 `json:"flops_per_step"`
+	Device       string  `json:"device,omitempty"`
 }
 
 // timing turns per-step durations (the first one is the warm-up/compile step) into the result's fields.

@@ -8,7 +8,11 @@ The models, batch sizes, loss and optimiser match bench/workload.go and bench/co
             28x28x1, 2N = 512, Adam
   resnet18  torchvision ResNet-18 with the CIFAR stem (3x3 conv, no max-pool), head 512->512->128,
             32x32x3, 2N = 512, Adam
+  loss      NT-Xent forward and backward alone on z [2N, k] (k = --latent, 128), tau 0.5
 Prints a table, or with --json one JSON object per line with the fields of simclr bench --json.
+--probe prints the peer's own float32 1024^3 matmul rate first: a sound peer reaches >= 50 GFLOP/s on our
+2-core machines; below that its BLAS is broken (no threads, wrong kernel) and its times are not to be quoted.
+simclr bench --peer pytorch runs this file (embedded in the binary) in the same run.
 """
 import argparse
 import json
@@ -62,24 +66,56 @@ def resnet18(views):
     return net, (views, 3, 32, 32), None
 
 
-WORKLOADS = {"mlp": mlp, "cnn": cnn, "resnet18": resnet18}
+WORKLOADS = {"mlp": mlp, "cnn": cnn, "resnet18": resnet18, "loss": None}
 
 
-def run(name, device, steps, views):
+def probe(threads):
+    """float32 1024^3 matmul rate in GFLOP/s, best of 3 runs of 10."""
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    for _ in range(3):
+        a @ b
+    best = 0.0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(10):
+            a @ b
+        best = max(best, 2 * 1024 ** 3 * 10 / (time.perf_counter() - t0) / 1e9)
+    return {"probe": "matmul1024", "gflops": best, "torch_version": torch.__version__, "threads": threads,
+            "sound": best >= 50}
+
+
+def run_loss(device, steps, views, k):
     torch.manual_seed(1)
-    net, shape, flops = WORKLOADS[name](views)
-    net = net.to(device)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    x = torch.rand(*shape, device=device)
+    z0 = (torch.rand(views, k, device=device) - 0.5).requires_grad_(True)
 
     def step():
-        opt.zero_grad(set_to_none=True)
-        loss = nt_xent(net(x), 0.5)
+        z0.grad = None
+        loss = nt_xent(z0, 0.5)
         loss.backward()
-        opt.step()
         if device == "cuda":
             torch.cuda.synchronize()
         return loss.item()
+    return step, (views, k), 4 * views * views * k
+
+
+def run(name, device, steps, views, k=128):
+    if name == "loss":
+        step, shape, flops = run_loss(device, steps, views, k)
+    else:
+        torch.manual_seed(1)
+        net, shape, flops = WORKLOADS[name](views)
+        net = net.to(device)
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        x = torch.rand(*shape, device=device)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = nt_xent(net(x), 0.5)
+            loss.backward()
+            opt.step()
+            if device == "cuda":
+                torch.cuda.synchronize()
+            return loss.item()
 
     t0 = time.perf_counter()
     step()
@@ -94,7 +130,8 @@ def run(name, device, steps, views):
          "max_ms": max(times), "steps": steps, "samples_per_s": shape[0] / (med / 1e3),
          "compile_ms": max(0.0, first - med), "views": shape[0], "pairs": shape[0] // 2,
          "torch_version": torch.__version__, "threads": torch.get_num_threads(),
-         "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu"}
+         "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",
+         "latent_dim": k if name == "loss" else 128}
     if flops:
         r["gflops"] = flops / (med * 1e6)
     return r
@@ -107,6 +144,8 @@ def main():
     p.add_argument("--steps", type=int, default=20, help="timed steps after one warm-up (resnet18 on cpu: at most 3)")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="torch CPU threads")
     p.add_argument("--pairs", type=int, default=256, help="N pairs per step (2N views); 256 matches simclr bench")
+    p.add_argument("--latent", type=int, default=128, help="k of the loss workload")
+    p.add_argument("--probe", action="store_true", help="first print the peer's float32 1024^3 matmul rate")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     a = p.parse_args()
     if a.steps < 1 or a.pairs < 1:
@@ -118,12 +157,19 @@ def main():
     for n in names:
         if n not in WORKLOADS:
             p.error(f"unknown workload {n!r}; want one of {', '.join(WORKLOADS)}")
+    if a.probe:
+        pr = probe(a.threads)
+        if a.json:
+            print(json.dumps(pr), flush=True)
+        else:
+            print(f"peer check: PyTorch {pr['torch_version']} float32 1024^3 matmul {pr['gflops']:.0f} GFLOP/s"
+                  + ("" if pr["sound"] else "  << UNSOUND PEER: fix its BLAS before quoting it"), flush=True)
     if not a.json:
         print("| workload | backend | ms/step (median) | min-max ms | samples/s |")
         print("|---|---|---:|---:|---:|")
     for n in names:
         steps = min(a.steps, 3) if (n == "resnet18" and a.device == "cpu") else a.steps
-        r = run(n, a.device, steps, 2 * a.pairs)
+        r = run(n, a.device, steps, 2 * a.pairs, a.latent)
         if a.json:
             print(json.dumps(r), flush=True)
         else:

@@ -8,11 +8,12 @@ import (
 
 	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/bench"
+	"github.com/gosimclr/gosimclr/scripts"
 )
 
 func runBench(args []string) error {
 	fs := newFlags("bench")
-	workloads := fs.String("workload", "all", "comma-separated workloads: "+strings.Join(bench.WorkloadNames(), ", ")+", or all")
+	workloads := fs.String("workload", bench.DefaultWorkloads, "comma-separated workloads: "+strings.Join(bench.WorkloadNames(), ", ")+", or all (the default leaves out resnet18: minutes per step on 2 cores)")
 	backends := fs.StringArray("backend", nil, "backend to time; repeat the flag for several, e.g. --backend go --backend xla:cuda,tf32=false (default $GOMLX_BACKEND or go)")
 	steps := fs.Int("steps", 20, "timed steps per measurement, after one warm-up step (resnet18: at most 3 on CPU)")
 	pairs := fs.Int("pairs", 0, "replace every workload's number of pairs N (0: the standard sizes)")
@@ -20,6 +21,8 @@ func runBench(args []string) error {
 	noPeak := fs.Bool("no-peak", false, "skip the matmul peak probes")
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of a table")
 	save := fs.String("save", "", "also write the machine description and results as JSON to this file")
+	peer := fs.String("peer", "", "also time the same steps in this peer framework in the same run: pytorch (needs Python with torch)")
+	python := fs.String("python", "", "Python for --peer pytorch (default /usr/bin/python3, else python3 on PATH)")
 	from := fs.StringSlice("from", nil, "print the markdown report of saved result files instead of measuring")
 	sw := addSweepFlags(fs)
 	if err := parse(fs, args); err != nil {
@@ -72,9 +75,24 @@ func runBench(args []string) error {
 	if !*asJSON {
 		fmt.Fprintf(os.Stderr, "simd=%v; %d timed steps after 1 warm-up; \"vs reference\" = ms/step over the reference's\n", backend.SIMD, *steps)
 	}
+	if *peer != "" && *peer != "pytorch" {
+		return usageError{fmt.Errorf("--peer: only pytorch is known, got %q", *peer)}
+	}
 	results, err := bench.Run(cases, bench.Options{Backends: specs, Steps: *steps, Reference: !*noRef, Peak: !*noPeak}, os.Stderr)
 	if err != nil {
 		return err
+	}
+	if *peer == "pytorch" {
+		py, err := bench.FindPython(*python)
+		if err != nil {
+			return fmt.Errorf("--peer pytorch: no Python found (%v); give one with --python", err)
+		}
+		_, peerResults, err := bench.Peer(py, scripts.PeerPyTorch, cases, *steps, os.Stderr)
+		if err != nil {
+			return fmt.Errorf("--peer pytorch: %w", err)
+		}
+		bench.AddPeerRatios(results, peerResults)
+		results = append(results, peerResults...)
 	}
 	if *save != "" {
 		if err := bench.Save(*save, specs, results); err != nil {
