@@ -96,15 +96,6 @@ func Loss(z *graph.Node, cfg Config) Terms {
 	return t
 }
 
-// Partner returns x with its two halves swapped: row i of the result is row p(i) = (i+N) mod 2N of x.
-func Partner(x *graph.Node) *graph.Node {
-	n := x.Shape().Dimensions[0] / 2
-	return graph.Concatenate([]*graph.Node{
-		graph.SliceAxis(x, 0, graph.AxisRange(n)),
-		graph.SliceAxis(x, 0, graph.AxisRange(0, n)),
-	}, 0)
-}
-
 // Normalize returns u = z/(‖z‖+1e-12) row-wise.
 func Normalize(z *graph.Node) *graph.Node { return graph.L2NormalizeWithEpsilon(z, normEps, -1) }
 
@@ -114,12 +105,12 @@ func Normalize(z *graph.Node) *graph.Node { return graph.L2NormalizeWithEpsilon(
 //	linear: align_i = −log(1+c_{i,p(i)}+δ), unif_i = log Σ_{j≠i} (1+c_ij+δ),   δ = 1e-6
 func cosine(z *graph.Node, tau float64, linear bool) Terms {
 	g, n2 := z.Graph(), z.Shape().Dimensions[0]
-	u := Normalize(z)                                    // [2N, k]
-	pos := graph.ReduceSum(graph.Mul(u, Partner(u)), -1) // c_{i,p(i)}        [2N]
+	u := Normalize(z)                                        // [2N, k]
+	pos := graph.ReduceSum(graph.Mul(u, ops.Partner(u)), -1) // c_{i,p(i)}        [2N]
 	var align, unif *graph.Node
 	if linear {
 		const delta = 1e-6
-		c := gram(u, u) // c_ij = u_i·u_j   [2N, 2N]
+		c := ops.Gram(u, u) // c_ij = u_i·u_j   [2N, 2N]
 		eta := graph.AddScalar(c, 1+delta)
 		eta = graph.Where(graph.Diagonal(g, n2), graph.ZerosLike(eta), eta) // j = i dropped
 		unif = graph.Log(graph.ReduceSum(eta, -1))
@@ -147,7 +138,7 @@ func gaussian(z *graph.Node, tau float64) Terms {
 	z2 := graph.SliceAxis(z, 0, graph.AxisRange(n))    // [N, k]
 	sq1 := graph.ReduceSum(graph.Square(z1), -1)       // [N]
 	sq2 := graph.ReduceSum(graph.Square(z2), -1)       // [N]
-	cross := gram(z1, z2)
+	cross := ops.Gram(z1, z2)
 	d2 := graph.Sub(graph.Add(graph.ExpandAxes(sq1, 1), graph.ExpandAxes(sq2, 0)), graph.MulScalar(cross, 2)) // [N, N]
 	rep := graph.ReduceMean(ops.Exp(graph.DivScalar(d2, -2*tau)), -1)                                         // [N]
 	dPos := graph.ReduceSum(graph.Square(graph.Sub(z1, z2)), -1)                                              // [N]
@@ -158,10 +149,4 @@ func gaussian(z *graph.Node, tau float64) Terms {
 		Align: graph.ReduceAllMean(graph.DivScalar(dPos, 2*tau)),
 		Unif:  graph.ReduceAllMean(graph.Log1P(rep)),
 	}
-}
-
-// gram returns the products a_i·b_j [A, B] of the rows of a [A, k] and b [B, k], contracting the
-// last axes directly: an explicit Transpose (and its gradient's) costs a pass over the data on the Go backend.
-func gram(a, b *graph.Node) *graph.Node {
-	return graph.DotGeneral(a, []int{1}, nil, b, []int{1}, nil)
 }

@@ -29,7 +29,7 @@ func Uniformity(z *graph.Node) *graph.Node {
 	u := Normalize(z)
 	sq := graph.ReduceSum(graph.Square(u), -1)
 	d2 := graph.Sub(graph.Add(graph.ExpandAxes(sq, 1), graph.ExpandAxes(sq, 0)),
-		graph.MulScalar(gram(u, u), 2)) // ‖u_i − u_j‖²   [2N, 2N]
+		graph.MulScalar(ops.Gram(u, u), 2)) // ‖u_i − u_j‖²   [2N, 2N]
 	x := graph.Where(graph.Diagonal(g, n2), graph.Scalar(g, d2.DType(), -largeNum), graph.MulScalar(d2, -2))
 	// log of the mean over i ≠ j, as one log-sum-exp over all (i, j) with the diagonal masked out.
 	return graph.Reshape(graph.AddScalar(ops.LogSumExp(graph.Reshape(x, 1, n2*n2)), -math.Log(float64(n2*(n2-1)))))

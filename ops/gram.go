@@ -33,15 +33,15 @@ func GramLogSumExp(u *graph.Node, beta float64) *graph.Node {
 	g, dt, n2 := u.Graph(), u.DType(), u.Shape().Dimensions[0]
 	mask := diagonalMask(g, dt, n2)
 	if !Substitute(g) || dt != dtypes.Float32 || 2*beta+math.Log(float64(n2)) >= 80 {
-		s := graph.Add(graph.MulScalar(gram(u, u), beta), mask)
+		s := graph.Add(graph.MulScalar(Gram(u, u), beta), mask)
 		return LogSumExp(s)
 	}
 	var p, uu, lse *graph.Node
 	return CustomGradient([]*graph.Node{u}, func(in []*graph.Node) []*graph.Node {
 		uu = in[0]
-		s := graph.Add(gram(graph.MulScalar(uu, beta), uu), mask)                     // β·u_i·u_j, masked   [2N, 2N]
+		s := graph.Add(Gram(graph.MulScalar(uu, beta), uu), mask)                     // β·u_i·u_j, masked   [2N, 2N]
 		p = graph.StopGradient(graph.BackendFusedSoftmax(s, 1))                       // [2N, 2N]
-		pos := graph.MulScalar(graph.ReduceSum(graph.Mul(uu, partner(uu)), -1), beta) // β·u_i·u_p(i)   [2N]
+		pos := graph.MulScalar(graph.ReduceSum(graph.Mul(uu, Partner(uu)), -1), beta) // β·u_i·u_p(i)   [2N]
 		lse = graph.Sub(pos, graph.Log(partnerEntries(p)))
 		return []*graph.Node{lse}
 	}, func(v []*graph.Node) []*graph.Node {
@@ -81,13 +81,13 @@ func diagonalMask(g *graph.Graph, dt dtypes.DType, n int) *graph.Node {
 	return graph.ConvertDType(graph.ConstTensor(g, tensors.FromFlatDataAndDimensions(m, n, n)), dt)
 }
 
-// gram is a·bᵀ [A, B] for a [A, k], b [B, k], contracting the last axes directly (no explicit Transpose).
-func gram(a, b *graph.Node) *graph.Node {
+// Gram is a·bᵀ [A, B] for a [A, k], b [B, k], contracting the last axes directly (no explicit Transpose, which costs a pass over the data on the Go backend).
+func Gram(a, b *graph.Node) *graph.Node {
 	return graph.DotGeneral(a, []int{1}, nil, b, []int{1}, nil)
 }
 
-// partner returns x with its two halves swapped: row i of the result is row p(i) = (i+N) mod 2N of x.
-func partner(x *graph.Node) *graph.Node {
+// Partner returns x with its two halves swapped: row i of the result is row p(i) = (i+N) mod 2N of x.
+func Partner(x *graph.Node) *graph.Node {
 	n := x.Shape().Dimensions[0] / 2
 	return graph.Concatenate([]*graph.Node{
 		graph.SliceAxis(x, 0, graph.AxisRange(n)),
