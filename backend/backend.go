@@ -79,26 +79,65 @@ func New(spec string) (b compute.Backend, err error) {
 	}()
 	switch p.Name {
 	case "go":
-		return compute.NewWithConfig("go:" + goOptions(p.Options))
+		return newGo(goOptions(p.Options))
 	default:
 		return newXLA(p)
 	}
 }
 
-// goOptions adds ops_sequential to the Go backend's options unless they choose an execution mode. In
-// compute v0.1.2 the default (ops run concurrently as tasks of the worker pool when a graph runs alone) can
-// deadlock: when every worker runs an op that itself fans out with Pool.Saturate (large matmuls, e.g. the
-// weight and input gradients of a convolution), each waits for a free worker that never comes. We saw a
-// SimCLR CNN step hang for 9 minutes with four DotGenerals in Saturate and the executor in WaitToStart.
-// Sequential op execution keeps each op's own parallelism and measured the same speed on the MLP step.
+// goOptions sets the Go backend's execution mode unless the options choose one: ops run concurrently
+// (ops_parallel) on an unbounded worker pool (parallelism=-1).
+//
+// Why unbounded: in compute v0.1.2 the executor runs every op as a task of the worker pool, and a large
+// DotGeneral inside such a task fans out with Pool.Saturate, which waits for a free pool slot before starting
+// any worker. With a bounded pool, once every slot holds a DotGeneral waiting in Saturate nobody frees one:
+// we saw a SimCLR CNN step hang for 9 minutes with four DotGenerals in Saturate and the executor in
+// WaitToStart. With an unbounded pool, WaitToStart starts each op at once and Saturate starts up to GOMAXPROCS
+// workers of its own without waiting, so that wait cannot arise; the Go scheduler shares the cores. Measured on
+// 2 AMD EPYC cores: the small CNN step at 2N = 256 takes 170 ms this way against 353 ms with ops_sequential
+// (the guard used before), the MLP step the same 17 ms.
+//
+// ops_parallel given without parallelism gets parallelism=-1 too; ops_sequential or an explicit parallelism
+// are left as given.
 func goOptions(opts string) string {
-	if strings.Contains(opts, "ops_parallel") || strings.Contains(opts, "ops_sequential") {
+	has := func(o string) bool {
+		for _, p := range strings.Split(opts, ",") {
+			if p == o || strings.HasPrefix(p, o+"=") {
+				return true
+			}
+		}
+		return false
+	}
+	add := func(o string) {
+		if opts == "" {
+			opts = o
+		} else {
+			opts += "," + o
+		}
+	}
+	if has("ops_sequential") {
 		return opts
 	}
-	if opts == "" {
-		return "ops_sequential"
+	if !has("ops_parallel") {
+		add("ops_parallel")
 	}
-	return opts + ",ops_sequential"
+	if !has("parallelism") {
+		add("parallelism=-1")
+	}
+	return opts
+}
+
+// newGo creates the Go backend. compute v0.1.2 prints "Go backend: parallelism set to N" on standard output
+// when the option is given, which would corrupt our --json outputs; the line is discarded.
+func newGo(opts string) (compute.Backend, error) {
+	if strings.Contains(opts, "parallelism=") {
+		if null, err := os.Open(os.DevNull); err == nil {
+			saved := os.Stdout
+			os.Stdout = null
+			defer func() { os.Stdout = saved; null.Close() }()
+		}
+	}
+	return compute.NewWithConfig("go:" + opts)
 }
 
 // Describe returns a one-line description of b and its devices.

@@ -2,10 +2,15 @@ package backend
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 func TestSpecPrecedence(t *testing.T) {
@@ -118,9 +123,10 @@ func TestLdSoConf(t *testing.T) {
 
 func TestGoOptions(t *testing.T) {
 	for in, want := range map[string]string{
-		"":                             "ops_sequential",
-		"parallelism=2":                "parallelism=2,ops_sequential",
-		"ops_parallel":                 "ops_parallel",
+		"":                             "ops_parallel,parallelism=-1",
+		"parallelism=2":                "parallelism=2,ops_parallel",
+		"ops_parallel":                 "ops_parallel,parallelism=-1",
+		"ops_sequential":               "ops_sequential",
 		"ops_sequential,parallelism=1": "ops_sequential,parallelism=1",
 	} {
 		if got := goOptions(in); got != want {
@@ -129,5 +135,50 @@ func TestGoOptions(t *testing.T) {
 	}
 	if _, err := New("go:ops_parallel"); err != nil {
 		t.Errorf("go:ops_parallel: %v", err)
+	}
+}
+
+// TestManyConcurrentProductsFinish runs 24 independent large matrix products (more than the bounded pool's
+// 2·GOMAXPROCS slots, each fanning out with Saturate) on the default Go backend: the pattern that deadlocked
+// compute v0.1.2's bounded pool under ops_parallel. It must finish and give the right sums; a hang fails
+// after 2 minutes instead of reaching go test's timeout.
+func TestManyConcurrentProductsFinish(t *testing.T) {
+	b, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, m = 24, 384
+	done := make(chan error, 1)
+	go func() {
+		ones := make([]float32, m*m)
+		for i := range ones {
+			ones[i] = 1
+		}
+		out, err := graph.CallOnceN(b, func(x *graph.Node) []*graph.Node {
+			var sum *graph.Node
+			for i := range n {
+				p := graph.MatMul(graph.MulScalar(x, float64(i+1)), x) // every entry (i+1)·m
+				if sum == nil {
+					sum = p
+				} else {
+					sum = graph.Add(sum, p)
+				}
+			}
+			return []*graph.Node{graph.ReduceAllMax(sum)}
+		}, tensors.FromFlatDataAndDimensions(ones, m, m))
+		if err == nil {
+			if got, want := out[0].Value().(float32), float32(m*n*(n+1)/2); got != want {
+				err = fmt.Errorf("max of the sum = %g, want %g", got, want)
+			}
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("24 concurrent products did not finish in 2 minutes: the worker pool deadlocked")
 	}
 }

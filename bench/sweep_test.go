@@ -153,7 +153,9 @@ func TestSweepTiny(t *testing.T) {
 		t.Fatal(err)
 	}
 	var back SweepReport
-	if err := json.Unmarshal(b, &back); err != nil || len(back.Points) != 4 || len(back.Fits) != 2 || !(back.Fits[0].Exponent > 0) {
+	if err := json.Unmarshal(b, &back); err != nil || len(back.Points) != 4 || len(back.Fits) != 2 || math.IsNaN(back.Fits[0].Exponent) || math.IsInf(back.Fits[0].Exponent, 0) {
+		// Only finiteness: two 2-step timings at N = 16 and 32 are noise, and may well fall with N
+		// (TestFitPowerLaw checks the fit itself on exact data).
 		t.Errorf("sweep.json: %v, %+v", err, back.Fits)
 	}
 }
