@@ -17,7 +17,7 @@ import (
 func Activate(name string, x *graph.Node) *graph.Node {
 	switch name {
 	case arch.ReLU:
-		return ReLU(x)
+		return ops.ReLU(x)
 	case arch.LeakyReLU:
 		return graph.Where(graph.GreaterOrEqual(x, graph.ZerosLike(x)), x, graph.MulScalar(x, arch.LeakySlope))
 	case arch.Tanh:

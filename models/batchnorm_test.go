@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gosimclr/gosimclr/ops"
 )
 
 // bnRef is batch norm in training by hand, per channel of x [n, C] (the leading axes flattened): y, the
@@ -26,7 +27,7 @@ func bnRef(x, g, scale, bias, rm, rv []float64, c int) (y, dx, dscale, dbias, ne
 			v += (x[i*c+ch] - mu) * (x[i*c+ch] - mu)
 		}
 		v /= float64(n)
-		sigma := math.Sqrt(v + BNEpsilon)
+		sigma := math.Sqrt(v + ops.BNEpsilon)
 		var mg, mgx float64
 		for i := range n {
 			xh := (x[i*c+ch] - mu) / sigma
@@ -51,7 +52,7 @@ func bnGraph(t *testing.T, x, g, scale, bias, rm, rv []float64, dims []int, trai
 	t.Helper()
 	c := dims[len(dims)-1]
 	outs, err := graph.CallOnceN(testBackend, func(gr *graph.Graph, in []*graph.Node) []*graph.Node {
-		y, m, v := BatchNorm(in[0], in[2], in[3], in[4], in[5], training)
+		y, m, v := ops.BatchNorm(in[0], in[2], in[3], in[4], in[5], training)
 		out := []*graph.Node{y, m, v}
 		if training {
 			out = append(out, graph.Gradient(graph.ReduceAllSum(graph.Mul(y, in[1])), in[0], in[2], in[3])...)
@@ -92,7 +93,7 @@ func TestBatchNormTraining(t *testing.T) {
 			}
 		}
 		f := func(in []*graph.Node) *graph.Node {
-			y, _, _ := BatchNorm(in[0], in[1], in[2], in[3], in[4], true)
+			y, _, _ := ops.BatchNorm(in[0], in[1], in[2], in[3], in[4], true)
 			return y
 		}
 		vals := [][]float64{x, scale, bias, rm, rv}
@@ -115,7 +116,7 @@ func TestBatchNormEvaluation(t *testing.T) {
 	want := make([]float64, len(x))
 	for i, v := range x {
 		ch := i % 3
-		want[i] = scale[ch]*(v-rm[ch])/math.Sqrt(rv[ch]+BNEpsilon) + bias[ch]
+		want[i] = scale[ch]*(v-rm[ch])/math.Sqrt(rv[ch]+ops.BNEpsilon) + bias[ch]
 	}
 	if e := relNorm(got[0], want); e > 1e-14 {
 		t.Errorf("y differs by %.3g", e)

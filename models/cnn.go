@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/ops"
 )
 
 // CNN applies the small convolutional encoder a (see arch.CNN) to x [B, H, W, C] with params in the order of
@@ -14,43 +15,43 @@ import (
 //
 // It computes each stage as relu(pool(conv) + b), which is the same function: a 2×2 max commutes with adding a
 // per-channel constant and with the monotone relu, and this order does the bias and relu on a quarter of the
-// values. ops picks the stock or substitute convolution and pooling; on the Go backend, when H and W are
+// values. mode picks the stock or substitute convolution and pooling (package ops); on the Go backend, when H and W are
 // multiples of 2^len(Channels), the substitutes take the fast path of conv_phase.go.
-func CNN(a arch.CNN, ops OpsMode, params []*graph.Node, x *graph.Node) *graph.Node {
+func CNN(a arch.CNN, mode ops.Mode, params []*graph.Node, x *graph.Node) *graph.Node {
 	if want := len(a.Params()); len(params) != want {
 		panic(fmt.Sprintf("models: CNN wants %d params, got %d", want, len(params)))
 	}
 	x.AssertDims(-1, a.H, a.W, a.C)
-	stock := ops.stock(x.Graph())
+	stock := mode.UseStock(x.Graph())
 	n := len(a.Channels)
 	var feat *graph.Node // [B, h·w·C_L], (h, w, c) order
-	var chain *gemmChain // the substitutes' products, serialised (see gemmChain)
+	var chain *ops.Chain // the substitutes' products, serialised (see ops.Chain)
 	if !stock {
-		chain = &gemmChain{}
+		chain = &ops.Chain{}
 	}
-	if !stock && ops != opsGeneral && phaseable(x, n) {
-		f := toPhased(x, 1<<n, n+2)
+	if !stock && mode != ops.General && ops.Phaseable(x, n) {
+		var kernels, biases []*graph.Node
 		for l := range n {
-			f = convPoolStage(f, params[2*l], params[2*l+1], chain)
+			kernels, biases = append(kernels, params[2*l]), append(biases, params[2*l+1])
 		}
-		feat = fromPhased(f)
+		feat = ops.ConvPoolStages(x, kernels, biases, chain)
 	} else {
 		feat = cnnStages(a, stock, params, x, chain)
 	}
-	return ReLU(dense(feat, params[2*n], params[2*n+1], chain))
+	return ops.ReLU(ops.Dense(feat, params[2*n], params[2*n+1], chain))
 }
 
 // cnnStages runs the convolution stages with the stock ops or the general substitutes and flattens the result.
-func cnnStages(a arch.CNN, stock bool, params []*graph.Node, x *graph.Node, chain *gemmChain) *graph.Node {
+func cnnStages(a arch.CNN, stock bool, params []*graph.Node, x *graph.Node, chain *ops.Chain) *graph.Node {
 	h := x
 	for l := range a.Channels {
 		k, bias := params[2*l], params[2*l+1]
 		if stock {
-			h = StockMaxPool(StockConv2D(h, k, 1, 1), 2, 2, 0)
+			h = ops.StockMaxPool(ops.StockConv2D(h, k, 1, 1), 2, 2, 0)
 		} else {
-			h = MaxPool2x2(conv2D(h, k, 1, 1, chain))
+			h = ops.MaxPool2x2(ops.Conv2DChained(h, k, 1, 1, chain))
 		}
-		h = ReLU(graph.Add(h, graph.ExpandLeftToRank(bias, 4))) // [B, H/2^l, W/2^l, C_l]
+		h = ops.ReLU(graph.Add(h, graph.ExpandLeftToRank(bias, 4))) // [B, H/2^l, W/2^l, C_l]
 	}
 	return graph.Reshape(h, h.Shape().Dimensions[0], -1)
 }
@@ -60,7 +61,7 @@ func cnnStages(a arch.CNN, stock bool, params []*graph.Node, x *graph.Node, chai
 type CNNEncoder struct {
 	CNN  arch.CNN
 	Head arch.Head
-	Ops  OpsMode // stock or substitute convolution and pooling; the zero value chooses by backend
+	Ops  ops.Mode // stock or substitute convolution and pooling; the zero value chooses by backend
 }
 
 // Params lists the CNN's parameters followed by the head's.

@@ -7,11 +7,12 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/ops"
 )
 
 // cnnGrads returns the CNN's features and the gradient of Σ features·wts with respect to x and every
 // parameter.
-func cnnGrads(t *testing.T, a arch.CNN, ops OpsMode, params [][]float64, x, wts []float64, b int, dt dtypes.DType) [][]float64 {
+func cnnGrads(t *testing.T, a arch.CNN, mode ops.Mode, params [][]float64, x, wts []float64, b int, dt dtypes.DType) [][]float64 {
 	t.Helper()
 	specs := a.Params()
 	args := []any{tensorOf(dt, x, b, a.H, a.W, a.C), tensorOf(dt, wts, b, a.Dense)}
@@ -19,7 +20,7 @@ func cnnGrads(t *testing.T, a arch.CNN, ops OpsMode, params [][]float64, x, wts 
 		args = append(args, tensorOf(dt, p, specs[i].Dims...))
 	}
 	outs, err := graph.CallOnceN(testBackend, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
-		h := CNN(a, ops, in[2:], in[0])
+		h := CNN(a, mode, in[2:], in[0])
 		loss := graph.ReduceAllSum(graph.Mul(h, in[1]))
 		return append([]*graph.Node{h}, graph.Gradient(loss, append([]*graph.Node{in[0]}, in[2:]...)...)...)
 	}, args...)
@@ -52,8 +53,8 @@ func TestCNNFastPathMatchesGeneral(t *testing.T) {
 			}
 		}
 		x, wts := randn(r, c.b*c.a.H*c.a.W*c.a.C), randn(r, c.b*c.a.Dense)
-		fast := cnnGrads(t, c.a, OpsSubstitute, params, x, wts, c.b, dtypes.Float64)
-		gen := cnnGrads(t, c.a, opsGeneral, params, x, wts, c.b, dtypes.Float64)
+		fast := cnnGrads(t, c.a, ops.Substitutes, params, x, wts, c.b, dtypes.Float64)
+		gen := cnnGrads(t, c.a, ops.General, params, x, wts, c.b, dtypes.Float64)
 		names := append([]string{"features", "x"}, paramNames(c.a.Params())...)
 		for i := range fast {
 			if e := relNorm(fast[i], gen[i]); e > 1e-10 || math.IsNaN(e) {

@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gosimclr/gosimclr/ops"
 )
 
 // valueAndGrads evaluates f on float64 inputs of the given shapes and returns f's output and the gradient of
@@ -66,8 +67,8 @@ func TestConv2DMatchesStock(t *testing.T) {
 		name := fmt.Sprintf("x%v/w%v/s=%d/p=%d", c.x, c.w, c.stride, c.pad)
 		vals := [][]float64{randn(rng, prod(c.x)), randn(rng, prod(c.w))}
 		dims := [][]int{c.x, c.w}
-		sub := func(in []*graph.Node) *graph.Node { return Conv2D(in[0], in[1], c.stride, c.pad) }
-		stock := func(in []*graph.Node) *graph.Node { return StockConv2D(in[0], in[1], c.stride, c.pad) }
+		sub := func(in []*graph.Node) *graph.Node { return ops.Conv2D(in[0], in[1], c.stride, c.pad) }
+		stock := func(in []*graph.Node) *graph.Node { return ops.StockConv2D(in[0], in[1], c.stride, c.pad) }
 		r := randn(rng, outSize(t, stock, vals, dims))
 		got, want := valueAndGrads(t, sub, vals, dims, r), valueAndGrads(t, stock, vals, dims, r)
 		for i, what := range []string{"y", "∂x", "∂w"} {
@@ -97,11 +98,11 @@ func TestMaxPoolMatchesStock(t *testing.T) {
 		{[]int{1, 6, 6, 1}, 3, 2, 1, false},
 	} {
 		name := fmt.Sprintf("x%v/k=%d/s=%d/p=%d", c.x, c.k, c.s, c.pad)
-		sub := func(in []*graph.Node) *graph.Node { return MaxPool(in[0], c.k, c.s, c.pad) }
+		sub := func(in []*graph.Node) *graph.Node { return ops.MaxPool(in[0], c.k, c.s, c.pad) }
 		if c.reshape2x2 {
-			sub = func(in []*graph.Node) *graph.Node { return MaxPool2x2(in[0]) }
+			sub = func(in []*graph.Node) *graph.Node { return ops.MaxPool2x2(in[0]) }
 		}
-		stock := func(in []*graph.Node) *graph.Node { return StockMaxPool(in[0], c.k, c.s, c.pad) }
+		stock := func(in []*graph.Node) *graph.Node { return ops.StockMaxPool(in[0], c.k, c.s, c.pad) }
 		x := randn(rng, prod(c.x))
 		vals, dims := [][]float64{x}, [][]int{c.x}
 		r := randn(rng, outSize(t, stock, vals, dims))
@@ -184,13 +185,12 @@ func BenchmarkConv2D(b *testing.B) {
 		batch int
 		conv  func(x, w *graph.Node, stride, pad int) *graph.Node
 	}{
-		{"im2col", 512, Conv2D},
-		{"im2col", 64, Conv2D},
-		{"stock", 64, StockConv2D},
+		{"im2col", 512, ops.Conv2D},
+		{"im2col", 64, ops.Conv2D},
+		{"stock", 64, ops.StockConv2D},
 		{"phased", 512, func(x, w *graph.Node, _, _ int) *graph.Node {
 			bias := graph.Zeros(x.Graph(), shapes.Make(x.DType(), 64))
-			f := convPoolStage(toPhased(x, 2, 3), w, bias, &gemmChain{})
-			return f.comps[0]
+			return ops.ConvPoolStages(x, []*graph.Node{w}, []*graph.Node{bias}, &ops.Chain{})
 		}},
 	} {
 		b.Run(fmt.Sprintf("impl=%s/batch=%d", c.impl, c.batch), func(b *testing.B) {

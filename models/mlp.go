@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/ops"
 )
 
 // MLP applies the fully connected encoder a (see arch/doc.go) to x [B, a.In] with params in the order of
@@ -21,13 +22,13 @@ func MLP(a arch.MLP, params []*graph.Node, x *graph.Node) *graph.Node {
 	h := x
 	for l := range a.Depth {
 		w, b := params[2*l], params[2*l+1]
-		pre := dense(h, w, nil, nil)
+		pre := ops.Dense(h, w, nil, nil)
 		if c := a.HiddenMultiplier(l); c != 1 {
 			pre = graph.MulScalar(pre, c)
 		}
 		h = Activate(a.Activation, graph.Add(pre, graph.ExpandAxes(b, 0))) // [B, m]
 	}
-	out := dense(h, params[2*a.Depth], nil, nil) // [B, k]
+	out := ops.Dense(h, params[2*a.Depth], nil, nil) // [B, k]
 	if alpha := a.OutputMultiplier(); alpha != 1 {
 		out = graph.MulScalar(out, alpha)
 	}
@@ -47,6 +48,6 @@ func Head(h arch.Head, params []*graph.Node, x *graph.Node) *graph.Node {
 		panic(fmt.Sprintf("models: Head wants 4 params, got %d", len(params)))
 	}
 	x.AssertDims(-1, h.In)
-	y := Activate(arch.ReLU, dense(x, params[0], params[1], nil))
-	return dense(y, params[2], params[3], nil)
+	y := Activate(arch.ReLU, ops.Dense(x, params[0], params[1], nil))
+	return ops.Dense(y, params[2], params[3], nil)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/ops"
 )
 
 // modelGrads runs m.Forward in training mode on x [dims] and returns z and the gradient of Σ z·r with
@@ -54,24 +55,24 @@ func TestOpsSwitch(t *testing.T) {
 	canPoolGrad := testBackend.Capabilities().Operations[compute.OpTypeSelectAndScatterMax]
 	for _, c := range []struct {
 		name  string
-		model func(ops OpsMode) Model
+		model func(mode ops.Mode) Model
 		dims  []int
 		pool  bool
 	}{
-		{"cnn", func(ops OpsMode) Model {
-			return CNNEncoder{CNN: arch.CNN{H: 8, W: 8, C: 2, Channels: []int{3, 4}, Dense: 5}, Head: arch.Head{In: 5, Hidden: 6, Out: 3}, Ops: ops}
+		{"cnn", func(mode ops.Mode) Model {
+			return CNNEncoder{CNN: arch.CNN{H: 8, W: 8, C: 2, Channels: []int{3, 4}, Dense: 5}, Head: arch.Head{In: 5, Hidden: 6, Out: 3}, Ops: mode}
 		}, []int{3, 8, 8, 2}, true},
-		{"cnn/odd", func(ops OpsMode) Model { // 9×7: the general substitutes (odd edges dropped), not the fast path
-			return CNNEncoder{CNN: arch.CNN{H: 9, W: 7, C: 1, Channels: []int{2}, Dense: 3}, Ops: ops}
+		{"cnn/odd", func(mode ops.Mode) Model { // 9×7: the general substitutes (odd edges dropped), not the fast path
+			return CNNEncoder{CNN: arch.CNN{H: 9, W: 7, C: 1, Channels: []int{2}, Dense: 3}, Ops: mode}
 		}, []int{2, 9, 7, 1}, true},
-		{"resnet18/cifar", func(ops OpsMode) Model {
-			return ResNetEncoder{ResNet: arch.ResNet18{H: 8, W: 8, C: 3, Stem: arch.StemCIFAR, Width: 2}, Ops: ops}
+		{"resnet18/cifar", func(mode ops.Mode) Model {
+			return ResNetEncoder{ResNet: arch.ResNet18{H: 8, W: 8, C: 3, Stem: arch.StemCIFAR, Width: 2}, Ops: mode}
 		}, []int{4, 8, 8, 3}, false},
-		{"resnet18/imagenet", func(ops OpsMode) Model {
-			return ResNetEncoder{ResNet: arch.ResNet18{H: 16, W: 16, C: 3, Stem: arch.StemImageNet, Width: 2}, Ops: ops}
+		{"resnet18/imagenet", func(mode ops.Mode) Model {
+			return ResNetEncoder{ResNet: arch.ResNet18{H: 16, W: 16, C: 3, Stem: arch.StemImageNet, Width: 2}, Ops: mode}
 		}, []int{3, 16, 16, 3}, true},
 	} {
-		stock, sub := c.model(OpsStock), c.model(OpsSubstitute)
+		stock, sub := c.model(ops.Stock), c.model(ops.Substitutes)
 		params := stock.Init(4)
 		x := randn(rng, prod(c.dims))
 		grads := !c.pool || canPoolGrad
@@ -92,9 +93,9 @@ func TestOpsSwitch(t *testing.T) {
 // TestReLU: value max(x, 0) and gradient [x > 0], 0 at x = 0 as in PyTorch.
 func TestReLU(t *testing.T) {
 	x := []float64{-2, -0.5, 0, 0.5, 3}
-	got := valueAndGrads(t, func(in []*graph.Node) *graph.Node { return ReLU(in[0]) }, [][]float64{x}, [][]int{{5}}, []float64{1, 1, 1, 1, 1})
+	got := valueAndGrads(t, func(in []*graph.Node) *graph.Node { return ops.ReLU(in[0]) }, [][]float64{x}, [][]int{{5}}, []float64{1, 1, 1, 1, 1})
 	if want := []float64{0, 0, 0, 0.5, 3}; relNorm(got[0], want) != 0 {
-		t.Errorf("ReLU(%v) = %v", x, got[0])
+		t.Errorf("ops.ReLU(%v) = %v", x, got[0])
 	}
 	if want := []float64{0, 0, 0, 1, 1}; relNorm(got[1], want) != 0 {
 		t.Errorf("ReLU'(%v) = %v", x, got[1])
@@ -114,7 +115,7 @@ func TestCustomGradientTwice(t *testing.T) {
 	r1, r2 := randn(rng, 6), randn(rng, 6)
 	grads := func(both bool) [][]float64 {
 		outs, err := graph.CallOnceN(testBackend, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
-			h := CNN(a, OpsSubstitute, in[1:], in[0])
+			h := CNN(a, ops.Substitutes, in[1:], in[0])
 			loss := func(r []float64) *graph.Node {
 				return graph.ReduceAllSum(graph.Mul(h, graph.Reshape(graph.Const(g, r), 2, 3)))
 			}

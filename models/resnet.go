@@ -5,38 +5,39 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/ops"
 )
 
 // ResNet18 applies the ResNet-18 encoder a (see arch.ResNet18) to x [B, H, W, C] with params in the order of
 // a.Params(), returning the globally average-pooled features [B, 8w] and, in training, the new running
-// averages of every batch norm keyed by their index in params. ops picks the stock or substitute convolution,
+// averages of every batch norm keyed by their index in params. mode picks the stock or substitute convolution,
 // max-pool and batch norm.
-func ResNet18(a arch.ResNet18, ops OpsMode, params []*graph.Node, x *graph.Node, training bool) (features *graph.Node, stats map[int]*graph.Node) {
+func ResNet18(a arch.ResNet18, mode ops.Mode, params []*graph.Node, x *graph.Node, training bool) (features *graph.Node, stats map[int]*graph.Node) {
 	if want := len(a.Params()); len(params) != want {
 		panic(fmt.Sprintf("models: ResNet18 wants %d params, got %d", want, len(params)))
 	}
 	x.AssertDims(-1, a.H, a.W, a.C)
-	r := resnetBuilder{params: params, training: training, stats: map[int]*graph.Node{}, chain: &gemmChain{}}
-	r.stock = ops.stock(x.Graph())
-	r.stockBN = r.stock && hasStockBatchNorm(x.Graph())
+	r := resnetBuilder{params: params, training: training, stats: map[int]*graph.Node{}, chain: &ops.Chain{}}
+	r.stock = mode.UseStock(x.Graph())
+	r.stockBN = r.stock && ops.HasStockBatchNorm(x.Graph())
 
 	k, stride, pool := a.StemKernel()
-	h := ReLU(r.convBN(x, stride, k/2)) // stem
+	h := ops.ReLU(r.convBN(x, stride, k/2)) // stem
 	if pool {
 		if r.stock {
-			h = StockMaxPool(h, 3, 2, 1)
+			h = ops.StockMaxPool(h, 3, 2, 1)
 		} else {
-			h = MaxPool(h, 3, 2, 1)
+			h = ops.MaxPool(h, 3, 2, 1)
 		}
 	}
 	for _, b := range a.Blocks() {
-		y := ReLU(r.convBN(h, b.Stride, 1))
+		y := ops.ReLU(r.convBN(h, b.Stride, 1))
 		y = r.convBN(y, 1, 1)
 		shortcut := h
 		if b.Projection {
 			shortcut = r.convBN(h, b.Stride, 0)
 		}
-		h = ReLU(graph.Add(y, shortcut))
+		h = ops.ReLU(graph.Add(y, shortcut))
 		h.AssertDims(-1, -1, -1, b.Out)
 	}
 	return graph.ReduceMean(h, 1, 2), r.stats // [B, 8w]
@@ -49,7 +50,7 @@ type resnetBuilder struct {
 	training       bool
 	stock, stockBN bool
 	stats          map[int]*graph.Node
-	chain          *gemmChain // serialises the substitute convolutions' products (see gemmChain)
+	chain          *ops.Chain // serialises the substitute convolutions' products (see ops.Chain)
 }
 
 // convBN applies the next convolution (weights [k, k, C_in, C_out], no bias) and the next batch norm.
@@ -57,14 +58,14 @@ func (r *resnetBuilder) convBN(x *graph.Node, stride, pad int) *graph.Node {
 	w := r.params[r.next]
 	var y *graph.Node
 	if r.stock {
-		y = StockConv2D(x, w, stride, pad)
+		y = ops.StockConv2D(x, w, stride, pad)
 	} else {
-		y = conv2D(x, w, stride, pad, r.chain)
+		y = ops.Conv2DChained(x, w, stride, pad, r.chain)
 	}
 	i := r.next + 1
-	bn := BatchNorm
+	bn := ops.BatchNorm
 	if r.stockBN {
-		bn = StockBatchNorm
+		bn = ops.StockBatchNorm
 	}
 	y, mean, variance := bn(y, r.params[i], r.params[i+1], r.params[i+2], r.params[i+3], r.training)
 	if r.training {
@@ -79,7 +80,7 @@ func (r *resnetBuilder) convBN(x *graph.Node, stride, pad int) *graph.Node {
 type ResNetEncoder struct {
 	ResNet arch.ResNet18
 	Head   arch.Head
-	Ops    OpsMode // stock or substitute ops; the zero value chooses by backend
+	Ops    ops.Mode // stock or substitute ops; the zero value chooses by backend
 }
 
 // Params lists the ResNet's parameters followed by the head's.

@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// Batch-norm constants, as models.BNMomentum and models.BNEpsilon (PyTorch's defaults; the momentum weighs
+// Batch-norm constants, as ops.BNMomentum and ops.BNEpsilon (PyTorch's defaults; the momentum weighs
 // the old running value, as Keras's does).
 const (
 	BNMomentum = 0.9  // running ← BNMomentum·running + (1−BNMomentum)·batch statistic
@@ -30,7 +30,7 @@ type BatchNormCache[T Float] struct {
 	DX       []T       // the last backward's ∂L/∂x   [Rows, C]
 }
 
-// BatchNormForward is the twin of models.BatchNorm: it normalises x [rows, ch] (a feature map [B, H, W, C]
+// BatchNormForward is the twin of ops.BatchNorm: it normalises x [rows, ch] (a feature map [B, H, W, C]
 // with rows = B·H·W) per channel (Ioffe & Szegedy 2015, Alg. 1),
 //
 //	training:   μ = (1/n) Σ x,  σ² = (1/n) Σ (x−μ)²  over the n = rows values of a channel (two passes)
@@ -139,7 +139,7 @@ func BatchNormBackward[T Float](c *BatchNormCache[T], dy []T) (dx, dScale, dBias
 	return c.DX, dScale, dBias
 }
 
-// BatchNormRunning returns the running averages after the training-mode forward c, as models.BatchNorm's
+// BatchNormRunning returns the running averages after the training-mode forward c, as ops.BatchNorm's
 // newMean and newVar (outside autodiff there as here):
 //
 //	mean' = m·mean + (1−m)·μ,   var' = m·var + (1−m)·σ²·n/(n−1)   (m = BNMomentum; the unbiased variance)

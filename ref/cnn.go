@@ -78,7 +78,7 @@ func CNNBackward[T Float](c *CNNCache[T], dOut []T) (dParams [][]T, dx []T) {
 //	y_l = conv3×3(a_{l−1}, K_l):    ∂L/∂K_l, ∂L/∂a_{l−1} = Conv2DBackward(∂L/∂y_l)
 //
 // A tie in a window (probability zero for continuous data) would send the gradient to its first maximum, as
-// the Go backend's fast path does; the general models.MaxPool2x2 would send it to every tied maximum.
+// the Go backend's fast path does; the general ops.MaxPool2x2 would send it to every tied maximum.
 func cnnBackward[T Float](c *CNNCache[T], dOut []T, wantDX bool) (dParams [][]T, dx []T) {
 	a, p, b := c.Arch, c.Params, c.Batch
 	n := len(a.Channels)
@@ -117,7 +117,7 @@ func biasReLU[T Float](x, bias []T) {
 }
 
 // reluMask sets d_i ← 0 where out_i ≤ 0, for out = relu(pre): out_i > 0 exactly when pre_i > 0, so this is
-// relu's backward ∂L/∂pre = ∂L/∂out ⊙ 1[pre > 0] (derivative 0 at the kink, as models.ReLU).
+// relu's backward ∂L/∂pre = ∂L/∂out ⊙ 1[pre > 0] (derivative 0 at the kink, as ops.ReLU).
 func reluMask[T Float](d, out []T) {
 	parallelFor(len(d), 1<<15, func(lo, hi int) {
 		for i, v := range out[lo:hi] {

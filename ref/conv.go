@@ -41,7 +41,7 @@ type Conv2DCache[T Float] struct {
 	dwPart  []T // weightGrad's partial products
 }
 
-// Conv2DForward is the twin of models.Conv2D: the cross-correlation of x [B, H, W, C] with w [KH, KW, C, Out],
+// Conv2DForward is the twin of ops.Conv2D: the cross-correlation of x [B, H, W, C] with w [KH, KW, C, Out],
 //
 //	y[b, p, q, o] = Σ_{i<KH, j<KW, c} x̃[b, s·p+i, s·q+j, c] · w[i, j, c, o],   x̃ = x zero-padded by Pad
 //

@@ -1,4 +1,4 @@
-package models
+package ops
 
 import (
 	"fmt"
@@ -40,7 +40,7 @@ func BatchNorm(x, scale, bias, runMean, runVar *graph.Node, training bool) (y, n
 	}
 	n := x.Shape().Size() / c
 	if n < 2 {
-		panic(fmt.Sprintf("models: BatchNorm in training needs ≥ 2 values per channel, got x %s", x.Shape()))
+		panic(fmt.Sprintf("ops: BatchNorm in training needs ≥ 2 values per channel, got x %s", x.Shape()))
 	}
 	mu := graph.ReduceAndKeep(x, graph.ReduceMean, axes...)                                  // [1, …, C]
 	sigma2 := graph.ReduceAndKeep(graph.Square(graph.Sub(x, mu)), graph.ReduceMean, axes...) // biased
@@ -79,7 +79,7 @@ func StockBatchNorm(x, scale, bias, runMean, runVar *graph.Node, training bool) 
 	return y, newMean, newVar
 }
 
-// hasStockBatchNorm reports whether g's backend implements batch norm for training.
-func hasStockBatchNorm(g *graph.Graph) bool {
+// HasStockBatchNorm reports whether g's backend implements batch norm for training.
+func HasStockBatchNorm(g *graph.Graph) bool {
 	return g.Backend().Capabilities().Operations[compute.OpTypeBatchNormForTraining]
 }

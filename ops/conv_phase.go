@@ -1,4 +1,4 @@
-package models
+package ops
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ import (
 //   - im2col is one Concatenate of whole, zero-padded copies of the input (no Slice),
 //   - every matrix product has its contraction axis where the kernels want it (no Transpose),
 //   - the 2×2 pool is three element-wise Max of separately computed "phases" (no ReduceMax),
-//   - the gradients are written by hand (ops.CustomGradient), each a few element-wise passes.
+//   - the gradients are written by hand (CustomGradient), each a few element-wise passes.
 //
 // Layout. A feature map [C, B, H, W] is kept channel-first as P×P polyphase components X_rs[c,b,u,v] =
 // x[c, b, P·u+r, P·v+s], P = 2^(stages left). Each component sits on a canvas of (H/P+1)×(W/P+1) per image, the
@@ -48,7 +48,7 @@ type phased struct {
 func (f phased) cs() int { return f.hc * f.wc }
 
 // phaseable reports whether x [B, H, W, C] can go through stages stages of the fast path.
-func phaseable(x *graph.Node, stages int) bool {
+func Phaseable(x *graph.Node, stages int) bool {
 	d := x.Shape().Dimensions
 	p := 1 << stages
 	return stages >= 1 && x.Rank() == 4 && d[1]%p == 0 && d[2]%p == 0 && x.DType().IsFloat()
@@ -78,7 +78,7 @@ func toPhased(x *graph.Node, p, tail int) phased {
 // fromPhased returns the real images of f (p = 1) as [B, H·W·C] in (h, w, c) order.
 func fromPhased(f phased) *graph.Node {
 	if f.p != 1 {
-		panic(fmt.Sprintf("models: fromPhased wants one component, got %d×%d", f.p, f.p))
+		panic(fmt.Sprintf("ops: fromPhased wants one component, got %d×%d", f.p, f.p))
 	}
 	h := graph.Reshape(f.comps[0], f.c, f.n, f.hc, f.wc)
 	h = graph.Slice(h, graph.AxisRange(), graph.AxisRange(f.first, f.first+f.b), graph.AxisRangeToEnd(1), graph.AxisRangeToEnd(1))
@@ -125,7 +125,7 @@ func im2col(comps []*graph.Node, taps []tap, rows, rowLen int, ones bool) *graph
 		pieces = append(pieces, z)
 		prevTail = block - t.a - z.Shape().Size()
 		if prevTail < 0 {
-			panic(fmt.Sprintf("models: im2col: shift %d does not fit a block of %d", t.a, block))
+			panic(fmt.Sprintf("ops: im2col: shift %d does not fit a block of %d", t.a, block))
 		}
 	}
 	if prevTail > 0 {
@@ -152,4 +152,16 @@ func validThreshold(g *graph.Graph, dt dtypes.DType, f phased) *graph.Node {
 		}
 	}
 	return graph.Reshape(graph.ConvertDType(graph.Const(g, thr), dt), 1, -1)
+}
+
+// ConvPoolStages runs the small CNN's stages relu(maxpool2×2(conv3×3(x, kernels[l])) + biases[l]) on the fast
+// path of this file and returns the last feature map flattened, [B, H·W·C] in (h, w, c) order. x [B, H, W, C]
+// must satisfy Phaseable(x, len(kernels)); the products join chain.
+func ConvPoolStages(x *graph.Node, kernels, biases []*graph.Node, chain *Chain) *graph.Node {
+	n := len(kernels)
+	f := toPhased(x, 1<<n, n+2)
+	for l := range n {
+		f = convPoolStage(f, kernels[l], biases[l], chain)
+	}
+	return fromPhased(f)
 }

@@ -1,4 +1,4 @@
-package models
+package ops
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ import (
 // rule); graph.MaxPool's gradient picks one.
 func MaxPool2x2(x *graph.Node) *graph.Node {
 	if x.Rank() != 4 || x.Shape().Dimensions[1] < 2 || x.Shape().Dimensions[2] < 2 {
-		panic(fmt.Sprintf("models: MaxPool2x2 wants x [B, H, W, C] with H, W ≥ 2, got %s", x.Shape()))
+		panic(fmt.Sprintf("ops: MaxPool2x2 wants x [B, H, W, C] with H, W ≥ 2, got %s", x.Shape()))
 	}
 	d := x.Shape().Dimensions
 	b, h, w, c := d[0], d[1]/2, d[2]/2, d[3]
@@ -36,7 +36,7 @@ func MaxPool2x2(x *graph.Node) *graph.Node {
 // Ties share the gradient, as in MaxPool2x2.
 func MaxPool(x *graph.Node, k, s, pad int) *graph.Node {
 	if x.Rank() != 4 || k < 1 || s < 1 || pad < 0 || pad >= k || x.Shape().Dimensions[1]+2*pad < k || x.Shape().Dimensions[2]+2*pad < k {
-		panic(fmt.Sprintf("models: MaxPool wants x [B, H, W, C] and 0 ≤ pad < k ≤ H+2·pad, got %s, k=%d, s=%d, pad=%d", x.Shape(), k, s, pad))
+		panic(fmt.Sprintf("ops: MaxPool wants x [B, H, W, C] and 0 ≤ pad < k ≤ H+2·pad, got %s, k=%d, s=%d, pad=%d", x.Shape(), k, s, pad))
 	}
 	d := x.Shape().Dimensions
 	ho, wo := (d[1]+2*pad-k)/s+1, (d[2]+2*pad-k)/s+1

@@ -1,4 +1,4 @@
-package models
+package ops
 
 import (
 	"fmt"
@@ -16,13 +16,15 @@ import (
 // [B·H'·W', kh·kw·C] and multiplied by w reshaped to [kh·kw·C, C_out]. It returns y [B, H', W', C_out].
 //
 // It exists because the Go backend's ConvGeneral is a naive single-threaded loop (0.3–0.6 GFLOP/s); on other
-// backends StockConv2D is the natural choice (see OpsMode). Zero padding uses Concatenate, not Pad: autodiff
+// backends StockConv2D is the natural choice (see Mode). Zero padding uses Concatenate, not Pad: autodiff
 // has no gradient for Pad. The product has a hand-written gradient (see dense). It panics if the shapes do not
 // match or the output would be empty.
-func Conv2D(x, w *graph.Node, stride, pad int) *graph.Node { return conv2D(x, w, stride, pad, nil) }
+func Conv2D(x, w *graph.Node, stride, pad int) *graph.Node {
+	return Conv2DChained(x, w, stride, pad, nil)
+}
 
 // conv2D is Conv2D with its products joining chain.
-func conv2D(x, w *graph.Node, stride, pad int, chain *gemmChain) *graph.Node {
+func Conv2DChained(x, w *graph.Node, stride, pad int, chain *Chain) *graph.Node {
 	b, _, _, c, kh, kw, cout, ho, wo := convShapes("Conv2D", x, w, stride, pad)
 	xp := ZeroPad2D(x, pad, pad)
 	var cols []*graph.Node
@@ -39,7 +41,7 @@ func conv2D(x, w *graph.Node, stride, pad int, chain *gemmChain) *graph.Node {
 		patches = graph.Concatenate(cols, 3) // [B, H', W', kh·kw·C]
 	}
 	patches = graph.Reshape(patches, b*ho*wo, kh*kw*c)
-	y := dense(patches, graph.Reshape(w, kh*kw*c, cout), nil, chain) // [B·H'·W', C_out]
+	y := Dense(patches, graph.Reshape(w, kh*kw*c, cout), nil, chain) // [B·H'·W', C_out]
 	return graph.Reshape(y, b, ho, wo, cout)
 }
 
@@ -52,7 +54,7 @@ func StockConv2D(x, w *graph.Node, stride, pad int) *graph.Node {
 // convShapes checks the operands of a convolution and returns their dimensions and the output's.
 func convShapes(fn string, x, w *graph.Node, stride, pad int) (b, h, wd, c, kh, kw, cout, ho, wo int) {
 	if x.Rank() != 4 || w.Rank() != 4 || x.Shape().Dimensions[3] != w.Shape().Dimensions[2] || stride < 1 || pad < 0 {
-		panic(fmt.Sprintf("models: %s wants x [B, H, W, C], w [kh, kw, C, C_out], stride ≥ 1 and pad ≥ 0, got x %s, w %s, stride %d, pad %d",
+		panic(fmt.Sprintf("ops: %s wants x [B, H, W, C], w [kh, kw, C, C_out], stride ≥ 1 and pad ≥ 0, got x %s, w %s, stride %d, pad %d",
 			fn, x.Shape(), w.Shape(), stride, pad))
 	}
 	xd, wdims := x.Shape().Dimensions, w.Shape().Dimensions
@@ -60,7 +62,7 @@ func convShapes(fn string, x, w *graph.Node, stride, pad int) (b, h, wd, c, kh, 
 	kh, kw, cout = wdims[0], wdims[1], wdims[3]
 	ho, wo = (h+2*pad-kh)/stride+1, (wd+2*pad-kw)/stride+1
 	if h+2*pad < kh || wd+2*pad < kw {
-		panic(fmt.Sprintf("models: %s: a %dx%d kernel does not fit x %s padded by %d", fn, kh, kw, x.Shape(), pad))
+		panic(fmt.Sprintf("ops: %s: a %dx%d kernel does not fit x %s padded by %d", fn, kh, kw, x.Shape(), pad))
 	}
 	return
 }

@@ -1,32 +1,31 @@
-package models
+package ops
 
 import (
 	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gosimclr/gosimclr/ops"
 )
 
-// OpsMode chooses between GoMLX's stock convolution, max-pool and batch norm and this package's substitutes
+// Mode chooses between GoMLX's stock convolution, max-pool and batch norm and this package's substitutes
 // built from simpler stock ops (Conv2D, MaxPool2x2, MaxPool, BatchNorm). The Go backend needs the substitutes:
 // its ConvGeneral is a slow naive loop, it cannot differentiate graph.MaxPool (no SelectAndScatterMax) and it
 // has no BatchNormForTraining. XLA runs the stock ops well.
-type OpsMode int
+type Mode int
 
 const (
-	OpsAuto       OpsMode = iota // substitutes on the Go backend, stock ops elsewhere (decided at graph-build time)
-	OpsStock                     // always the stock ops
-	OpsSubstitute                // always the substitutes
-	opsGeneral                   // the general substitutes only, never the small CNN's fast path (for tests)
+	Auto        Mode = iota // substitutes on the Go backend, stock ops elsewhere (decided at graph-build time)
+	Stock                   // always the stock ops
+	Substitutes             // always the substitutes
+	General                 // the general substitutes only, never the small CNN's fast path (for tests)
 )
 
-// stock reports whether graphs built on g use the stock ops.
-func (m OpsMode) stock(g *graph.Graph) bool {
+// UseStock reports whether graphs built on g use the stock ops.
+func (m Mode) UseStock(g *graph.Graph) bool {
 	switch m {
-	case OpsStock:
+	case Stock:
 		return true
-	case OpsSubstitute, opsGeneral:
+	case Substitutes, General:
 		return false
 	}
-	return !ops.Substitute(g)
+	return !Substitute(g)
 }
 
 // ReLU is max(x, 0), written as x·[x > 0] with the indicator outside autodiff, so that its gradient is one

@@ -1,11 +1,10 @@
-package models
+package ops
 
 import (
 	"fmt"
 
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gosimclr/gosimclr/ops"
 )
 
 // convPoolStage is one stage of the small CNN on the fast path (see conv_phase.go): for the feature maps in
@@ -15,22 +14,22 @@ import (
 //
 // returned as (p/2)×(p/2) components of C_out channels on the same canvases, the images one canvas further
 // along the rows. The products of all stages are serialised by chain. Its gradient is hand-written
-// (ops.CustomGradient):
+// (CustomGradient):
 //
 //	g = v·[h > 0];  the max-pool sends g to the first maximum of each window in row-major order (as
 //	graph.MaxPool's SelectAndScatter does), through ≥ comparisons of the three Max: ∂Y_φ;
 //	[∂k; ∂b] = Σ_φ P_φ ∂Y_φᵀ;  ∂X_rs = K_rsᵀ Q_rs, the transposed convolution (inputGradients).
 //
 // It panics if p < 2, the shapes do not match or the rows lack empty canvases at their end.
-func convPoolStage(in phased, k, bias *graph.Node, chain *gemmChain) phased {
+func convPoolStage(in phased, k, bias *graph.Node, chain *Chain) phased {
 	if in.p < 2 || k.Rank() != 4 || k.Shape().Dimensions[2] != in.c {
-		panic(fmt.Sprintf("models: convPoolStage wants p ≥ 2 and k [3, 3, %d, C_out], got p=%d, k %s", in.c, in.p, k.Shape()))
+		panic(fmt.Sprintf("ops: convPoolStage wants p ≥ 2 and k [3, 3, %d, C_out], got p=%d, k %s", in.c, in.p, k.Shape()))
 	}
 	p, cout := in.p, k.Shape().Dimensions[3]
 	k.AssertDims(3, 3, in.c, cout)
 	bias.AssertDims(cout)
 	if in.tail() < 2 {
-		panic(fmt.Sprintf("models: convPoolStage needs ≥ 2 empty canvases at the end of each row, got %d", in.tail()))
+		panic(fmt.Sprintf("ops: convPoolStage needs ≥ 2 empty canvases at the end of each row, got %d", in.tail()))
 	}
 	cs, n := in.cs(), len(in.comps)
 	rows, grow := in.c+1, 0 // patch rows per tap (the channels and the dummy) and canvases added per row
@@ -54,7 +53,7 @@ func convPoolStage(in phased, k, bias *graph.Node, chain *gemmChain) phased {
 			for beta := range p {
 				pm := im2col(w[:n], phaseTaps(in, alpha, beta), rows, r, true) // [9·rows+1, R]
 				patches = append(patches, pm)
-				ys = append(ys, chain.dot(chain.after(kt), 1, pm, 0)) // [C_out, R]
+				ys = append(ys, chain.Dot(chain.After(kt), 1, pm, 0)) // [C_out, R]
 			}
 		}
 		thr := validThreshold(g, dt, out)
@@ -74,10 +73,10 @@ func convPoolStage(in phased, k, bias *graph.Node, chain *gemmChain) phased {
 		grads := make([]*graph.Node, n+2)
 		dys := make([]*graph.Node, p*p)
 		var dk *graph.Node // [9·rows+1, C_out]
-		// Each ∂Y is ordered after the previous product, then used by its own: see gemmChain.
+		// Each ∂Y is ordered after the previous product, then used by its own: see Chain.
 		setDY := func(phi int, dy *graph.Node) {
-			dys[phi] = chain.after(dy)
-			dk = addOrSet(dk, chain.dot(patches[phi], 1, dys[phi], 1))
+			dys[phi] = chain.After(dy)
+			dk = addOrSet(dk, chain.Dot(patches[phi], 1, dys[phi], 1))
 		}
 		for j, ph := range poolPhases(p) {
 			vj := v[j]
@@ -101,7 +100,7 @@ func convPoolStage(in phased, k, bias *graph.Node, chain *gemmChain) phased {
 		copy(grads, inputGradients(in, k9, dys, r, l, chain))
 		return grads
 	}
-	out.comps = ops.CustomGradient(append(append([]*graph.Node{}, in.comps...), k, bias), forward, vjp)
+	out.comps = CustomGradient(append(append([]*graph.Node{}, in.comps...), k, bias), forward, vjp)
 	return out
 }
 
@@ -109,11 +108,11 @@ func convPoolStage(in phased, k, bias *graph.Node, chain *gemmChain) phased {
 // that read it, shifted back, ∂X_rs[u] = Σ K_kᵀ ∂Y_φ[u + a_k], as one im2col and one matrix product whose
 // output position u+2cs (the shift 2cs − a_k ≥ 0 must be non-negative) is then moved back to u. The last two
 // canvases of each row (empty, their gradient is not used) are left zero.
-func inputGradients(in phased, k9 *graph.Node, dys []*graph.Node, r, l int, chain *gemmChain) []*graph.Node {
+func inputGradients(in phased, k9 *graph.Node, dys []*graph.Node, r, l int, chain *Chain) []*graph.Node {
 	cs, cout := in.cs(), k9.Shape().Dimensions[2]
 	rows := cout + 1
 	if tail := (r-l)/cs + in.tail() - 1; tail < 2 {
-		panic(fmt.Sprintf("models: inputGradients needs ≥ 2 empty canvases after the output images, got %d", tail))
+		panic(fmt.Sprintf("ops: inputGradients needs ≥ 2 empty canvases after the output images, got %d", tail))
 	}
 	var blocks = make([][]tap, len(in.comps))   // per input component: (phase, shift) blocks
 	var kIndex = make([][]int32, len(in.comps)) // and their taps
@@ -132,7 +131,7 @@ func inputGradients(in phased, k9 *graph.Node, dys []*graph.Node, r, l int, chai
 		kb = graph.TransposeAllAxes(withDummy(kb, rows, 2), 1, 0, 2)  // [C, nb, C_out+1]
 		kb = graph.Reshape(kb, in.c, len(bs)*rows)                    // [C, nb·(C_out+1)]
 		q := im2col(dys, bs, rows, r, false)                          // [nb·(C_out+1), R]
-		full := chain.dot(chain.after(kb), 1, q, 0)                   // [C, R], position u+2cs
+		full := chain.Dot(chain.After(kb), 1, q, 0)                   // [C, R], position u+2cs
 		end := min(r, 2*cs+l)
 		dx[c] = graph.Slice(full, graph.AxisRange(), graph.AxisRange(2*cs, end))
 		if end-2*cs < l {

@@ -1,0 +1,61 @@
+package ops
+
+import (
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+// Chain serialises the large matrix products of the substitutes. With a bounded worker pool, compute v0.1.2
+// deadlocks once every pool slot holds a DotGeneral waiting in Saturate for a free slot (2·GOMAXPROCS ready
+// products). The backend now uses an unbounded pool, which cannot reach that state (backend.goOptions); the
+// chain stays as the guard for a bounded pool asked for by hand (go:ops_parallel,parallelism=N), and costs
+// nothing measurable (small CNN step at 2N = 256: 177–234 ms with it, 179–181 ms without, AMD EPYC). After
+// makes each product's operand wait, through a SchedulingBarrier (free when the operand has no other
+// consumer), for the previous product of the chain; each product still uses every core.
+type Chain struct{ last *graph.Node }
+
+// After returns x, ordered after the chain's last product.
+func (c *Chain) After(x *graph.Node) *graph.Node {
+	if c == nil || c.last == nil {
+		return x
+	}
+	return graph.SchedulingBarrier(x, c.last)
+}
+
+// Dot is DotGeneral(lhs, lhsContract, rhs, rhsContract), recorded as the chain's last product.
+func (c *Chain) Dot(lhs *graph.Node, lc int, rhs *graph.Node, rc int) *graph.Node {
+	y := graph.DotGeneral(lhs, []int{lc}, nil, rhs, []int{rc}, nil)
+	if c != nil {
+		c.last = y
+	}
+	return y
+}
+
+// Dense returns x w + b for x [B, F], w [F, D], b [D] (nil: no bias), with the gradients written out so that
+// nothing is transposed by hand: ∂x = v wᵀ (one product with both contractions on the last axis), ∂w = xᵀ v
+// (the backend transposes x once), ∂b = Σ_rows v. Stock autodiff of MatMul adds a full transpose of ∂x, even
+// an identity one, and of ∂wᵀ. The products join chain (nil: none).
+func Dense(x, w, b *graph.Node, chain *Chain) *graph.Node {
+	inputs := []*graph.Node{x, w}
+	if b != nil {
+		inputs = append(inputs, b)
+	}
+	out := CustomGradient(inputs, func(in []*graph.Node) []*graph.Node {
+		y := chain.Dot(in[0], 1, chain.After(in[1]), 0)
+		if b != nil {
+			y = graph.Add(y, graph.ExpandAxes(in[2], 0))
+		}
+		return []*graph.Node{y}
+	}, func(v []*graph.Node) []*graph.Node {
+		grads := make([]*graph.Node, len(inputs))
+		if v[0] == nil {
+			return grads
+		}
+		grads[0] = chain.Dot(v[0], 1, chain.After(w), 1)
+		grads[1] = chain.Dot(chain.After(x), 0, v[0], 0)
+		if b != nil {
+			grads[2] = graph.ReduceSum(v[0], 0)
+		}
+		return grads
+	})
+	return out[0]
+}
