@@ -24,7 +24,7 @@ start_run() { # resume if a checkpoint exists, else start afresh (what a user wo
   if compgen -G "$run/ckpt-*.ckpt" >/dev/null; then
     "$bin" train --resume "$run" 2>>"$work/log" &
   else
-    "$bin" train "${args[@]}" --out-dir "$run" 2>>"$work/log" &
+    "$bin" train "${args[@]}" --out-dir "$run" --overwrite 2>>"$work/log" &
   fi
   pid=$!
 }
@@ -39,7 +39,7 @@ for i in $(seq 1 "$kills"); do
   if compgen -G "$copy/ckpt-*.ckpt" >/dev/null; then
     "$bin" train --resume "$copy" 2>"$copy.log"
   else
-    "$bin" train "${args[@]}" --out-dir "$copy" 2>"$copy.log"
+    "$bin" train "${args[@]}" --out-dir "$copy" --overwrite 2>"$copy.log"
   fi
   rc=$?
   step=$(grep -o 'resuming from .*(step [0-9]*)' "$copy.log" | grep -o '[0-9]*)' | tr -d ')')

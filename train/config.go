@@ -61,7 +61,9 @@ type Config struct {
 	CheckpointEvery int    `json:"checkpoint-every"` // write a checkpoint every this many steps (0: only at the end)
 	KeepCheckpoints int    `json:"keep-checkpoints"` // how many of the newest checkpoints to keep
 	OnNaN           string `json:"on-nan"`           // stop or skip a step whose loss or gradient is NaN/Inf
-	Resume          string `json:"resume"`           // continue the run in this directory from its newest checkpoint
+	// Actions, not settings: never written to config.json.
+	Resume    string `json:"-"` // continue the run in this directory from its newest checkpoint
+	Overwrite bool   `json:"-"` // a new run may replace the run files of a non-empty --out-dir
 }
 
 // Defaults returns the configuration of a plain run: 4 Gaussian clusters in 2-D, the one-hidden-layer network,
@@ -73,7 +75,7 @@ func Defaults() Config {
 		Model: "auto", Width: 0, Depth: 1, Stem: "cifar", Activation: arch.ReLU, Scaling: arch.ScalingNTK,
 		Trainable: arch.TrainBoth, Normalize: true, LatentDim: 0, HeadDim: -1, HeadHidden: 512, Augment: "auto",
 		BatchSize: 128, Steps: 500, Temperature: 0.5, Loss: losses.PartFull, Kernel: losses.KernelExp,
-		Optimizer: optim.Adam, LR: 1e-3, LRSchedule: optim.Constant, Seed: 1, DType: "float32", Backend: "", OutDir: "runs/latest", LogEvery: 10,
+		Optimizer: optim.Adam, LR: 1e-3, LRSchedule: optim.Constant, Seed: 1, DType: "float32", Backend: "", OutDir: "", LogEvery: 10,
 		Eval: true, CheckpointEvery: 500, KeepCheckpoints: 3, OnNaN: "stop",
 	}
 }
@@ -174,8 +176,6 @@ func (c Config) Validate() error {
 		return usagef("--checkpoint-every must be ≥ 0, got %d", c.CheckpointEvery)
 	case c.KeepCheckpoints < 1:
 		return usagef("--keep-checkpoints must be ≥ 1, got %d", c.KeepCheckpoints)
-	case c.OutDir == "":
-		return usagef("--out-dir must not be empty")
 	}
 	switch {
 	case c.Model == "particle":

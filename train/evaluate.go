@@ -1,10 +1,8 @@
 package train
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/gomlx/compute/dtypes"
@@ -80,11 +78,7 @@ func writeEval(path string, r EvalReport) error { return r.WriteJSON(path) }
 // dir/config.json, loads the newest complete checkpoint, and writes dir/eval.json. backendSpec, if not empty,
 // overrides the run's backend.
 func EvaluateRun(dir, backendSpec string, log io.Writer) (EvalReport, error) {
-	var saved Resolved
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err == nil {
-		err = json.Unmarshal(b, &saved)
-	}
+	saved, err := ReadRunRecord(filepath.Join(dir, "config.json"), Defaults())
 	if err != nil {
 		return EvalReport{}, usagef("--run %s: reading the run's config.json: %v", dir, err)
 	}
@@ -92,7 +86,7 @@ func EvaluateRun(dir, backendSpec string, log io.Writer) (EvalReport, error) {
 	if backendSpec != "" {
 		c.Backend = backendSpec
 	}
-	meta, ts, path, err := latestCheckpoint(dir, log)
+	meta, ts, path, err := latestCheckpoint(dir, saved.Environment.RunID, log)
 	if err != nil {
 		return EvalReport{}, err
 	}

@@ -27,6 +27,7 @@ type ckptMeta struct {
 	Skipped int     `json:"skipped"` // steps skipped by --on-nan skip so far
 	Initial float64 `json:"initial-loss"`
 	Config  Config  `json:"config"`
+	RunID   string  `json:"run-id"` // the run's identity (config.json's environment.run-id); "" before 2026-12-05
 }
 
 const ckptPrefix, ckptSuffix = "ckpt-", ".ckpt"
@@ -116,16 +117,24 @@ func normDims(d []int) []int {
 	return d
 }
 
-// saveCheckpoint writes ckpt-<step>.ckpt atomically into dir and keeps only the newest keep checkpoints.
+// saveCheckpoint writes ckpt-<step>.ckpt atomically into dir and keeps only the newest keep checkpoints of
+// this run (meta.RunID): a checkpoint of another run, or one that does not read back, is never removed.
 func saveCheckpoint(dir string, st *Stepper, meta ckptMeta, keep int) error {
 	if err := checkpoint.Write(filepath.Join(dir, ckptName(meta.Step)), meta, st.snapshot()); err != nil {
 		return err
 	}
 	paths, _ := filepath.Glob(filepath.Join(dir, ckptPrefix+"*"+ckptSuffix))
 	sort.Strings(paths)
-	for len(paths) > keep {
-		os.Remove(paths[0])
-		paths = paths[1:]
+	var ours []string
+	for _, p := range paths {
+		var m ckptMeta
+		if _, err := checkpoint.Read(p, &m); err == nil && m.RunID == meta.RunID {
+			ours = append(ours, p)
+		}
+	}
+	for len(ours) > keep {
+		os.Remove(ours[0])
+		ours = ours[1:]
 	}
 	return nil
 }
@@ -133,9 +142,11 @@ func saveCheckpoint(dir string, st *Stepper, meta ckptMeta, keep int) error {
 // errNoCheckpoint means a resume directory holds no usable checkpoint.
 var errNoCheckpoint = errors.New("no usable checkpoint")
 
-// latestCheckpoint returns the newest checkpoint of dir that reads back whole (checksum included); a torn or
-// corrupted newer one is reported on log and passed over.
-func latestCheckpoint(dir string, log io.Writer) (ckptMeta, []checkpoint.Tensor, string, error) {
+// latestCheckpoint returns the newest checkpoint of dir that reads back whole (checksum included) and belongs
+// to the run runID ("": any run, for folders written before runs had identities); a torn or corrupted newer
+// one is reported on log and passed over. A readable checkpoint of another run is an error: the folder mixes
+// runs, and neither its config nor its checkpoints can be trusted to describe the other.
+func latestCheckpoint(dir, runID string, log io.Writer) (ckptMeta, []checkpoint.Tensor, string, error) {
 	paths, _ := filepath.Glob(filepath.Join(dir, ckptPrefix+"*"+ckptSuffix))
 	sort.Sort(sort.Reverse(sort.StringSlice(paths)))
 	for _, p := range paths {
@@ -144,6 +155,10 @@ func latestCheckpoint(dir string, log io.Writer) (ckptMeta, []checkpoint.Tensor,
 		if err != nil {
 			fmt.Fprintf(log, "warning: skipping %v; trying an older checkpoint\n", err)
 			continue
+		}
+		if runID != "" && m.RunID != runID {
+			return ckptMeta{}, nil, "", usagef("%s: its checkpoints and its config.json disagree: %s belongs to run %q, the folder's config.json to run %q; "+
+				"the folder mixes two runs: move the other run's checkpoints away", dir, filepath.Base(p), m.RunID, runID)
 		}
 		return m, ts, p, nil
 	}

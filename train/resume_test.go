@@ -169,7 +169,7 @@ func TestResumeRefusals(t *testing.T) {
 	os.Rename(filepath.Join(other, ckptName(10)), filepath.Join(dir, ckptName(13)))
 	c = smallRun(dir, 30)
 	c.Resume = dir
-	if _, err := Run(c, io.Discard); err == nil || !strings.Contains(err.Error(), "--width") {
+	if _, err := Run(c, io.Discard); !IsUsage(err) || !strings.Contains(err.Error(), "mixes two runs") {
 		t.Errorf("checkpoint of another model: %v", err)
 	}
 }

@@ -1,7 +1,7 @@
 package train
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -25,19 +25,6 @@ import (
 	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
 )
-
-// Resolved is what config.json holds: the configuration plus what the run found out about its environment.
-type Resolved struct {
-	Config
-	GitCommit   string `json:"git-commit"`
-	GoVersion   string `json:"go-version"`
-	SIMD        bool   `json:"simd"`
-	BackendDesc string `json:"backend-description"`
-	DataName    string `json:"data-name"`
-	Examples    int    `json:"examples"`
-	TestExample int    `json:"test-examples"`
-	Params      int    `json:"parameters"`
-}
 
 // Summary is what Run returns.
 type Summary struct {
@@ -87,8 +74,15 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 	c = c.Resolve()
 	var resumed *ckptMeta
 	var resumedTensors []checkpoint.Tensor
+	runID := newRunID()
 	if c.Resume != "" {
-		m, ts, path, err := latestCheckpoint(c.Resume, log)
+		runID = ""
+		if rec, err := ReadRunRecord(filepath.Join(c.Resume, "config.json"), Defaults()); err == nil {
+			runID = rec.Environment.RunID
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return sum, usagef("--resume %s: reading the run's config.json: %v", c.Resume, err)
+		}
+		m, ts, path, err := latestCheckpoint(c.Resume, runID, log)
 		if err != nil {
 			return sum, err
 		}
@@ -137,11 +131,16 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 		}
 		first, elapsed0, skipped, sum.InitialLoss = resumed.Step+1, resumed.Seconds, resumed.Skipped, resumed.Initial
 	}
-	res := Resolved{Config: c, GitCommit: GitCommit(), GoVersion: runtime.Version(), SIMD: backend.SIMD,
-		BackendDesc: backend.Describe(b), DataName: train.name, Examples: train.n, TestExample: test.n,
-		Params: countParams(model.Params())}
+	if c.Resume == "" {
+		if c.OutDir, err = prepareOutDir(c.OutDir, c.Overwrite); err != nil {
+			return sum, err
+		}
+	}
+	res := RunRecord{Config: c, Environment: Environment{RunID: runID, GitCommit: GitCommit(), GoVersion: runtime.Version(),
+		SIMD: backend.SIMD, BackendDesc: backend.Describe(b), DataName: train.name, Examples: train.n, TestExample: test.n,
+		Params: countParams(model.Params())}}
 	res.Backend = backend.Spec(c.Backend)
-	if err := writeConfig(c.OutDir, res); err != nil {
+	if err := writeRecord(c.OutDir, res); err != nil {
 		return sum, err
 	}
 	var extra []string
@@ -165,7 +164,8 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 		return sum, err
 	}
 	defer mw.Close()
-	fmt.Fprintf(log, "training %s on %s (%d examples, %d parameters), backend %s\n", c.Model, train.name, train.n, res.Params, res.BackendDesc)
+	fmt.Fprintf(log, "training %s on %s (%d examples, %d parameters), backend %s, into %s\n", c.Model, train.name, train.n,
+		res.Environment.Params, res.Environment.BackendDesc, c.OutDir)
 
 	stop := watchSignals()
 	defer stop.close()
@@ -174,7 +174,7 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 		if err := checkFinite(st); err != nil {
 			return err
 		}
-		meta := ckptMeta{Step: step, Seconds: seconds, Skipped: skipped, Initial: sum.InitialLoss, Config: c}
+		meta := ckptMeta{Step: step, Seconds: seconds, Skipped: skipped, Initial: sum.InitialLoss, Config: c, RunID: runID}
 		if err := saveCheckpoint(c.OutDir, st, meta, c.KeepCheckpoints); err != nil {
 			return err
 		}
@@ -374,17 +374,6 @@ func countParams(ps []arch.Param) int {
 		n += p.Size()
 	}
 	return n
-}
-
-func writeConfig(dir string, r Resolved) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("train: output directory: %w", err)
-	}
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return checkpoint.WriteFileAtomic(filepath.Join(dir, "config.json"), append(b, '\n'))
 }
 
 // saveParams writes the final parameters (float64 values, Model.Params() names) to path.

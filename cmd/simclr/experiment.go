@@ -18,7 +18,13 @@ func runExperiment(args []string) error {
 	}
 	names = append(names, "all")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintf(os.Stderr, "usage: simclr experiment NAME [flags]   (NAME: %s)\n", strings.Join(names, ", "))
+		fmt.Fprintf(os.Stderr, "usage: simclr experiment NAME [--quick] [flags]\n\nexperiments:\n")
+		for _, e := range experiments.Experiments {
+			fmt.Fprintf(os.Stderr, "  %-20s %s\n", e.Name, e.Summary)
+		}
+		fmt.Fprintf(os.Stderr, "  %-20s every experiment in turn, then results/REPORT.md\n\n"+
+			"simclr experiment NAME --help lists NAME's flags (with --quick: its quick defaults). Each writes\n"+
+			"OUT-DIR/NAME/: config.json, CSV time series, PNG figures, summary.md.\n", "all")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}

@@ -46,7 +46,7 @@ func TestFailureModes(t *testing.T) {
 		{"unwritable output", append(quick, "--steps", "5", "-o", filepath.Join(file, "run")), 1,
 			[]string{"output directory", "not a directory"}},
 		{"checkpoint of another model", []string{"train", "--resume", foreign, "--steps", "30"}, 2,
-			[]string{"--width: 8 → 16"}},
+			[]string{"checkpoints and its config.json disagree", "mixes two runs"}},
 		{"changed model on resume", []string{"train", "--resume", done, "--steps", "30", "--depth", "1", "--activation", "tanh"}, 2,
 			[]string{"--activation: relu → tanh", "would change it"}},
 		{"corrupt newest checkpoint", []string{"train", "--resume", corrupt, "--steps", "25"}, 0,

@@ -13,8 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
 
+	"github.com/gomlx/compute"
 	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/train"
 	"github.com/spf13/pflag"
@@ -42,10 +47,14 @@ func usage() {
 	for _, c := range commands {
 		fmt.Fprintf(os.Stderr, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(os.Stderr, "\nsimclr <command> --help shows a command's flags.\n")
+	fmt.Fprintf(os.Stderr, "\nsimclr <command> --help shows a command's flags; simclr --version the build.\n")
 }
 
 func main() {
+	if len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "version") {
+		printVersion()
+		return
+	}
 	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
 		usage()
 		if len(os.Args) < 2 {
@@ -105,4 +114,16 @@ func parse(fs *pflag.FlagSet, args []string) error {
 		return usageError{fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
 	}
 	return nil
+}
+
+// printVersion prints the module version and commit, Go, SIMD and the compiled-in backends.
+func printVersion() {
+	version := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		version = bi.Main.Version
+	}
+	names := compute.List()
+	slices.Sort(names)
+	fmt.Printf("simclr %s, commit %s\n%s %s/%s, GOEXPERIMENT=simd: %v\nbackends: %s (xla compiled in: %v)\n",
+		version, train.GitCommit(), runtime.Version(), runtime.GOOS, runtime.GOARCH, backend.SIMD, strings.Join(names, ", "), backend.XLACompiled)
 }

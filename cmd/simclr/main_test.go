@@ -99,3 +99,54 @@ func TestTrainDryRunWithConfigFile(t *testing.T) {
 		t.Errorf("unknown config key: exit %d:\n%s", code, out)
 	}
 }
+
+// TestVersionAndHelp: --version names the build; train --help lists every augmentation preset; experiment
+// --help lists the experiments with their summaries.
+func TestVersionAndHelp(t *testing.T) {
+	out, code := simclr(t, nil, "--version")
+	if code != 0 || !strings.Contains(out, "simclr ") || !strings.Contains(out, "commit ") || !strings.Contains(out, "GOEXPERIMENT=simd") || !strings.Contains(out, "backends: ") {
+		t.Errorf("--version: exit %d\n%s", code, out)
+	}
+	out, code = simclr(t, nil, "train", "--help")
+	for _, p := range []string{"digits", "fashion", "cifar", "--overwrite"} {
+		if code != 0 || !strings.Contains(out, p) {
+			t.Errorf("train --help lacks %q (exit %d)", p, code)
+		}
+	}
+	out, code = simclr(t, nil, "experiment", "--help")
+	for _, e := range []string{"loss-landscape", "persistence", "particle gradient descent"} {
+		if code != 0 || !strings.Contains(out, e) {
+			t.Errorf("experiment --help lacks %q (exit %d):\n%s", e, code, out)
+		}
+	}
+}
+
+// TestTrainFromItsOwnConfig: simclr train --config RUN/config.json --out-dir NEW accepts the file a run wrote
+// and reproduces its metrics.csv (seconds aside); training into RUN again is refused.
+func TestTrainFromItsOwnConfig(t *testing.T) {
+	run, again := t.TempDir(), t.TempDir()
+	if out, code := simclr(t, nil, "train", "--data", "clusters", "--steps", "12", "--log-every", "3", "--eval=false", "-o", run); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, out)
+	}
+	if out, code := simclr(t, nil, "train", "--config", filepath.Join(run, "config.json"), "-o", again); code != 0 {
+		t.Fatalf("--config RUN/config.json: exit %d\n%s", code, out)
+	}
+	strip := func(dir string) string {
+		b, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []string
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			f := strings.Split(l, ",")
+			rows = append(rows, strings.Join(append(f[:4:4], f[5:]...), ","))
+		}
+		return strings.Join(rows, "\n")
+	}
+	if a, b := strip(run), strip(again); a != b || strings.Count(a, "\n") < 4 {
+		t.Errorf("metrics differ:\n%s\n---\n%s", a, b)
+	}
+	if out, code := simclr(t, nil, "train", "--config", filepath.Join(run, "config.json")); code != 2 || !strings.Contains(out, "--overwrite") {
+		t.Errorf("a second run into RUN: exit %d\n%s", code, out)
+	}
+}

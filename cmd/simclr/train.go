@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/datasets/augment"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/optim"
 	"github.com/gosimclr/gosimclr/train"
@@ -41,7 +42,7 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.IntVar(&c.LatentDim, "latent-dim", c.LatentDim, "latent dimension k of the MLP encoders (0: 2 on points, 128 on images)")
 	fs.IntVar(&c.HeadDim, "head-dim", c.HeadDim, "projection head output dimension (0: no head; -1: 128 on images, none on points)")
 	fs.IntVar(&c.HeadHidden, "head-hidden", c.HeadHidden, "projection head hidden width")
-	fs.StringVar(&c.Augment, "augment", c.Augment, `augmentations: on points e.g. "noise:0.05,shift:1,rotate:pi" or "none"; on images a preset: cifar, imagenet, stl10, mnist, none; auto = by data set`)
+	fs.StringVar(&c.Augment, "augment", c.Augment, `augmentations: on points e.g. "noise:0.05,shift:1,rotate:pi" or "none"; on images a preset: `+strings.Join(augment.PresetNames, ", ")+`; auto = by data set (digits on mnist, fashion on fashion-mnist, cifar on cifar10/100, stl10 on stl10, imagenet on folders)`)
 	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "N pairs per step (2N views); 0 = whole data set")
 	fs.IntVar(&c.Steps, "steps", c.Steps, "training steps")
 	fs.Float64Var(&c.Temperature, "temperature", c.Temperature, "temperature τ")
@@ -54,7 +55,7 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed (data, initialisation, augmentations, batch order)")
 	fs.StringVar(&c.DType, "dtype", c.DType, "float32 or float64")
 	fs.StringVar(&c.Backend, "backend", c.Backend, `compute backend: go (default), xla, xla:cpu, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND or go)`)
-	fs.StringVarP(&c.OutDir, "out-dir", "o", c.OutDir, "output directory")
+	fs.StringVarP(&c.OutDir, "out-dir", "o", c.OutDir, "output directory; a folder holding another run is refused (see --resume, --overwrite) (default: a new runs/<date-time>, linked as runs/latest)")
 	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "write a metrics row every this many steps")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "also log the kNN accuracy every this many steps (0: never)")
 	fs.BoolVar(&c.Eval, "eval", c.Eval, "evaluate (kNN and linear probe, and raw-input baselines) at the end")
@@ -62,6 +63,7 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.IntVar(&c.KeepCheckpoints, "keep-checkpoints", c.KeepCheckpoints, "how many of the newest checkpoints to keep")
 	fs.StringVar(&c.OnNaN, "on-nan", c.OnNaN, "when a loss or gradient is NaN/Inf: stop, or skip the step")
 	fs.StringVar(&c.Resume, "resume", c.Resume, "continue the run in this directory from its newest complete checkpoint")
+	fs.BoolVar(&c.Overwrite, "overwrite", c.Overwrite, "let a new run replace the run files (config.json, metrics.csv, checkpoints, …) of a non-empty --out-dir; nothing else there is touched")
 }
 
 func runTrain(args []string) error {
@@ -69,26 +71,18 @@ func runTrain(args []string) error {
 	// --config FILE, or the config.json of --resume DIR, gives a base that explicit flags override: read it
 	// before binding the flags.
 	if file := flagValue(args, "config"); file != "" {
-		b, err := os.ReadFile(file)
+		rec, err := train.ReadRunRecord(file, c)
 		if err != nil {
 			return usageError{fmt.Errorf("--config: %w", err)}
 		}
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			return usageError{fmt.Errorf("--config %s: %w", file, err)}
-		}
+		c = rec.Config
 	}
 	if dir := flagValue(args, "resume"); dir != "" {
-		var saved train.Resolved
-		b, err := os.ReadFile(filepath.Join(dir, "config.json"))
-		if err == nil {
-			err = json.Unmarshal(b, &saved)
-		}
+		rec, err := train.ReadRunRecord(filepath.Join(dir, "config.json"), c)
 		if err != nil {
 			return usageError{fmt.Errorf("--resume %s: reading the run's config.json: %w", dir, err)}
 		}
-		c = saved.Config
+		c = rec.Config
 		c.OutDir, c.Backend = dir, ""
 	}
 	fs := newFlags("train")
@@ -102,7 +96,12 @@ func runTrain(args []string) error {
 		return err
 	}
 	if *dryRun {
-		b, _ := json.MarshalIndent(c.Resolve(), "", "  ")
+		// The settings, and the actions (not settings, never in config.json) the run would take.
+		b, _ := json.MarshalIndent(struct {
+			train.Config
+			Resume    string `json:"resume,omitempty"`
+			Overwrite bool   `json:"overwrite,omitempty"`
+		}{c.Resolve(), c.Resume, c.Overwrite}, "", "  ")
 		fmt.Println(string(b))
 		return nil
 	}

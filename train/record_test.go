@@ -1,0 +1,154 @@
+package train
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/backend"
+	"github.com/gosimclr/gosimclr/checkpoint"
+	"github.com/gosimclr/gosimclr/losses"
+	"github.com/gosimclr/gosimclr/optim"
+)
+
+func ckpts(t *testing.T, dir string) []string {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join(dir, ckptPrefix+"*"+ckptSuffix))
+	for i, p := range paths {
+		paths[i] = filepath.Base(p)
+	}
+	slices.Sort(paths)
+	return paths
+}
+
+// TestRunsDoNotMix is the run-folder issue's sequence: a one-hidden-layer run of 300 steps with checkpoints
+// every 50, then a 2-layer MLP run of 100 steps into the same folder. The second is refused (naming --resume
+// and --overwrite) and the first left whole; with --overwrite the second replaces the first's files and keeps
+// its own checkpoints.
+func TestRunsDoNotMix(t *testing.T) {
+	dir := t.TempDir()
+	keep := filepath.Join(dir, "notes.txt") // not a run file: never touched
+	os.WriteFile(keep, []byte("mine"), 0o644)
+	first := smallRun(dir, 300)
+	first.Model, first.CheckpointEvery, first.KeepCheckpoints = "onehidden", 50, 3
+	mustRun(t, first)
+	before := readMetrics(t, dir)
+	if got := ckpts(t, dir); !slices.Equal(got, []string{ckptName(200), ckptName(250), ckptName(300)}) {
+		t.Fatalf("first run's checkpoints %v", got)
+	}
+	second := smallRun(dir, 100)
+	second.Model, second.Depth, second.Seed, second.CheckpointEvery, second.KeepCheckpoints = "mlp", 2, 5, 50, 3
+	_, err := Run(second, io.Discard)
+	if !IsUsage(err) || !strings.Contains(err.Error(), "holds a run already") || !strings.Contains(err.Error(), "--resume") ||
+		!strings.Contains(err.Error(), "--overwrite") {
+		t.Fatalf("second run into the same folder: %v", err)
+	}
+	if readMetrics(t, dir) != before || len(ckpts(t, dir)) != 3 {
+		t.Fatal("the refused run changed the first run's files")
+	}
+	second.Overwrite = true
+	mustRun(t, second)
+	if got := ckpts(t, dir); !slices.Equal(got, []string{ckptName(50), ckptName(100)}) {
+		t.Errorf("after --overwrite the checkpoints are %v, want the second run's 50 and 100", got)
+	}
+	rec, err := ReadRunRecord(filepath.Join(dir, "config.json"), Defaults())
+	if err != nil || rec.Model != "mlp" || rec.Depth != 2 {
+		t.Errorf("config.json after --overwrite: %+v, %v", rec.Config, err)
+	}
+	for _, n := range ckpts(t, dir) {
+		var m ckptMeta
+		if _, err := checkpoint.Read(filepath.Join(dir, n), &m); err != nil || m.RunID != rec.Environment.RunID {
+			t.Errorf("%s: run %q, config.json's %q (%v)", n, m.RunID, rec.Environment.RunID, err)
+		}
+	}
+	if b, err := os.ReadFile(keep); err != nil || string(b) != "mine" {
+		t.Errorf("--overwrite touched a file that is not the run's: %q %v", b, err)
+	}
+}
+
+// TestPruneKeepsOnlyThisRun: with a stale, higher-numbered checkpoint of another run in the folder, pruning
+// keeps this run's newest keep checkpoints and leaves the stale one alone.
+func TestPruneKeepsOnlyThisRun(t *testing.T) {
+	dir := t.TempDir()
+	c := smallRun(dir, 10).Resolve()
+	data, _, err := loadData(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, views, err := buildModel(c, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := backend.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := NewStepper(b, model, optim.Optimizer{Name: c.Optimizer, LR: c.LR}, losses.Config{Tau: c.Temperature}, views, dtypes.Float32, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := saveCheckpoint(dir, st, ckptMeta{Step: 999, RunID: "other"}, 3); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []int{10, 20, 30, 40, 50} {
+		if err := saveCheckpoint(dir, st, ckptMeta{Step: step, RunID: "this"}, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := ckpts(t, dir), []string{ckptName(30), ckptName(40), ckptName(50), ckptName(999)}; !slices.Equal(got, want) {
+		t.Errorf("checkpoints %v, want %v", got, want)
+	}
+}
+
+// TestConfigRoundTrip: a run's config.json is a valid --config; the run it describes, started again into
+// another folder, writes the same metrics.csv (seconds aside) and the same parameters.
+func TestConfigRoundTrip(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	c := smallRun(a, 20)
+	c.Activation, c.Kernel, c.Augment = arch.Tanh, "gaussian", "noise:0.05,shift:0.5"
+	mustRun(t, c)
+	rec, err := ReadRunRecord(filepath.Join(a, "config.json"), Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Environment.RunID == "" || rec.Environment.GoVersion == "" {
+		t.Errorf("environment not recorded: %+v", rec.Environment)
+	}
+	again := rec.Config
+	again.OutDir = b
+	mustRun(t, again)
+	sameRun(t, "from config.json", a, b)
+	// A misspelt key is an error, not a silently ignored setting.
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"widht": 3}`), 0o644)
+	if _, err := ReadRunRecord(bad, Defaults()); err == nil || !strings.Contains(err.Error(), "widht") {
+		t.Errorf("misspelt key: %v", err)
+	}
+}
+
+// TestDefaultOutDir: without --out-dir each run gets its own folder under runs/, and runs/latest points at
+// the newest.
+func TestDefaultOutDir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	c := smallRun("", 3)
+	mustRun(t, c)
+	mustRun(t, c)
+	entries, _ := os.ReadDir(DefaultRunsDir)
+	var runs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			runs = append(runs, e.Name())
+		}
+	}
+	if len(runs) != 2 {
+		t.Fatalf("runs/ holds %v, want two run folders", entries)
+	}
+	if target, err := os.Readlink(filepath.Join(DefaultRunsDir, "latest")); err != nil || target != runs[1] {
+		t.Errorf("runs/latest → %q (%v), want %q", target, err, runs[1])
+	}
+}
