@@ -20,8 +20,11 @@ metrics() { cut -d, -f1-4,6- "$1/metrics.csv"; }
 
 run=$work/run
 passed=0 failed=0
-start_run() { # resume if a checkpoint exists, else start afresh (what a user would do)
-  if compgen -G "$run/ckpt-*.ckpt" >/dev/null; then
+start_run() { # resume if a checkpoint exists, else start afresh (what a user would do); a finished run
+  # (params.ckpt written) starts over, so that every kill interrupts a run in progress
+  if [ -f "$run/params.ckpt" ]; then
+    "$bin" train "${args[@]}" --out-dir "$run" --overwrite 2>>"$work/log" &
+  elif compgen -G "$run/ckpt-*.ckpt" >/dev/null; then
     "$bin" train --resume "$run" 2>>"$work/log" &
   else
     "$bin" train "${args[@]}" --out-dir "$run" --overwrite 2>>"$work/log" &
@@ -36,7 +39,9 @@ for i in $(seq 1 "$kills"); do
   # Resume a copy of this interrupted state to the end and compare with the uninterrupted run.
   copy=$work/copy-$i
   cp -r "$run" "$copy" 2>/dev/null || mkdir -p "$copy"
-  if compgen -G "$copy/ckpt-*.ckpt" >/dev/null; then
+  if [ -f "$copy/params.ckpt" ]; then # killed after it finished: nothing to resume, compare as it is
+    : >"$copy.log"
+  elif compgen -G "$copy/ckpt-*.ckpt" >/dev/null; then
     "$bin" train --resume "$copy" 2>"$copy.log"
   else
     "$bin" train "${args[@]}" --out-dir "$copy" --overwrite 2>"$copy.log"
