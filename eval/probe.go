@@ -3,9 +3,11 @@ package eval
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"time"
 )
 
 // The λ path of FitProbe: its fits stop at a pathTolFactor times looser gradient tolerance than the final
@@ -35,6 +37,10 @@ type ProbeOptions struct {
 	MaxIter int       // L-BFGS iterations per fit; 0 means DefaultMaxIter
 	Tol     float64   // max |∂f/∂θ_i| that ends the final fit (the λ path: pathTolFactor·Tol); 0 means DefaultTol
 	Seed    uint64    // seed of the held-out split, the only randomness
+	// Progress, if not nil, receives a line per fit (each λ of the path, then the final fit) with the time
+	// spent and an upper bound of the time left; Name labels those lines.
+	Progress io.Writer
+	Name     string
 }
 
 func (o ProbeOptions) resolve() (ProbeOptions, error) {
@@ -148,6 +154,7 @@ func FitProbe(train []float32, labels []int, dim, classes int, opt ProbeOptions)
 
 	theta := make([]float64, dim*classes+classes)
 	p.Lambda = opt.Lambdas[0]
+	start := time.Now()
 	if held > 0 {
 		fit := newLogistic(x[:(n-held)*dPad], y[:n-held], dim, classes, 0)
 		check := newLogistic(x[(n-held)*dPad:], y[n-held:], dim, classes, 0)
@@ -157,7 +164,14 @@ func FitProbe(train []float32, labels []int, dim, classes int, opt ProbeOptions)
 				break
 			}
 			fit.lambda = lambda
+			t := time.Now()
 			r := lbfgs(fit.eval, theta, opt.MaxIter, pathTolFactor*opt.Tol)
+			if opt.Progress != nil {
+				// At most len(Lambdas)−k−1 more path fits (patience may stop it early), then the final fit.
+				left := time.Since(start).Seconds() / float64(k+1) * float64(len(opt.Lambdas)-k)
+				fmt.Fprintf(opt.Progress, "  probe on %s: λ = %g (%d of ≤ %d), %d iterations, %.1f s; ≤ %.0f s left\n",
+					opt.Name, lambda, k+1, len(opt.Lambdas), r.iters, time.Since(t).Seconds(), left)
+			}
 			pf := ProbeFit{Lambda: lambda, Iterations: r.iters, Loss: r.f, GradMax: r.gMax}
 			pf.HeldOutAccuracy, pf.HeldOutLoss = check.accuracy(theta)
 			p.Path = append(p.Path, pf)
@@ -170,7 +184,11 @@ func FitProbe(train []float32, labels []int, dim, classes int, opt ProbeOptions)
 		p.Lambda, theta = p.Path[best].Lambda, bestTheta
 	}
 	all := newLogistic(x, y, dim, classes, p.Lambda)
+	t := time.Now()
 	r := lbfgs(all.eval, theta, opt.MaxIter, opt.Tol)
+	if opt.Progress != nil {
+		fmt.Fprintf(opt.Progress, "  probe on %s: final fit at λ = %g on all %d rows, %d iterations, %.1f s\n", opt.Name, p.Lambda, n, r.iters, time.Since(t).Seconds())
+	}
 	p.Final = ProbeFit{Lambda: p.Lambda, Iterations: r.iters, Loss: r.f, GradMax: r.gMax}
 	p.W, p.B = theta[:dim*classes], theta[dim*classes:]
 	return p, nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -50,17 +51,44 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"feature_dim", "k", "knn_accuracy", "linear_accuracy", "raw_knn_accuracy", "raw_linear_accuracy",
-		"seconds", "temperature", "test_examples", "train_examples"}
+		"probe_lambda", "seconds", "temperature", "test_examples", "train_examples"}
+	slices.Sort(want)
 	if keys := slices.Sorted(maps.Keys(m)); !slices.Equal(keys, want) {
 		t.Errorf("JSON keys %v, want %v", keys, want)
 	}
-	for _, k := range want[2:6] {
+	for _, k := range []string{"knn_accuracy", "linear_accuracy", "raw_knn_accuracy", "raw_linear_accuracy"} {
 		if m[k] < 0 || m[k] > 1 {
 			t.Errorf("%s = %v, want a fraction", k, m[k])
 		}
 	}
 	if m["raw_knn_accuracy"] >= 1 || m["seconds"] <= 0 {
 		t.Errorf("raw kNN %v on noisy features (want < 1), seconds %v (want > 0)", m["raw_knn_accuracy"], m["seconds"])
+	}
+
+	// --no-raw: no baseline fields; a raw cache: the second evaluation reads the first's baselines, and
+	// another option (k) is another cache entry. Progress names every stage.
+	skip, err := Evaluate(features, raw, Options{NoRaw: true})
+	if err != nil || skip.RawKNNAccuracy != nil || skip.RawLinearAccuracy != nil || skip.KNNAccuracy != 1 {
+		t.Errorf("NoRaw: %+v, %v", skip, err)
+	}
+	cache := t.TempDir()
+	var log strings.Builder
+	first, err := Evaluate(features, raw, Options{RawCache: cache, Progress: &log})
+	if err != nil || first.RawCached || *first.RawKNNAccuracy != *rep.RawKNNAccuracy {
+		t.Fatalf("first cached evaluation: %+v, %v", first, err)
+	}
+	for _, stage := range []string{"kNN on features", "probe on features: λ", "final fit", "kNN on raw inputs", "linear probe on raw inputs"} {
+		if !strings.Contains(log.String(), stage) {
+			t.Errorf("progress lacks %q:\n%s", stage, log.String())
+		}
+	}
+	second, err := Evaluate(features, raw, Options{RawCache: cache})
+	if err != nil || !second.RawCached || *second.RawKNNAccuracy != *first.RawKNNAccuracy || *second.RawLinearAccuracy != *first.RawLinearAccuracy {
+		t.Errorf("second evaluation did not reuse the cache: %+v, %v", second, err)
+	}
+	other, err := Evaluate(features, raw, Options{RawCache: cache, KNN: KNNOptions{K: 3}})
+	if err != nil || other.RawCached {
+		t.Errorf("k = 3 reused the k = 200 baselines: %+v, %v", other, err)
 	}
 }
 

@@ -3,10 +3,12 @@ package train
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gosimclr/gosimclr/backend"
+	"github.com/gosimclr/gosimclr/checkpoint"
 	"github.com/gosimclr/gosimclr/eval"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/optim"
@@ -43,20 +45,69 @@ func inputs(d *dataset) []float32 {
 	return v
 }
 
-// evaluate runs the kNN and linear-probe evaluation on the test split, on features and raw inputs.
-func evaluate(f *featurizer, model string, train, test *dataset, log io.Writer) (EvalReport, error) {
-	fmt.Fprintf(log, "evaluating on %d test examples (kNN k=200 T=0.1, linear probe; features and raw inputs)…\n", test.n)
+// EvalOptions steers an evaluation (simclr eval's flags); the zero value is the default protocol.
+type EvalOptions struct {
+	KNNK       int       // neighbours of the kNN vote (0: eval.DefaultK)
+	KNNT       float64   // temperature of the kNN vote (0: eval.DefaultT)
+	Lambdas    []float64 // the probe's L2 penalties to choose from (nil: eval.DefaultLambdas)
+	NoRaw      bool      // skip the raw-input baselines
+	Checkpoint int       // EvaluateRun: the step of the checkpoint to evaluate (0: the newest)
+}
+
+// RawCacheDir is where raw-input baselines are cached: $GOSIMCLR_CACHE_DIR if set ("off" disables the cache),
+// else the user cache folder's gosimclr/ (e.g. ~/.cache/gosimclr), else none.
+func RawCacheDir() string {
+	if d := os.Getenv("GOSIMCLR_CACHE_DIR"); d != "" {
+		if d == "off" {
+			return ""
+		}
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "gosimclr")
+	}
+	return ""
+}
+
+// evaluate runs the kNN and linear-probe evaluation on the test split, on features and raw inputs, with
+// progress on log.
+func evaluate(f *featurizer, model string, train, test *dataset, o EvalOptions, log io.Writer) (EvalReport, error) {
+	opt := eval.Options{KNN: eval.KNNOptions{K: o.KNNK, T: o.KNNT}, Probe: eval.ProbeOptions{Lambdas: o.Lambdas},
+		NoRaw: o.NoRaw, RawCache: RawCacheDir(), Progress: log}
+	fmt.Fprintf(log, "evaluating on %d test examples (kNN k=%s T=%s, linear probe; features%s)…\n", test.n,
+		orDefault(o.KNNK, eval.DefaultK), orDefaultF(o.KNNT, eval.DefaultT), map[bool]string{false: " and raw inputs", true: ""}[o.NoRaw])
+	f.progress = log
+	defer func() { f.progress = nil }()
 	features, raw, err := splits(f, model, train, test)
 	if err != nil {
 		return EvalReport{}, err
 	}
-	rep, err := eval.Evaluate(features, raw, eval.Options{})
+	rep, err := eval.Evaluate(features, raw, opt)
 	if err != nil {
 		return rep, fmt.Errorf("train: evaluation: %w", err)
 	}
-	fmt.Fprintf(log, "kNN accuracy %.2f%% (raw inputs %.2f%%), linear probe %.2f%% (raw inputs %.2f%%) on %d test examples, %.1fs\n",
-		100*rep.KNNAccuracy, 100*rep.RawKNNAccuracy, 100*rep.LinearAccuracy, 100*rep.RawLinearAccuracy, rep.TestExamples, rep.Seconds)
+	if rep.RawKNNAccuracy != nil {
+		fmt.Fprintf(log, "kNN accuracy %.2f%% (raw inputs %.2f%%), linear probe %.2f%% (raw inputs %.2f%%) on %d test examples, %.1fs\n",
+			100*rep.KNNAccuracy, 100**rep.RawKNNAccuracy, 100*rep.LinearAccuracy, 100**rep.RawLinearAccuracy, rep.TestExamples, rep.Seconds)
+	} else {
+		fmt.Fprintf(log, "kNN accuracy %.2f%%, linear probe %.2f%% on %d test examples, %.1fs\n",
+			100*rep.KNNAccuracy, 100*rep.LinearAccuracy, rep.TestExamples, rep.Seconds)
+	}
 	return rep, nil
+}
+
+func orDefault(v, def int) string {
+	if v == 0 {
+		v = def
+	}
+	return fmt.Sprint(v)
+}
+
+func orDefaultF(v, def float64) string {
+	if v == 0 {
+		v = def
+	}
+	return fmt.Sprint(v)
 }
 
 // knnNow is the periodic kNN accuracy of the current features on the test split.
@@ -77,7 +128,7 @@ func writeEval(path string, r EvalReport) error { return r.WriteJSON(path) }
 // EvaluateRun evaluates the trained run in dir (simclr eval --run DIR): it rebuilds the model from
 // dir/config.json, loads the newest complete checkpoint, and writes dir/eval.json. backendSpec, if not empty,
 // overrides the run's backend.
-func EvaluateRun(dir, backendSpec string, log io.Writer) (EvalReport, error) {
+func EvaluateRun(dir, backendSpec string, o EvalOptions, log io.Writer) (EvalReport, error) {
 	saved, err := ReadRunRecord(filepath.Join(dir, "config.json"), Defaults())
 	if err != nil {
 		return EvalReport{}, usagef("--run %s: reading the run's config.json: %v", dir, err)
@@ -86,7 +137,22 @@ func EvaluateRun(dir, backendSpec string, log io.Writer) (EvalReport, error) {
 	if backendSpec != "" {
 		c.Backend = backendSpec
 	}
-	meta, ts, path, err := latestCheckpoint(dir, saved.Environment.RunID, log)
+	var (
+		meta ckptMeta
+		ts   []checkpoint.Tensor
+		path string
+	)
+	if o.Checkpoint > 0 {
+		path = filepath.Join(dir, ckptName(o.Checkpoint))
+		if ts, err = checkpoint.Read(path, &meta); err != nil {
+			return EvalReport{}, usagef("--checkpoint %d: %v", o.Checkpoint, err)
+		}
+		if id := saved.Environment.RunID; id != "" && meta.RunID != id {
+			return EvalReport{}, usagef("--checkpoint %d: %s belongs to run %q, the folder's config.json to run %q", o.Checkpoint, path, meta.RunID, id)
+		}
+	} else if meta, ts, path, err = latestCheckpoint(dir, saved.Environment.RunID, log); err != nil {
+		return EvalReport{}, err
+	}
 	if err != nil {
 		return EvalReport{}, err
 	}
@@ -118,7 +184,7 @@ func EvaluateRun(dir, backendSpec string, log io.Writer) (EvalReport, error) {
 		return EvalReport{}, fmt.Errorf("train: %s: %w", path, err)
 	}
 	fmt.Fprintf(log, "evaluating %s at step %d (%s)\n", dir, meta.Step, path)
-	rep, err := evaluate(newFeaturizer(be, st, dt), c.Model, train, test, log)
+	rep, err := evaluate(newFeaturizer(be, st, dt), c.Model, train, test, o, log)
 	if err != nil {
 		return rep, err
 	}

@@ -2,6 +2,8 @@ package train
 
 import (
 	"fmt"
+	"io"
+	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -14,9 +16,10 @@ const featureChunk = 1024
 
 // featurizer runs the encoder in evaluation mode (batch-norm running averages) over whole splits.
 type featurizer struct {
-	st   *Stepper
-	dt   dtypes.DType
-	exec *graph.Exec
+	progress io.Writer // if not nil, run reports its progress with an estimate of the time left
+	st       *Stepper
+	dt       dtypes.DType
+	exec     *graph.Exec
 }
 
 func newFeaturizer(b compute.Backend, st *Stepper, dt dtypes.DType) *featurizer {
@@ -30,7 +33,13 @@ func newFeaturizer(b compute.Backend, st *Stepper, dt dtypes.DType) *featurizer 
 
 // run returns the features [n, F] and latents [n, k] of every example of data, as float32 rows.
 func (f *featurizer) run(model string, data *dataset) (features, z []float32, fdim, zdim int, err error) {
+	t0, next := time.Now(), 0.25
 	for start := 0; start < data.n; start += featureChunk {
+		if done := float64(start) / float64(data.n); f.progress != nil && start > 0 && done >= next {
+			el := time.Since(t0).Seconds()
+			fmt.Fprintf(f.progress, "  features of %d examples: %.0f%%, %.1f s, about %.0f s left\n", data.n, 100*done, el, el/done*(1-done))
+			next += 0.25
+		}
 		idx := make([]int, featureChunk)
 		m := min(featureChunk, data.n-start)
 		for i := range idx {
@@ -53,6 +62,9 @@ func (f *featurizer) run(model string, data *dataset) (features, z []float32, fd
 		for _, v := range zv[:m*zdim] {
 			z = append(z, float32(v))
 		}
+	}
+	if f.progress != nil {
+		fmt.Fprintf(f.progress, "  features of %d examples: done in %.1f s\n", data.n, time.Since(t0).Seconds())
 	}
 	return features, z, fdim, zdim, nil
 }

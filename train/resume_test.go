@@ -241,16 +241,30 @@ func TestEvaluateRun(t *testing.T) {
 	c := smallRun(t.TempDir(), 15)
 	c.Eval = true
 	sum := mustRun(t, c)
-	rep, err := EvaluateRun(c.OutDir, "", io.Discard)
+	rep, err := EvaluateRun(c.OutDir, "", EvalOptions{}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a, b := *sum.Eval, rep
-	a.Seconds, b.Seconds = 0, 0
+	if a.RawKNNAccuracy == nil || b.RawKNNAccuracy == nil || *a.RawKNNAccuracy != *b.RawKNNAccuracy || *a.RawLinearAccuracy != *b.RawLinearAccuracy {
+		t.Errorf("raw baselines differ: %v %v", a.RawKNNAccuracy, b.RawKNNAccuracy)
+	}
+	a.Seconds, b.Seconds, a.RawKNNAccuracy, b.RawKNNAccuracy, a.RawLinearAccuracy, b.RawLinearAccuracy = 0, 0, nil, nil, nil, nil
+	a.RawCached, b.RawCached = false, false
 	if a != b {
 		t.Errorf("eval --run %+v differs from the run's own %+v", b, a)
 	}
-	if _, err := EvaluateRun(t.TempDir(), "", io.Discard); !IsUsage(err) {
+	// The options change what the evaluation does: another k, no raw baselines, an older checkpoint.
+	var log strings.Builder
+	o, err := EvaluateRun(c.OutDir, "", EvalOptions{KNNK: 5, NoRaw: true, Checkpoint: 10}, &log)
+	if err != nil || o.K != 5 || o.RawKNNAccuracy != nil || !strings.Contains(log.String(), "step 10") ||
+		!strings.Contains(log.String(), "features of") || !strings.Contains(log.String(), "probe on features") {
+		t.Errorf("options: %+v, %v\n%s", o, err, log.String())
+	}
+	if _, err := EvaluateRun(c.OutDir, "", EvalOptions{Checkpoint: 7}, io.Discard); !IsUsage(err) {
+		t.Errorf("a checkpoint that does not exist: %v", err)
+	}
+	if _, err := EvaluateRun(t.TempDir(), "", EvalOptions{}, io.Discard); !IsUsage(err) {
 		t.Errorf("empty directory: %v", err)
 	}
 }

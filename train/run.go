@@ -261,7 +261,7 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 	}
 	fmt.Fprintf(log, "done: %d steps in %.1fs, loss %.6f → %.6f; results in %s\n", sum.Steps, sum.Seconds, sum.InitialLoss, sum.FinalLoss, c.OutDir)
 	if c.Eval && train.classes > 1 {
-		rep, err := evaluate(feats, c.Model, train, test, log)
+		rep, err := evaluate(feats, c.Model, train, test, EvalOptions{}, log)
 		if err != nil {
 			return sum, err
 		}

@@ -14,7 +14,14 @@ func TestMain(m *testing.M) {
 	if os.Getenv("GOMLX_BACKEND") == "" {
 		os.Setenv("GOMLX_BACKEND", "go")
 	}
-	os.Exit(m.Run())
+	// Raw-baseline caches of the tests go to a folder of their own, removed at the end.
+	cache, err := os.MkdirTemp("", "gosimclr-cache")
+	if err == nil {
+		os.Setenv("GOSIMCLR_CACHE_DIR", cache)
+	}
+	code := m.Run()
+	os.RemoveAll(cache)
+	os.Exit(code)
 }
 
 func TestValidateNamesTheFlag(t *testing.T) {

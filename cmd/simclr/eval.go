@@ -12,13 +12,32 @@ import (
 func runEval(args []string) error {
 	fs := newFlags("eval")
 	dir := fs.String("run", "", "run directory (holding config.json and checkpoints)")
-	spec := fs.String("backend", "", "compute backend (default: the run's, else $GOMLX_BACKEND or go)")
+	spec := fs.String("backend", "", "compute backend for the features (default: the run's, else $GOMLX_BACKEND or go)")
+	var o train.EvalOptions
+	fs.IntVar(&o.Checkpoint, "checkpoint", 0, "evaluate the checkpoint of this step (ckpt-<step>.ckpt; default: the newest)")
+	fs.IntVar(&o.KNNK, "knn-k", 0, "neighbours of the weighted kNN vote (default 200)")
+	fs.Float64Var(&o.KNNT, "knn-t", 0, "temperature T of the kNN vote weights exp(s/T) (default 0.1; not the loss's τ)")
+	fs.Float64SliceVar(&o.Lambdas, "probe-lambdas", nil, "L2 penalties the linear probe chooses from on a held-out split (default 1e-1, 1e-2, …, 1e-6)")
+	fs.BoolVar(&o.NoRaw, "no-raw", false, "skip the raw-input baselines (else computed once per data set and options, and cached in $GOSIMCLR_CACHE_DIR or the user cache folder)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *dir == "" {
 		return usageError{fmt.Errorf("--run DIR is required")}
 	}
-	_, err := train.EvaluateRun(*dir, *spec, os.Stderr)
+	switch {
+	case o.Checkpoint < 0:
+		return usageError{fmt.Errorf("--checkpoint must be ≥ 1 (a step), got %d", o.Checkpoint)}
+	case o.KNNK < 0:
+		return usageError{fmt.Errorf("--knn-k must be ≥ 1, got %d", o.KNNK)}
+	case o.KNNT < 0:
+		return usageError{fmt.Errorf("--knn-t must be > 0, got %g", o.KNNT)}
+	}
+	for _, l := range o.Lambdas {
+		if !(l > 0) {
+			return usageError{fmt.Errorf("--probe-lambdas must all be > 0, got %v", o.Lambdas)}
+		}
+	}
+	_, err := train.EvaluateRun(*dir, *spec, o, os.Stderr)
 	return err
 }

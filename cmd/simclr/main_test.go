@@ -14,7 +14,14 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	// Raw-baseline caches of the tests (inherited by the commands they run) go to a folder removed at the end.
+	cache, err := os.MkdirTemp("", "gosimclr-cache")
+	if err == nil {
+		os.Setenv("GOSIMCLR_CACHE_DIR", cache)
+	}
+	code := m.Run()
+	os.RemoveAll(cache)
+	os.Exit(code)
 }
 
 // simclr runs the command with args and returns its combined output and exit status.
@@ -148,5 +155,15 @@ func TestTrainFromItsOwnConfig(t *testing.T) {
 	}
 	if out, code := simclr(t, nil, "train", "--config", filepath.Join(run, "config.json")); code != 2 || !strings.Contains(out, "--overwrite") {
 		t.Errorf("a second run into RUN: exit %d\n%s", code, out)
+	}
+}
+
+// TestEvalFlags: simclr eval refuses bad option values with exit 2 and a message naming the flag.
+func TestEvalFlags(t *testing.T) {
+	for _, c := range [][]string{{"--knn-k", "-1"}, {"--knn-t", "-0.5"}, {"--probe-lambdas", "0.1,0"}, {"--checkpoint", "-3"}} {
+		out, code := simclr(t, nil, append([]string{"eval", "--run", t.TempDir()}, c...)...)
+		if code != 2 || !strings.Contains(out, c[0]) {
+			t.Errorf("eval %v: exit %d\n%s", c, code, out)
+		}
 	}
 }
