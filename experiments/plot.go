@@ -4,14 +4,12 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 
 	"github.com/gosimclr/gosimclr/internal/plotstyle"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 )
 
 func colorOf(i int) color.RGBA { return plotstyle.Color(i) }
@@ -111,37 +109,10 @@ func savePlot(p *plot.Plot, path string, wcm, hcm float64) error {
 
 // saveGrid writes a grid of plots (rows × columns; nil cells stay blank) as one PNG, each panel wcm × hcm.
 func saveGrid(plots [][]*plot.Plot, path string, wcm, hcm float64) error {
-	rows, cols := len(plots), 0
-	for _, r := range plots {
-		cols = max(cols, len(r))
-	}
-	img := vgimg.NewWith(vgimg.UseWH(vg.Length(wcm*float64(cols))*vg.Centimeter, vg.Length(hcm*float64(rows))*vg.Centimeter),
-		vgimg.UseDPI(110))
-	dc := draw.New(img)
-	t := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 3, PadY: vg.Millimeter * 3,
-		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	full := make([][]*plot.Plot, rows)
-	for i := range rows {
-		full[i] = make([]*plot.Plot, cols)
-		copy(full[i], plots[i])
-	}
-	canvases := plot.Align(full, t, dc)
-	for i := range rows {
-		for j := range cols {
-			if full[i][j] != nil {
-				full[i][j].Draw(canvases[i][j])
-			}
-		}
-	}
-	f, err := os.Create(path)
-	if err != nil {
+	if err := plotstyle.SaveGrid(plots, path, wcm, hcm); err != nil {
 		return fmt.Errorf("experiments: %w", err)
 	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("experiments: write %s: %w", path, err)
-	}
-	return f.Close()
+	return nil
 }
 
 // circlePanel draws latent points u = z/‖z‖ (the first two coordinates of z [n·k]) on the unit circle,

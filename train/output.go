@@ -12,13 +12,23 @@ import (
 	"github.com/gosimclr/gosimclr/ref"
 )
 
-// MetricsHeader is the header of metrics.csv.
-const MetricsHeader = "step,loss,alignment,uniformity,seconds,loss_align,loss_unif,effective_rank"
+// MetricsHeader is the header of metrics.csv. lr is the learning rate of the step (schedule included), epoch
+// the passes over the training set so far (step·N/examples), images_per_s the training examples per second
+// since the previous row. seconds and images_per_s are the only columns that depend on timing.
+const MetricsHeader = "step,loss,alignment,uniformity,seconds,loss_align,loss_unif,effective_rank,lr,epoch,images_per_s"
+
+// timingColumns are the 0-based indices of MetricsHeader's timing columns.
+var timingColumns = []int{4, 10}
 
 type metricsWriter struct {
 	f     *os.File
 	w     *bufio.Writer
 	extra int
+	// For lr, epoch and images_per_s: the learning rate at a step, the pairs per step, the examples, and the
+	// previous row's step and seconds.
+	lr                func(step int) float64
+	batch, examples   int
+	lastStep, lastSec float64
 }
 
 // newMetricsWriter creates path with MetricsHeader plus the extra column names, or appends to it.
@@ -45,8 +55,20 @@ func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 func (m *metricsWriter) Write(step int, r StepResult, seconds float64, extra []float64) error {
 	z := flat64(r.Z)
 	erank := ref.EffectiveRank(z, r.Z.Shape().Dimensions[0], r.Z.Shape().Dimensions[1])
-	fmt.Fprintf(m.w, "%d,%s,%s,%s,%.3f,%s,%s,%s", step, fmtFloat(r.Loss), fmtFloat(r.Alignment),
-		fmtFloat(r.Uniformity), seconds, fmtFloat(r.LossAlign), fmtFloat(r.LossUnif), fmtFloat(erank))
+	lr, epoch, ips := 0.0, 0.0, 0.0
+	if m.lr != nil {
+		lr = m.lr(step)
+	}
+	if m.examples > 0 {
+		epoch = float64(step) * float64(m.batch) / float64(m.examples)
+	}
+	if dt := seconds - m.lastSec; dt > 0 {
+		ips = (float64(step) - m.lastStep) * float64(m.batch) / dt
+	}
+	m.lastStep, m.lastSec = float64(step), seconds
+	fmt.Fprintf(m.w, "%d,%s,%s,%s,%.3f,%s,%s,%s,%s,%s,%.1f", step, fmtFloat(r.Loss), fmtFloat(r.Alignment),
+		fmtFloat(r.Uniformity), seconds, fmtFloat(r.LossAlign), fmtFloat(r.LossUnif), fmtFloat(erank),
+		fmtFloat(lr), strconv.FormatFloat(epoch, 'f', 4, 64), ips)
 	for _, v := range extra {
 		if v < 0 {
 			m.w.WriteString(",")

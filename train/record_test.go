@@ -1,10 +1,13 @@
 package train
 
 import (
+	"image/png"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -150,5 +153,49 @@ func TestDefaultOutDir(t *testing.T) {
 	}
 	if target, err := os.Readlink(filepath.Join(DefaultRunsDir, "latest")); err != nil || target != runs[1] {
 		t.Errorf("runs/latest → %q (%v), want %q", target, err, runs[1])
+	}
+}
+
+// TestCurvesAndColumns: a run writes curves.png (four stacked panels with --eval-every) and metrics.csv's lr,
+// epoch and images_per_s: the scheduled rate, step·N/examples, and a positive rate.
+func TestCurvesAndColumns(t *testing.T) {
+	dir := t.TempDir()
+	c := smallRun(dir, 30)
+	c.EvalEvery, c.LRSchedule, c.Warmup, c.LR = 10, "cosine", 5, 0.01
+	mustRun(t, c)
+	f, err := os.Open(filepath.Join(dir, "curves.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dy() < 14*b.Dx()/10 { // 4 panels of 16 × 6 cm: 1.5 times as high as wide
+		t.Errorf("curves.png is %v: want four panels stacked", b)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if !strings.HasPrefix(lines[0], MetricsHeader+",knn_accuracy") {
+		t.Fatalf("header %q", lines[0])
+	}
+	sched := c.Schedule()
+	examples := c.Clusters * c.PerCluster
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		step, _ := strconv.Atoi(f[0])
+		lr, _ := strconv.ParseFloat(f[8], 64)
+		epoch, _ := strconv.ParseFloat(f[9], 64)
+		ips, _ := strconv.ParseFloat(f[10], 64)
+		if want := c.LR * sched.Factor(step); lr != want {
+			t.Errorf("step %d: lr %v, want %v", step, lr, want)
+		}
+		if want := float64(step*c.BatchSize) / float64(examples); math.Abs(epoch-want) > 1e-4 {
+			t.Errorf("step %d: epoch %v, want %v", step, epoch, want)
+		}
+		if !(ips > 0) {
+			t.Errorf("step %d: images_per_s %v", step, ips)
+		}
 	}
 }

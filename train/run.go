@@ -163,6 +163,9 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 	if err != nil {
 		return sum, err
 	}
+	sched := c.Schedule()
+	mw.lr = func(step int) float64 { return c.LR * sched.Factor(step) }
+	mw.batch, mw.examples, mw.lastStep, mw.lastSec = n, train.n, float64(first-1), elapsed0
 	defer mw.Close()
 	fmt.Fprintf(log, "training %s on %s (%d examples, %d parameters), backend %s, into %s\n", c.Model, train.name, train.n,
 		res.Environment.Params, res.Environment.BackendDesc, c.OutDir)
@@ -178,10 +181,12 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 		if err := saveCheckpoint(c.OutDir, st, meta, c.KeepCheckpoints); err != nil {
 			return err
 		}
+		if err := writeCurves(c.OutDir); err != nil {
+			fmt.Fprintf(log, "warning: curves.png: %v\n", err) // a figure that cannot be drawn stops no run
+		}
 		lastCkpt = filepath.Join(c.OutDir, ckptName(step))
 		return nil
 	}
-	sched := c.Schedule()
 	feats := newFeaturizer(b, st, dt)
 	smp := newSampler(train.n, n, c.Seed)
 	prog := newProgress(log, c.Steps)
