@@ -25,6 +25,10 @@ type FolderOptions struct {
 	TestFraction float64
 	// Seed of the split drawn when the folder has no test/ or val/ sub-folder.
 	Seed uint64
+	// Size, if > 0, makes every image Size×Size: resized (Catmull-Rom) so that its shorter side is Size, then
+	// centre-cropped. With 0 the first image's H×W is the size, and any image of another size is resized to
+	// cover it and centre-cropped the same way.
+	Size int
 }
 
 // DefaultFolderOptions are the options Load uses for "folder:PATH": automatic channels, and a 10 % test split
@@ -60,7 +64,8 @@ type folderEntry struct {
 // path, the k = round(TestFraction·n_c) images at positions perm[0..k) of rand.New(rand.NewPCG(Seed,
 // c)).Perm(n_c) go to test (math/rand/v2; an unlabelled set counts as one class, c = 0).
 //
-// Every image must have the size of the first one (ErrMismatch naming the file). Alpha is composited onto black
+// Every image takes the size of the first one, or Size×Size (see FolderOptions.Size): one of another size is
+// resized with Catmull-Rom to cover it and centre-cropped. Alpha is composited onto black
 // (RGBA's premultiplied values), 16-bit samples keep their high byte; see FolderOptions.Channels for gray vs
 // RGB. The decoded set must fit in 4 GiB. Decoding runs on runtime.GOMAXPROCS goroutines. An undecodable image
 // is ErrDecode, a header claiming an implausible size ErrTooLarge, a folder without images ErrEmpty, a missing
@@ -167,6 +172,9 @@ func buildFolder(root string, entries []folderEntry, read func(rel string) ([]by
 	if !(opt.TestFraction >= 0 && opt.TestFraction <= 1) {
 		return nil, nil, fmt.Errorf("datasets: read %s: FolderOptions.TestFraction = %g, want 0..1", root, opt.TestFraction)
 	}
+	if opt.Size < 0 || opt.Size > maxImageSide {
+		return nil, nil, fmt.Errorf("datasets: read %s: FolderOptions.Size = %d, want 0 (the first image's) or 1..%d: %w", root, opt.Size, maxImageSide, ErrTooLarge)
+	}
 	prefix, split := splitPrefix(entries)
 	testDir := "test/"
 	if split && !hasPrefix(entries, prefix+testDir) {
@@ -202,7 +210,7 @@ func buildFolder(root string, entries []folderEntry, read func(rel string) ([]by
 	if len(trainSamples)+len(testSamples) == 0 {
 		return nil, nil, fmt.Errorf("datasets: read %s: no images in class folders: %w", root, ErrEmpty)
 	}
-	m, err := decodeAll(root, append(trainSamples, testSamples...), read, opt.Channels)
+	m, err := decodeAll(root, append(trainSamples, testSamples...), read, opt.Channels, opt.Size)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,7 @@ package datasets
 import (
 	"bytes"
 	"fmt"
+	"golang.org/x/image/draw"
 	"image"
 	"image/color"
 	_ "image/jpeg" // register the JPEG decoder for image.Decode
@@ -43,7 +44,10 @@ func decodeImage(name string, data []byte) (image.Image, error) {
 // decodeAll decodes the samples, in order, into one set of the size of the first image, on
 // runtime.GOMAXPROCS goroutines. Each image is first written as RGB (HWC); the set becomes gray (C = 1) when
 // channels is 1, or 0 and every image is gray. read loads an entry whose data is nil (from root).
-func decodeAll(root string, samples []sample, read func(string) ([]byte, error), channels int) (*Images, error) {
+//
+// size > 0 makes every image size×size; with 0 the first image's size is the set's. An image of another size
+// is resized to cover it and centre-cropped (fit).
+func decodeAll(root string, samples []sample, read func(string) ([]byte, error), channels, size int) (*Images, error) {
 	n := len(samples)
 	load := func(i int) (image.Image, string, error) {
 		e := samples[i].entry
@@ -62,18 +66,22 @@ func decodeAll(root string, samples []sample, read func(string) ([]byte, error),
 		img, err := decodeImage(name, data)
 		return img, name, err
 	}
-	first, firstName, err := load(0)
+	first, _, err := load(0)
 	if err != nil {
 		return nil, err
 	}
 	h, w := first.Bounds().Dy(), first.Bounds().Dx()
-	size := h * w * 3
-	if size == 0 || int64(n)*int64(size) > maxInMemory {
+	if size > 0 {
+		h, w = size, size
+		first = fit(first, w, h)
+	}
+	imgBytes := h * w * 3
+	if imgBytes == 0 || int64(n)*int64(imgBytes) > maxInMemory {
 		return nil, fmt.Errorf("datasets: read %s: %d images of %d×%d pixels: %w", root, n, w, h, ErrTooLarge)
 	}
-	m := &Images{N: n, H: h, W: w, C: 3, Pixels: make([]uint8, n*size), Labels: make([]int, n)}
+	m := &Images{N: n, H: h, W: w, C: 3, Pixels: make([]uint8, n*imgBytes), Labels: make([]int, n)}
 	gray := make([]bool, n)
-	gray[0] = toRGB(m.Pixels[:size], first)
+	gray[0] = toRGB(m.Pixels[:imgBytes], first)
 	errs := make([]error, n)
 	var next atomic.Int64
 	var failed atomic.Bool
@@ -85,17 +93,16 @@ func decodeAll(root string, samples []sample, read func(string) ([]byte, error),
 				if i >= n || failed.Load() {
 					return
 				}
-				img, name, err := load(i)
-				if err == nil && (img.Bounds().Dx() != w || img.Bounds().Dy() != h) {
-					err = fmt.Errorf("datasets: read %s: image is %d×%d, want %d×%d like %s: %w",
-						name, img.Bounds().Dx(), img.Bounds().Dy(), w, h, firstName, ErrMismatch)
+				img, _, err := load(i)
+				if err == nil {
+					img = fit(img, w, h)
 				}
 				if err != nil {
 					errs[i] = err
 					failed.Store(true)
 					return
 				}
-				gray[i] = toRGB(m.Pixels[i*size:(i+1)*size], img)
+				gray[i] = toRGB(m.Pixels[i*imgBytes:(i+1)*imgBytes], img)
 			}
 		})
 	}
@@ -217,4 +224,33 @@ func (m *Images) split(nTrain int) (train, test *Images) {
 	test = &Images{N: m.N - nTrain, H: m.H, W: m.W, C: m.C, Pixels: m.Pixels[cut:],
 		Labels: m.Labels[nTrain:], Classes: m.Classes}
 	return train, test
+}
+
+// fit returns img as w×h: itself when it has that size, else resized with Catmull-Rom (golang.org/x/image/draw)
+// so that it covers w×h, its shorter side (relative to the target's shape) matching, and centre-cropped. Gray
+// images stay gray.
+func fit(img image.Image, w, h int) image.Image {
+	b := img.Bounds()
+	iw, ih := b.Dx(), b.Dy()
+	if iw == w && ih == h {
+		return img
+	}
+	// The centred region of img with the target's aspect ratio: full height and a narrower width, or the
+	// other way round.
+	src := b
+	if iw*h > ih*w { // wider than the target
+		cw := (ih*w + h/2) / h
+		src.Min.X += (iw - cw) / 2
+		src.Max.X = src.Min.X + cw
+	} else {
+		ch := (iw*h + w/2) / w
+		src.Min.Y += (ih - ch) / 2
+		src.Max.Y = src.Min.Y + ch
+	}
+	var dst draw.Image = image.NewRGBA(image.Rect(0, 0, w, h))
+	if _, gray := img.(*image.Gray); gray {
+		dst = image.NewGray(image.Rect(0, 0, w, h))
+	}
+	draw.CatmullRom.Scale(dst, dst.Bounds(), img, src, draw.Src, nil)
+	return dst
 }

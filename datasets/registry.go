@@ -32,6 +32,21 @@ const CIFAR10JPEGArchive = "cifar10-jpg.tar.gz"
 //	stl10          the labelled binary splits (ReadSTL10Dir) in dataDir; no default
 //	folder:PATH    ReadFolder(PATH, DefaultFolderOptions); a relative PATH is taken below dataDir when given
 func Load(name, dataDir string) (train, test *Images, err error) {
+	return LoadWith(name, dataDir, LoadOptions{})
+}
+
+// LoadOptions are the settings of LoadWith beyond the name and folder.
+type LoadOptions struct {
+	// ImageSize, if > 0, makes every image of a folder: set ImageSize×ImageSize (FolderOptions.Size); the
+	// other sets have one size of their own and refuse it.
+	ImageSize int
+}
+
+// LoadWith is Load with options.
+func LoadWith(name, dataDir string, o LoadOptions) (train, test *Images, err error) {
+	if o.ImageSize != 0 && !strings.HasPrefix(name, "folder:") {
+		return nil, nil, fmt.Errorf("datasets: %s: an image size applies to folder: data sets only (%s has its own): %w", name, name, ErrMismatch)
+	}
 	switch {
 	case name == "mnist":
 		return loadIDX(name, dataDir, []string{"mnist", "data"}, MNISTDirs, ReadMNIST,
@@ -59,7 +74,9 @@ func Load(name, dataDir string) (train, test *Images, err error) {
 		if dataDir != "" && !filepath.IsAbs(p) {
 			p = filepath.Join(dataDir, p)
 		}
-		return ReadFolder(p, DefaultFolderOptions)
+		opt := DefaultFolderOptions
+		opt.Size = o.ImageSize
+		return ReadFolder(p, opt)
 	}
 	return nil, nil, fmt.Errorf("datasets: unknown data set %q; want one of %s", name, strings.Join(Names, ", "))
 }

@@ -19,6 +19,7 @@ import (
 type Config struct {
 	Data       string  `json:"data"`        // clusters, disks, annuli, mnist, fashion-mnist, cifar10, cifar100, stl10, folder:PATH
 	DataDir    string  `json:"data-dir"`    // where image files are (default: each set's usual place)
+	ImageSize  int     `json:"image-size"`  // folder: sets: resize and centre-crop every image to this square side (0: the first image's size)
 	Clusters   int     `json:"clusters"`    // K for --data clusters
 	Dim        int     `json:"dim"`         // input dimension d for --data clusters
 	PerCluster int     `json:"per-cluster"` // points per cluster
@@ -170,6 +171,10 @@ func (c Config) Validate() error {
 		return usagef("--temperature must be > 0, got %g", c.Temperature)
 	case !(c.LR > 0):
 		return usagef("--lr must be > 0, got %g", c.LR)
+	case c.ImageSize < 0:
+		return usagef("--image-size must be ≥ 0 (0: the first image's size), got %d", c.ImageSize)
+	case c.ImageSize > 0 && !strings.HasPrefix(c.Data, "folder:"):
+		return usagef("--image-size applies to --data folder:PATH only (%s has one size of its own)", c.Data)
 	case c.LogEvery < 1:
 		return usagef("--log-every must be ≥ 1, got %d", c.LogEvery)
 	case c.CheckpointEvery < 0:

@@ -57,7 +57,7 @@ func loadData(c Config) (train, test *dataset, err error) {
 		}
 		return fromPoints(tr), fromPoints(te), nil
 	}
-	tr, te, err := datasets.Load(c.Data, c.DataDir)
+	tr, te, err := datasets.LoadWith(c.Data, c.DataDir, datasets.LoadOptions{ImageSize: c.ImageSize})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -22,6 +22,7 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	list := func(xs []string) string { return strings.Join(xs, ", ") }
 	fs.StringVar(&c.Data, "data", c.Data, "data set: "+list(train.DataSets))
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "folder holding the image files (default: the data set's usual place)")
+	fs.IntVar(&c.ImageSize, "image-size", c.ImageSize, "folder:PATH data: resize (shorter side, Catmull-Rom) and centre-crop every image to SIZE×SIZE (0: the first image's size; images of other sizes are resized and cropped to it)")
 	fs.IntVar(&c.Clusters, "clusters", c.Clusters, "number of clusters K (--data clusters)")
 	fs.IntVar(&c.Dim, "dim", c.Dim, "input dimension d (--data clusters)")
 	fs.IntVar(&c.PerCluster, "per-cluster", c.PerCluster, "points per cluster (--data clusters)")
