@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"github.com/gomlx/compute"
 	"io"
 	"os"
 	"path/filepath"
@@ -129,9 +130,38 @@ func writeEval(path string, r EvalReport) error { return r.WriteJSON(path) }
 // dir/config.json, loads the newest complete checkpoint, and writes dir/eval.json. backendSpec, if not empty,
 // overrides the run's backend.
 func EvaluateRun(dir, backendSpec string, o EvalOptions, log io.Writer) (EvalReport, error) {
+	r, err := OpenRun(dir, o.Checkpoint, backendSpec, log)
+	if err != nil {
+		return EvalReport{}, err
+	}
+	if r.train.classes < 2 {
+		return EvalReport{}, fmt.Errorf("train: %s: the data set %s has no class labels to evaluate against", dir, r.train.name)
+	}
+	fmt.Fprintf(log, "evaluating %s at step %d (%s)\n", dir, r.Step, r.path)
+	rep, err := evaluate(newFeaturizer(r.backend, r.st, r.st.DType), r.Config.Model, r.train, r.test, o, log)
+	if err != nil {
+		return rep, err
+	}
+	return rep, writeEval(filepath.Join(dir, "eval.json"), rep)
+}
+
+// OpenedRun is a trained run loaded back: its settings, data, and the step with a checkpoint's parameters.
+type OpenedRun struct {
+	Config  Config
+	Step    int // the checkpoint's step
+	path    string
+	train   *dataset
+	test    *dataset
+	st      *Stepper
+	backend compute.Backend
+}
+
+// OpenRun loads the run in dir at the checkpoint of step (0: its newest), with its own data and model, on
+// backendSpec ("": the run's backend). A checkpoint of another run than config.json's is refused.
+func OpenRun(dir string, step int, backendSpec string, log io.Writer) (*OpenedRun, error) {
 	saved, err := ReadRunRecord(filepath.Join(dir, "config.json"), Defaults())
 	if err != nil {
-		return EvalReport{}, usagef("--run %s: reading the run's config.json: %v", dir, err)
+		return nil, usagef("--run %s: reading the run's config.json: %v", dir, err)
 	}
 	c := saved.Config.Resolve()
 	if backendSpec != "" {
@@ -142,34 +172,28 @@ func EvaluateRun(dir, backendSpec string, o EvalOptions, log io.Writer) (EvalRep
 		ts   []checkpoint.Tensor
 		path string
 	)
-	if o.Checkpoint > 0 {
-		path = filepath.Join(dir, ckptName(o.Checkpoint))
+	if step > 0 {
+		path = filepath.Join(dir, ckptName(step))
 		if ts, err = checkpoint.Read(path, &meta); err != nil {
-			return EvalReport{}, usagef("--checkpoint %d: %v", o.Checkpoint, err)
+			return nil, usagef("--checkpoint %d: %v", step, err)
 		}
 		if id := saved.Environment.RunID; id != "" && meta.RunID != id {
-			return EvalReport{}, usagef("--checkpoint %d: %s belongs to run %q, the folder's config.json to run %q", o.Checkpoint, path, meta.RunID, id)
+			return nil, usagef("--checkpoint %d: %s belongs to run %q, the folder's config.json to run %q", step, path, meta.RunID, id)
 		}
 	} else if meta, ts, path, err = latestCheckpoint(dir, saved.Environment.RunID, log); err != nil {
-		return EvalReport{}, err
-	}
-	if err != nil {
-		return EvalReport{}, err
+		return nil, err
 	}
 	train, test, err := loadData(c)
 	if err != nil {
-		return EvalReport{}, err
-	}
-	if train.classes < 2 {
-		return EvalReport{}, fmt.Errorf("train: %s: the data set %s has no class labels to evaluate against", dir, train.name)
+		return nil, err
 	}
 	model, views, err := buildModel(c, train)
 	if err != nil {
-		return EvalReport{}, err
+		return nil, err
 	}
 	be, err := backend.New(backend.Spec(c.Backend))
 	if err != nil {
-		return EvalReport{}, err
+		return nil, err
 	}
 	dt := dtypes.Float32
 	if c.DType == "float64" {
@@ -178,15 +202,10 @@ func EvaluateRun(dir, backendSpec string, o EvalOptions, log io.Writer) (EvalRep
 	st, err := NewStepper(be, model, optim.Optimizer{Name: c.Optimizer, LR: c.LR},
 		losses.Config{Kernel: c.Kernel, Part: c.Loss, Tau: c.Temperature}, views, dt, c.Seed)
 	if err != nil {
-		return EvalReport{}, err
+		return nil, err
 	}
 	if err := st.restore(ts); err != nil {
-		return EvalReport{}, fmt.Errorf("train: %s: %w", path, err)
+		return nil, fmt.Errorf("train: %s: %w", path, err)
 	}
-	fmt.Fprintf(log, "evaluating %s at step %d (%s)\n", dir, meta.Step, path)
-	rep, err := evaluate(newFeaturizer(be, st, dt), c.Model, train, test, o, log)
-	if err != nil {
-		return rep, err
-	}
-	return rep, writeEval(filepath.Join(dir, "eval.json"), rep)
+	return &OpenedRun{Config: c, Step: meta.Step, path: path, train: train, test: test, st: st, backend: be}, nil
 }
