@@ -11,10 +11,9 @@ import (
 // the raw inputs, written to DIR/eval.json.
 func runEval(args []string) error {
 	fs := newFlags("eval")
-	dir := fs.String("run", "", "run directory (holding config.json and checkpoints)")
+	dir, step := runFlags(fs, "evaluate")
 	spec := fs.String("backend", "", "compute backend for the features (default: the run's, else $GOMLX_BACKEND or go)")
 	var o train.EvalOptions
-	fs.IntVar(&o.Checkpoint, "checkpoint", 0, "evaluate the checkpoint of this step (ckpt-<step>.ckpt; default: the newest)")
 	fs.IntVar(&o.KNNK, "knn-k", 0, "neighbours of the weighted kNN vote (default 200)")
 	fs.Float64Var(&o.KNNT, "knn-t", 0, "temperature T of the kNN vote weights exp(s/T) (default 0.1; not the loss's τ)")
 	fs.Float64SliceVar(&o.Lambdas, "probe-lambdas", nil, "L2 penalties the linear probe chooses from on a held-out split (default 1e-1, 1e-2, …, 1e-6)")
@@ -22,12 +21,11 @@ func runEval(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *dir == "" {
-		return usageError{fmt.Errorf("--run DIR is required")}
+	if err := checkRunFlags(*dir, *step); err != nil {
+		return err
 	}
+	o.Checkpoint = *step
 	switch {
-	case o.Checkpoint < 0:
-		return usageError{fmt.Errorf("--checkpoint must be ≥ 1 (a step), got %d", o.Checkpoint)}
 	case o.KNNK < 0:
 		return usageError{fmt.Errorf("--knn-k must be ≥ 1, got %d", o.KNNK)}
 	case o.KNNT < 0:

@@ -6,23 +6,37 @@ import (
 	"strings"
 
 	"github.com/gosimclr/gosimclr/train"
+	"github.com/spf13/pflag"
 )
+
+// runFlags binds --run and --checkpoint, the flags of every command that opens a trained run.
+func runFlags(fs *pflag.FlagSet, verb string) (dir *string, step *int) {
+	return fs.String("run", "", "run directory (holding config.json and checkpoints)"),
+		fs.Int("checkpoint", 0, verb+" the checkpoint of this step (ckpt-<step>.ckpt; default: the newest)")
+}
+
+// checkRunFlags checks what runFlags bound.
+func checkRunFlags(dir string, step int) error {
+	if dir == "" {
+		return usageError{fmt.Errorf("--run DIR is required")}
+	}
+	if step < 0 {
+		return usageError{fmt.Errorf("--checkpoint must be ≥ 1 (a step), got %d", step)}
+	}
+	return nil
+}
 
 // runExport writes a run's trained encoder as .npz or safetensors in PyTorch's layout.
 func runExport(args []string) error {
 	fs := newFlags("export")
-	dir := fs.String("run", "", "run directory (holding config.json and checkpoints)")
+	dir, step := runFlags(fs, "export")
 	format := fs.String("format", "npz", "file format: "+strings.Join(train.ExportFormats, " or "))
 	out := fs.String("out", "", "output file (default RUN/encoder.FORMAT)")
-	step := fs.Int("checkpoint", 0, "export the checkpoint of this step (default: the newest)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *dir == "" {
-		return usageError{fmt.Errorf("--run DIR is required")}
-	}
-	if *step < 0 {
-		return usageError{fmt.Errorf("--checkpoint must be ≥ 1 (a step), got %d", *step)}
+	if err := checkRunFlags(*dir, *step); err != nil {
+		return err
 	}
 	_, err := train.ExportRun(*dir, *step, *format, *out, os.Stderr)
 	return err
@@ -31,19 +45,15 @@ func runExport(args []string) error {
 // runEmbed writes a run's encoder features of a data split as .npy (with labels, and optionally the inputs).
 func runEmbed(args []string) error {
 	fs := newFlags("embed")
-	dir := fs.String("run", "", "run directory (holding config.json and checkpoints)")
+	dir, step := runFlags(fs, "use")
 	split := fs.String("split", "test", "which split of the run's data: train or test")
 	out := fs.String("out", "features.npy", "features file [n, F] float32; labels go to OUT.labels.npy when the data has them")
 	inputs := fs.String("inputs", "", "also write the inputs as the model sees them to this .npy file")
-	step := fs.Int("checkpoint", 0, "use the checkpoint of this step (default: the newest)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *dir == "" {
-		return usageError{fmt.Errorf("--run DIR is required")}
-	}
-	if *step < 0 {
-		return usageError{fmt.Errorf("--checkpoint must be ≥ 1 (a step), got %d", *step)}
+	if err := checkRunFlags(*dir, *step); err != nil {
+		return err
 	}
 	return train.EmbedRun(*dir, *step, *split, *out, *inputs, os.Stderr)
 }
