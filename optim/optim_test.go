@@ -21,7 +21,7 @@ func TestUpdateMatchesReference(t *testing.T) {
 	params := []arch.Param{{Name: "w", Dims: []int{3}, Trainable: true}, {Name: "frozen", Dims: []int{2}}}
 	trainable := []bool{true, false}
 	grads := [][]float64{{0.5, -2, 1e-3}, {1, 1}}
-	for _, name := range Names {
+	for _, name := range []string{SGD, Adam} { // LARS and momentum: TestMomentumAndLARSMatchReference
 		o := Optimizer{Name: name, LR: 0.1}
 		p := [][]float64{{1, 2, 3}, {4, 5}}
 		var state []*tensors.Tensor
@@ -71,5 +71,90 @@ func TestUpdateMatchesReference(t *testing.T) {
 	}
 	if (Optimizer{Name: "lamb", LR: 1}).Validate() == nil || (Optimizer{Name: SGD, LR: 0}).Validate() == nil {
 		t.Error("Validate accepted a bad optimiser")
+	}
+}
+
+// TestMomentumAndLARSMatchReference runs four scheduled steps of SGD with momentum and weight decay and of
+// LARS on a weight matrix, a bias (excluded by LARS), a zero matrix (LARS's ratio falls back to 1) and a frozen
+// parameter, with gradients that change each step, against ref.SGDMomentum and ref.LARS (float64, 1e-12).
+func TestMomentumAndLARSMatchReference(t *testing.T) {
+	b, err := backend.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := []arch.Param{{Name: "w", Dims: []int{2, 3}, Trainable: true}, {Name: "b", Dims: []int{3}, Trainable: true},
+		{Name: "z", Dims: []int{2, 2}, Trainable: true}, {Name: "frozen", Dims: []int{2}}}
+	trainable := []bool{true, true, true, false}
+	excluded := make([]bool, len(params))
+	for i, p := range params {
+		excluded[i] = Excluded(p)
+	}
+	if !excluded[1] || excluded[0] || !excluded[3] {
+		t.Fatalf("Excluded: %v", excluded)
+	}
+	init := func() [][]float64 { return [][]float64{{1, -2, 3, 0.5, 0, -1}, {0.1, 0.2, -0.3}, {0, 0, 0, 0}, {4, 5}} }
+	for _, o := range []Optimizer{{Name: SGD, LR: 0.1, Momentum: 0.9, WeightDecay: 1e-2},
+		{Name: SGD, LR: 0.1, WeightDecay: 1e-2}, {Name: LARS, LR: 2, Momentum: LARSMomentum, WeightDecay: 1e-3}} {
+		p, refP := init(), init()
+		refBufs := make([][]float64, len(params))
+		for i, q := range refP {
+			if trainable[i] {
+				refBufs[i] = make([]float64, len(q))
+			}
+		}
+		var state []*tensors.Tensor
+		for _, s := range o.State(params) {
+			state = append(state, tensors.FromFlatDataAndDimensions(make([]float64, s.Size()), s.Dims...))
+		}
+		if want := map[bool]int{true: 3, false: 0}[o.Momentum > 0 || o.Name == LARS]; len(state) != want {
+			t.Fatalf("%+v: %d state tensors, want %d", o, len(state), want)
+		}
+		for it, scale := range []float64{1, 0.5, 0.25, 1} {
+			grads := [][]float64{{0.5, -2, 1e-3, float64(it), 1, -1}, {1, -1, 0.5 * float64(it)}, {0.1, -0.2, 0.3, float64(it)}, {1, 1}}
+			args := []any{tensors.FromScalar(scale)}
+			for i := range p {
+				args = append(args, tensors.FromFlatDataAndDimensions(p[i], params[i].Dims...))
+			}
+			for i := range grads {
+				args = append(args, tensors.FromFlatDataAndDimensions(grads[i], params[i].Dims...))
+			}
+			for _, s := range state {
+				args = append(args, s)
+			}
+			outs, err := graph.CallOnceN(b, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
+				np, ns := o.UpdateScaled(in[1:5], in[5:9], trainable, in[9:], in[0])
+				return append(np, ns...)
+			}, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range p {
+				p[i], _ = tensors.CopyFlatData[float64](outs[i])
+			}
+			state = outs[len(p):]
+			if o.Name == LARS {
+				ref.LARS(refP, grads, trainable, excluded, o.LR*scale, o.Momentum, o.WeightDecay, LARSTrust, refBufs)
+			} else {
+				ref.SGDMomentum(refP, grads, trainable, o.LR*scale, o.Momentum, o.WeightDecay, refBufs)
+			}
+		}
+		for i := range p {
+			for j := range p[i] {
+				if math.Abs(p[i][j]-refP[i][j]) > 1e-12 {
+					t.Errorf("%s μ=%g: param %s[%d] = %.15g, reference %.15g", o.Name, o.Momentum, params[i].Name, j, p[i][j], refP[i][j])
+				}
+			}
+		}
+		if p[3][0] != 4 || p[3][1] != 5 {
+			t.Errorf("%s: a frozen parameter moved: %v", o.Name, p[3])
+		}
+		if init()[0][0] == p[0][0] {
+			t.Errorf("%s: the weight did not move", o.Name)
+		}
+	}
+	for _, bad := range []Optimizer{{Name: LARS, LR: 1, Momentum: 1}, {Name: SGD, LR: 1, WeightDecay: -1}} {
+		if bad.Validate() == nil {
+			t.Errorf("Validate accepted %+v", bad)
+		}
 	}
 }

@@ -30,6 +30,61 @@ func SGD[T Float](params, grads [][]T, trainable []bool, lr float64) {
 	}
 }
 
+// SGDMomentum updates the trainable params and their momentum buffers bufs in place, the twin of optim's
+// "sgd" with momentum μ and weight decay λ (PyTorch's SGD):
+//
+//	g' = g + λ p;  b ← μ b + g';  p ← p − lr·b
+//
+// Each value is computed in float64 and rounded to T; bufs[i] is nil for a parameter that is not trainable.
+func SGDMomentum[T Float](params, grads [][]T, trainable []bool, lr, momentum, decay float64, bufs [][]T) {
+	checkUpdate("SGDMomentum", params, grads, trainable)
+	for i, p := range params {
+		if !trainable[i] {
+			continue
+		}
+		for j, g := range grads[i] {
+			gj := float64(g) + decay*float64(p[j])
+			b := momentum*float64(bufs[i][j]) + gj
+			bufs[i][j] = T(b)
+			p[j] = T(float64(p[j]) - lr*b)
+		}
+	}
+}
+
+// LARS updates the trainable params and their momentum buffers bufs in place, the twin of optim's "lars"
+// (You et al. 2017, as in SimCLR's implementation):
+//
+//	g' = g + λ p;  r = η‖p‖/‖g'‖ (1 where either norm is 0);  b ← μ b + lr·r·g';  p ← p − b
+//
+// with η = trust. excluded[i] (biases and batch-norm parameters) drops the weight decay and the ratio (r = 1).
+func LARS[T Float](params, grads [][]T, trainable, excluded []bool, lr, momentum, decay, trust float64, bufs [][]T) {
+	checkUpdate("LARS", params, grads, trainable)
+	for i, p := range params {
+		if !trainable[i] {
+			continue
+		}
+		g := make([]float64, len(p))
+		var pn, gn float64
+		for j, gj := range grads[i] {
+			g[j] = float64(gj)
+			if !excluded[i] {
+				g[j] += decay * float64(p[j])
+			}
+			pn += float64(p[j]) * float64(p[j])
+			gn += g[j] * g[j]
+		}
+		r := 1.0
+		if !excluded[i] && pn > 0 && gn > 0 {
+			r = trust * math.Sqrt(pn) / math.Sqrt(gn)
+		}
+		for j := range p {
+			b := momentum*float64(bufs[i][j]) + lr*r*g[j]
+			bufs[i][j] = T(b)
+			p[j] = T(float64(p[j]) - b)
+		}
+	}
+}
+
 // AdamState is Adam's state: the step count t and the moment estimates m and v of each parameter (nil for
 // those that are not trainable), in T like the graph's.
 type AdamState[T Float] struct {

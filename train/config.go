@@ -44,11 +44,14 @@ type Config struct {
 	Augment     string  `json:"augment"`     // vector spec ("noise:0.1") or image preset ("cifar"); auto = by data set
 	BatchSize   int     `json:"batch-size"`  // N pairs: 2N views per step; 0 = the whole data set
 	Steps       int     `json:"steps"`
+	Epochs      float64 `json:"epochs"` // if > 0, replaces steps: ⌈epochs·examples/batch-size⌉ steps
 	Temperature float64 `json:"temperature"`
 	Loss        string  `json:"loss"`   // ntxent, align, uniform
 	Kernel      string  `json:"kernel"` // exp, gaussian, linear
 	Optimizer   string  `json:"optimizer"`
 	LR          float64 `json:"lr"`
+	Momentum    float64 `json:"momentum"`     // sgd and lars; −1: the optimiser's default (sgd 0, lars 0.9)
+	WeightDecay float64 `json:"weight-decay"` // sgd and lars; −1: the optimiser's default (sgd 0, lars 1e-6)
 	LRSchedule  string  `json:"lr-schedule"`  // constant or cosine (decay to 0 over --steps)
 	Warmup      int     `json:"warmup-steps"` // steps of linear learning-rate warm-up
 	Seed        uint64  `json:"seed"`
@@ -76,7 +79,7 @@ func Defaults() Config {
 		Model: "auto", Width: 0, Depth: 1, Stem: "cifar", Activation: arch.ReLU, Scaling: arch.ScalingNTK,
 		Trainable: arch.TrainBoth, Normalize: true, LatentDim: 0, HeadDim: -1, HeadHidden: 512, Augment: "auto",
 		BatchSize: 128, Steps: 500, Temperature: 0.5, Loss: losses.PartFull, Kernel: losses.KernelExp,
-		Optimizer: optim.Adam, LR: 1e-3, LRSchedule: optim.Constant, Seed: 1, DType: "float32", Backend: "", OutDir: "", LogEvery: 10,
+		Optimizer: optim.Adam, LR: 1e-3, Momentum: -1, WeightDecay: -1, LRSchedule: optim.Constant, Seed: 1, DType: "float32", Backend: "", OutDir: "", LogEvery: 10,
 		Eval: true, CheckpointEvery: 500, KeepCheckpoints: 3, OnNaN: "stop",
 	}
 }
@@ -131,7 +134,7 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
-	if err := c.Schedule().Validate(); err != nil {
+	if err := c.Schedule().Validate(); err != nil && c.Epochs == 0 { // with --epochs: checked once the steps are known (Run)
 		return usagef("--lr-schedule %s, --warmup-steps %d: %v", c.LRSchedule, c.Warmup, err)
 	}
 	switch {
@@ -169,6 +172,12 @@ func (c Config) Validate() error {
 		return usagef("--steps must be ≥ 1, got %d", c.Steps)
 	case !(c.Temperature > 0):
 		return usagef("--temperature must be > 0, got %g", c.Temperature)
+	case c.Momentum != -1 && !(c.Momentum >= 0 && c.Momentum < 1):
+		return usagef("--momentum must be in [0, 1) (or −1: the optimiser's default), got %g", c.Momentum)
+	case c.WeightDecay != -1 && !(c.WeightDecay >= 0):
+		return usagef("--weight-decay must be ≥ 0 (or −1: the optimiser's default), got %g", c.WeightDecay)
+	case c.Epochs < 0:
+		return usagef("--epochs must be ≥ 0 (0: use --steps), got %g", c.Epochs)
 	case !(c.LR > 0):
 		return usagef("--lr must be > 0, got %g", c.LR)
 	case c.ImageSize < 0:
@@ -212,6 +221,12 @@ func (c Config) inputDim() int {
 func (c Config) Resolve() Config {
 	if c.LRSchedule == "" { // a config.json or checkpoint written before schedules existed
 		c.LRSchedule = optim.Constant
+	}
+	if c.Momentum == -1 {
+		c.Momentum = map[bool]float64{true: optim.LARSMomentum, false: 0}[c.Optimizer == optim.LARS]
+	}
+	if c.WeightDecay == -1 {
+		c.WeightDecay = map[bool]float64{true: optim.LARSWeightDecay, false: 0}[c.Optimizer == optim.LARS]
 	}
 	images := !isSynthetic(c.Data)
 	if c.Model == "auto" {
@@ -264,4 +279,10 @@ func (c Config) Resolve() Config {
 // Schedule is the learning-rate schedule of the run.
 func (c Config) Schedule() optim.Schedule {
 	return optim.Schedule{Name: c.Resolve().LRSchedule, Warmup: c.Warmup, Total: c.Steps}
+}
+
+// Opt is the optimiser c describes (c resolved).
+func (c Config) Opt() optim.Optimizer {
+	r := c.Resolve()
+	return optim.Optimizer{Name: r.Optimizer, LR: r.LR, Momentum: r.Momentum, WeightDecay: r.WeightDecay}
 }

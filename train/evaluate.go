@@ -12,7 +12,6 @@ import (
 	"github.com/gosimclr/gosimclr/checkpoint"
 	"github.com/gosimclr/gosimclr/eval"
 	"github.com/gosimclr/gosimclr/losses"
-	"github.com/gosimclr/gosimclr/optim"
 )
 
 // EvalReport is what the end-of-run evaluation measured (eval.json).
@@ -199,7 +198,7 @@ func OpenRun(dir string, step int, backendSpec string, log io.Writer) (*OpenedRu
 	if c.DType == "float64" {
 		dt = dtypes.Float64
 	}
-	st, err := NewStepper(be, model, optim.Optimizer{Name: c.Optimizer, LR: c.LR},
+	st, err := NewStepper(be, model, c.Opt(),
 		losses.Config{Kernel: c.Kernel, Part: c.Loss, Tau: c.Temperature}, views, dt, c.Seed)
 	if err != nil {
 		return nil, err

@@ -23,7 +23,6 @@ import (
 	"github.com/gosimclr/gosimclr/datasets/augment"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/models"
-	"github.com/gosimclr/gosimclr/optim"
 )
 
 // Summary is what Run returns.
@@ -74,6 +73,24 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 	c = c.Resolve()
 	var resumed *ckptMeta
 	var resumedTensors []checkpoint.Tensor
+	// The data first: --epochs needs its size, and a resumed run compares the steps that come of it.
+	train, test, err := loadData(c)
+	if err != nil {
+		return sum, err
+	}
+	n := c.BatchSize
+	if n == 0 {
+		n = train.n
+	}
+	if n > train.n {
+		return sum, usagef("--batch-size %d is larger than the data set (%d examples)", n, train.n)
+	}
+	if c.Epochs > 0 {
+		c.Steps = int(math.Ceil(c.Epochs * float64(train.n) / float64(n)))
+		if err := c.Schedule().Validate(); err != nil {
+			return sum, usagef("--epochs %g (%d steps): %v", c.Epochs, c.Steps, err)
+		}
+	}
 	runID := newRunID()
 	if c.Resume != "" {
 		runID = ""
@@ -96,17 +113,6 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 		fmt.Fprintf(log, "resuming from %s (step %d)\n", path, m.Step)
 		resumed, resumedTensors = &m, ts
 	}
-	train, test, err := loadData(c)
-	if err != nil {
-		return sum, err
-	}
-	n := c.BatchSize
-	if n == 0 {
-		n = train.n
-	}
-	if n > train.n {
-		return sum, usagef("--batch-size %d is larger than the data set (%d examples)", n, train.n)
-	}
 	model, views, err := buildModel(c, train)
 	if err != nil {
 		return sum, err
@@ -119,7 +125,7 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 	if c.DType == "float64" {
 		dt = dtypes.Float64
 	}
-	st, err := NewStepper(b, model, optim.Optimizer{Name: c.Optimizer, LR: c.LR},
+	st, err := NewStepper(b, model, c.Opt(),
 		losses.Config{Kernel: c.Kernel, Part: c.Loss, Tau: c.Temperature}, views, dt, c.Seed)
 	if err != nil {
 		return sum, err
