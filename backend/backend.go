@@ -29,6 +29,10 @@ var ErrNoPlugin = errors.New("no usable PJRT plugin")
 // ErrBadSpec is returned (wrapped) for a backend name that is not "go" or "xla…".
 var ErrBadSpec = errors.New("unknown backend")
 
+// ErrPluginInit is returned (wrapped) when a PJRT plugin was found but could not be initialised (a broken or
+// incompatible file: go-xla panics on some, e.g. one whose GetPjrtApi returns no API).
+var ErrPluginInit = errors.New("the PJRT plugin could not be initialised")
+
 func init() {
 	// Belt and braces: even if something calls go-xla directly, it must not download plugins.
 	_ = os.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
@@ -74,7 +78,7 @@ func New(spec string) (b compute.Backend, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			b, err = nil, fmt.Errorf("backend %q: creating it panicked: %v", spec, r)
+			b, err = nil, fmt.Errorf("backend %q: %w (%v); check the plugin with scripts/gpu-check.sh preflight, or use --backend go", spec, ErrPluginInit, r)
 		}
 	}()
 	switch p.Name {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -180,5 +181,54 @@ func TestManyConcurrentProductsFinish(t *testing.T) {
 		}
 	case <-time.After(2 * time.Minute):
 		t.Fatal("24 concurrent products did not finish in 2 minutes: the worker pool deadlocked")
+	}
+}
+
+// fakePlugin compiles a shared object exporting GetPjrtApi (returning no API) to path, or skips without gcc.
+func fakePlugin(t *testing.T, path string) {
+	t.Helper()
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("no gcc to build a fake plugin")
+	}
+	src := filepath.Join(t.TempDir(), "fake.c")
+	os.WriteFile(src, []byte("void* GetPjrtApi(void) { return 0; }\n"), 0o644)
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	if out, err := exec.Command(gcc, "-shared", "-fPIC", "-o", path, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+}
+
+// TestPluginDiscovery: a plugin in go-xla's nvidia/ folder and the CUDA plugin of a jax-cuda wheel in the
+// active virtual environment are both found, by name "cuda", in place.
+func TestPluginDiscovery(t *testing.T) {
+	home, venv := t.TempDir(), t.TempDir()
+	goxla := filepath.Join(home, ".local/lib/go-xla/nvidia/pjrt_c_api_cuda_plugin.so")
+	jax := filepath.Join(venv, "lib/python3.12/site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so")
+	fakePlugin(t, goxla)
+	fakePlugin(t, jax)
+	t.Setenv("HOME", home)
+	t.Setenv("VIRTUAL_ENV", venv)
+	t.Setenv(PluginPathsEnv, "") // restored after the test
+	os.Unsetenv(PluginPathsEnv)
+	if got := JAXPlugins(); len(got) == 0 || got[0] != jax {
+		t.Errorf("JAXPlugins() = %v, want %s first", got, jax)
+	}
+	var found []string
+	for _, p := range Plugins() {
+		if p.Name == "cuda" && p.Err == nil {
+			found = append(found, p.Path)
+		}
+	}
+	if len(found) != 1 || found[0] != goxla {
+		t.Errorf("good cuda plugins %v: want go-xla's %s first (the jax one is a second of the same name)", found, goxla)
+	}
+	os.Remove(goxla)
+	if path, err := findPlugin("cuda"); err != nil || path != jax {
+		t.Errorf("without go-xla's: findPlugin(cuda) = %q, %v; want the jax plugin", path, err)
+	}
+	// It cannot initialise (no API): a clean error, not a crash.
+	if _, err := New("xla:cuda"); !errors.Is(err, ErrPluginInit) || !strings.Contains(err.Error(), "could not be initialised") {
+		t.Errorf("New(xla:cuda) with a plugin that returns no API: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,24 +21,61 @@ type Plugin struct {
 	Err  error // non-nil when the file matched a plugin name but is not a loadable plugin
 }
 
-// SearchDirs returns the directories searched for plugins, in order, as go-xla searches them.
+// SearchDirs returns the directories searched for plugins named pjrt_c_api_<name>_plugin.so, in order, as
+// go-xla searches them (with its installer's nvidia/ folders). JAX's CUDA plugins are found apart
+// (JAXPlugins).
 func SearchDirs() []string {
 	if env, ok := os.LookupEnv(PluginPathsEnv); ok {
 		return nonEmpty(strings.Split(env, ":"))
 	}
 	var dirs []string
 	if home, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(home, ".local/lib/go-xla"), filepath.Join(home, ".local/lib/gomlx/pjrt"))
+		// go-xla's installer puts the CUDA plugin (and its libraries) in go-xla/nvidia/.
+		dirs = append(dirs, filepath.Join(home, ".local/lib/go-xla"), filepath.Join(home, ".local/lib/go-xla/nvidia"),
+			filepath.Join(home, ".local/lib/gomlx/pjrt"))
 	}
-	dirs = append(dirs, "/usr/local/lib/go-xla", "/usr/local/lib/gomlx/pjrt")
+	dirs = append(dirs, "/usr/local/lib/go-xla", "/usr/local/lib/go-xla/nvidia", "/usr/local/lib/gomlx/pjrt")
 	dirs = append(dirs, nonEmpty(strings.Split(os.Getenv("LD_LIBRARY_PATH"), ":"))...)
 	return append(dirs, ldSoConfDirs("/etc/ld.so.conf", 0)...)
 }
 
 var pluginName = regexp.MustCompile(`^(?:pjrt_c_api_(.+)_plugin|pjrt[-_]plugin[-_](.+))\.so$`)
 
-// Plugins lists every file in SearchDirs whose name is that of a PJRT plugin, checked with CheckPlugin.
-// The first good file of each name wins, as in go-xla.
+// JAXPlugins lists the CUDA PJRT plugins of jax-cuda wheels in the active Python environments:
+// site-packages/jax_plugins/xla_cuda*/xla_cuda_plugin.so under $VIRTUAL_ENV, $CONDA_PREFIX and the prefix of
+// the python3 on PATH (lib/python3*/site-packages, and Debian's dist-packages). They are used in place, never
+// copied: their RPATH finds the CUDA libraries of the nvidia-* wheels beside them.
+func JAXPlugins() []string {
+	var prefixes []string
+	for _, env := range []string{"VIRTUAL_ENV", "CONDA_PREFIX"} {
+		if p := os.Getenv(env); p != "" {
+			prefixes = append(prefixes, p)
+		}
+	}
+	if py, err := exec.LookPath("python3"); err == nil {
+		if real, err := filepath.EvalSymlinks(py); err == nil {
+			py = real
+		}
+		prefixes = append(prefixes, filepath.Dir(filepath.Dir(py)))
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, pre := range prefixes {
+		for _, pat := range []string{"lib/python3*/site-packages", "lib/python3*/dist-packages", "lib/python3/dist-packages"} {
+			matches, _ := filepath.Glob(filepath.Join(pre, pat, "jax_plugins", "xla_cuda*", "xla_cuda_plugin.so"))
+			for _, m := range matches {
+				if !seen[m] {
+					seen[m] = true
+					out = append(out, m)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Plugins lists every file in SearchDirs whose name is that of a PJRT plugin, then JAX's CUDA plugins (named
+// "cuda"), each checked with CheckPlugin. The first good file of each name wins, as in go-xla.
 func Plugins() []Plugin {
 	var out []Plugin
 	seen := map[string]bool{}
@@ -62,6 +100,14 @@ func Plugins() []Plugin {
 			}
 			out = append(out, p)
 		}
+	}
+	for _, path := range JAXPlugins() {
+		p := Plugin{Name: "cuda", Path: path, Err: CheckPlugin(path)}
+		if p.Err == nil && seen["cuda"] {
+			continue
+		}
+		seen["cuda"] = seen["cuda"] || p.Err == nil
+		out = append(out, p)
 	}
 	return out
 }

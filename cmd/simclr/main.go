@@ -90,7 +90,7 @@ func exitCode(err error) int {
 		return 130
 	}
 	var u usageError
-	if errors.As(err, &u) || isUsage(err) || errors.Is(err, backend.ErrNoPlugin) || errors.Is(err, backend.ErrBadSpec) {
+	if errors.As(err, &u) || isUsage(err) || errors.Is(err, backend.ErrNoPlugin) || errors.Is(err, backend.ErrBadSpec) || errors.Is(err, backend.ErrPluginInit) {
 		return 2
 	}
 	return 1

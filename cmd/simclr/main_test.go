@@ -167,3 +167,36 @@ func TestEvalFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestInfoWithFakeCUDAPlugins: with a fake CUDA plugin (exports GetPjrtApi, returns no API) in go-xla's nvidia/
+// folder, and then only in a jax-cuda wheel's site-packages, simclr info --backend xla:cuda lists it and
+// fails cleanly: exit 2, a message, no crash.
+func TestInfoWithFakeCUDAPlugins(t *testing.T) {
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("no gcc")
+	}
+	home, venv := t.TempDir(), t.TempDir()
+	src := filepath.Join(t.TempDir(), "fake.c")
+	os.WriteFile(src, []byte("void* GetPjrtApi(void) { return 0; }\n"), 0o644)
+	goxla := filepath.Join(home, ".local/lib/go-xla/nvidia/pjrt_c_api_cuda_plugin.so")
+	jax := filepath.Join(venv, "lib/python3.12/site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so")
+	for _, p := range []string{goxla, jax} {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if out, err := exec.Command(gcc, "-shared", "-fPIC", "-o", p, src).CombinedOutput(); err != nil {
+			t.Fatalf("gcc: %v\n%s", err, out)
+		}
+	}
+	env := []string{"HOME=" + home, "VIRTUAL_ENV=" + venv}
+	for _, step := range []string{"go-xla nvidia/", "jax site-packages"} {
+		out, code := simclr(t, env, "info", "--backend", "xla:cuda")
+		want := goxla
+		if step != "go-xla nvidia/" {
+			want = jax
+		}
+		if code != 2 || !strings.Contains(out, want) || !strings.Contains(out, "could not be initialised") || strings.Contains(out, "goroutine ") {
+			t.Errorf("%s: exit %d\n%s", step, code, out)
+		}
+		os.Remove(goxla)
+	}
+}
