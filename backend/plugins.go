@@ -219,3 +219,15 @@ func ldSoConfDirs(path string, depth int) []string {
 	}
 	return dirs
 }
+
+// InstallHelp says how to get a PJRT plugin by hand, for a machine where simclr plugin install cannot reach
+// the internet.
+func InstallHelp(kind string) string {
+	if kind == "cuda" {
+		return "install by hand: in a Python environment, pip install \"jax[cuda13]\"; gosimclr then finds " +
+			"site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so in the active environment ($VIRTUAL_ENV or the python3 on PATH), " +
+			"or pass its absolute path: --backend xla:/path/to/xla_cuda_plugin.so"
+	}
+	return "install by hand: put go-xla's CPU plugin (pjrt_c_api_cpu_<version>_plugin.so, from its release archive) " +
+		"in ~/.local/lib/go-xla or a folder named by " + PluginPathsEnv + ", or pass its absolute path: --backend xla:/path/to/plugin.so"
+}

@@ -35,6 +35,7 @@ type command struct {
 var commands = []command{
 	{"train", "train a SimCLR encoder", runTrain},
 	{"info", "print the Go version, SIMD, backends, PJRT plugins and devices", runInfo},
+	{"plugin", "install a PJRT plugin (install cpu|cuda; needs the internet)", runPlugin},
 	{"eval", "evaluate a trained run: kNN and linear probe against raw-input baselines", runEval},
 	{"export", "write a run's encoder as .npz or safetensors in PyTorch's layout", runExport},
 	{"embed", "write a run's encoder features of its data as .npy (with labels)", runEmbed},

@@ -200,3 +200,12 @@ func TestInfoWithFakeCUDAPlugins(t *testing.T) {
 		os.Remove(goxla)
 	}
 }
+
+// TestPluginUsage: simclr plugin wants "install cpu" or "install cuda" (exit 2 otherwise, with the usage).
+func TestPluginUsage(t *testing.T) {
+	for _, args := range [][]string{{"plugin"}, {"plugin", "install"}, {"plugin", "install", "tpu"}, {"plugin", "remove", "cpu"}} {
+		if out, code := simclr(t, nil, args...); code != 2 || !strings.Contains(out, "simclr plugin install cpu|cuda") {
+			t.Errorf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+}
