@@ -223,3 +223,34 @@ func TestMetricsMatchReference(t *testing.T) {
 		}
 	}
 }
+
+// TestGPUSubset is the short list of loss-vs-reference cases that scripts/gpu-check.sh runs on an accelerator
+// (12 compiled graphs: each kernel and part once, the large size at two temperatures, float64 and float32),
+// where TestLossMatchesReference's 486 graphs would not fit the check's budget.
+func TestGPUSubset(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	graphs := 0
+	for _, c := range []struct {
+		n, k         int
+		tau          float64
+		kernel, part string
+	}{{64, 128, 0.5, KernelExp, PartFull}, {64, 128, 0.05, KernelExp, PartFull}, {4, 16, 0.5, KernelGaussian, PartFull},
+		{4, 16, 0.5, KernelLinear, PartFull}, {4, 16, 0.5, KernelExp, PartAlign}, {4, 16, 0.5, KernelExp, PartUniform}} {
+		z := randomZ(r, 2*c.n, c.k)
+		z32 := make([]float32, len(z))
+		for i, x := range z {
+			z32[i] = float32(x)
+		}
+		cfg := Config{Kernel: c.kernel, Part: c.part, Tau: c.tau}
+		rcfg := ref.LossConfig{Kernel: c.kernel, Part: c.part, Tau: c.tau}
+		name := fmt.Sprintf("n=%d/k=%d/tau=%g/%s/%s", c.n, c.k, c.tau, c.kernel, c.part)
+		want := ref.Loss(z, 2*c.n, c.k, rcfg)
+		l, a, u, dz := graphLoss(t, z, 2*c.n, c.k, cfg, dtypes.Float64)
+		check(t, name+"/float64", []float64{l, a, u}, []float64{want.Loss, want.Align, want.Unif}, dz, want.DZ, 1e-9, gradFloor(1e-6, c.tau, 2*c.n, c.k))
+		want32 := ref.Loss(z32, 2*c.n, c.k, rcfg)
+		l, a, u, dz = graphLoss(t, z, 2*c.n, c.k, cfg, dtypes.Float32)
+		check(t, name+"/float32", []float64{l, a, u}, []float64{want32.Loss, want32.Align, want32.Unif}, dz, toF64(want32.DZ), 1e-4, gradFloor(1e-2, c.tau, 2*c.n, c.k))
+		graphs += 2
+	}
+	t.Logf("%d graphs compiled on %s", graphs, testBackend.Name())
+}

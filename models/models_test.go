@@ -237,3 +237,29 @@ func TestParticle(t *testing.T) {
 		}
 	}
 }
+
+// TestGPUSubset is the short list of gradient-vs-reference cases that scripts/gpu-check.sh runs on an
+// accelerator (8 compiled graphs: four encoders, float64 and float32), where the two full tests' 416 graphs
+// would not fit the check's budget.
+func TestGPUSubset(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	x := randn(r, 128*5)
+	cases := []struct {
+		name string
+		enc  Encoder
+		cfg  losses.Config
+	}{
+		{"tanh/ntk/k=128/n=64", Encoder{MLP: arch.MLP{In: 5, Width: 24, Depth: 1, Out: 128, Activation: arch.Tanh, Scaling: arch.ScalingNTK, Trainable: arch.TrainBoth, Normalize: true}}, losses.Config{Tau: 0.5}},
+		{"relu/standard/L=3", Encoder{MLP: arch.MLP{In: 5, Width: 16, Depth: 3, Out: 4, Activation: arch.ReLU, Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth, Normalize: true, StandardHidden: true}}, losses.Config{Tau: 0.2}},
+		{"softplus/mean-field/gaussian", Encoder{MLP: arch.MLP{In: 5, Width: 16, Depth: 2, Out: 4, Activation: arch.Softplus, Scaling: arch.ScalingMeanField, Trainable: arch.TrainBoth}}, losses.Config{Kernel: losses.KernelGaussian, Tau: 0.5}},
+		{"gelu/head", Encoder{MLP: arch.MLP{In: 5, Width: 16, Depth: 2, Out: 6, Activation: arch.GELU, Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth}, Head: arch.Head{In: 6, Hidden: 12, Out: 3}}, losses.Config{Tau: 0.2}},
+	}
+	for i, c := range cases {
+		n2 := 16
+		if i == 0 {
+			n2 = 128
+		}
+		compare(t, c.name, c.enc, c.enc.Init(uint64(i+1)), x[:n2*5], n2, c.cfg)
+	}
+	t.Logf("%d graphs compiled on %s", 2*len(cases), testBackend.Name())
+}
