@@ -113,7 +113,7 @@ if os.path.exists(m):
 json.dump(res, open(dest, "w"), indent=2)
 print("wrote", dest)
 PY
-  tar -C "$work" --exclude=./bin -czf "$out/gpu-check-logs.tar.gz" . 2>/dev/null && echo "outputs: $out/gpu-check-logs.tar.gz" | tee -a "$log"
+  tar -C "$work" --exclude=./bin --exclude="*.ckpt" -czf "$out/gpu-check-logs.tar.gz" . 2>/dev/null # no binaries, no checkpoints && echo "outputs: $out/gpu-check-logs.tar.gz" | tee -a "$log"
   rm -rf "$work"
   exit "$rc"
 }
