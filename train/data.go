@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/datasets"
 )
 
@@ -121,3 +122,31 @@ func (s *sampler) batch(step int) []int {
 	}
 	return s.perm[k*s.b : (k+1)*s.b]
 }
+
+// prefetcher assembles the batches of steps first…last in order on a goroutine of its own, two ahead of the
+// step that uses them, so that gathering (and converting) the next batch overlaps the current step.
+type prefetcher struct {
+	ch   chan *tensors.Tensor
+	done chan struct{}
+}
+
+func prefetch(first, last int, batch func(step int) *tensors.Tensor) *prefetcher {
+	p := &prefetcher{ch: make(chan *tensors.Tensor, 2), done: make(chan struct{})}
+	go func() {
+		defer close(p.ch)
+		for step := first; step <= last; step++ {
+			select {
+			case p.ch <- batch(step):
+			case <-p.done:
+				return
+			}
+		}
+	}()
+	return p
+}
+
+// next returns the next step's batch.
+func (p *prefetcher) next() *tensors.Tensor { return <-p.ch }
+
+// stop ends the goroutine (a run that stops early: a signal, an error).
+func (p *prefetcher) stop() { close(p.done) }
