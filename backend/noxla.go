@@ -22,3 +22,7 @@ func newXLA(p Parsed) (compute.Backend, error) {
 func InstallPlugin(kind string, verbose bool) error {
 	return fmt.Errorf("%w: this binary was built with -tags noxla (or CGO_ENABLED=0): it cannot use a plugin", ErrNoPlugin)
 }
+
+func pjrtVersionInProcess(path string) (major, minor int, err error) {
+	return 0, 0, fmt.Errorf("this binary was built with -tags noxla (or CGO_ENABLED=0): it cannot load %s", path)
+}

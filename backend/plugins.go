@@ -2,6 +2,7 @@ package backend
 
 import (
 	"bufio"
+	"context"
 	"debug/elf"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // PluginPathsEnv lists directories (":"-separated) to search for PJRT plugins; when set it replaces the defaults.
@@ -170,12 +172,13 @@ func findPlugin(name string) (string, error) {
 	if name == "" {
 		name = "cuda or cpu"
 	}
-	msg := fmt.Sprintf("%v %q: looked in %s for pjrt_c_api_<name>_plugin.so", ErrNoPlugin, name, strings.Join(SearchDirs(), ", "))
+	msg := fmt.Sprintf("%v %q: looked in %s for pjrt_c_api_<name>_plugin.so, and for a jax-cuda wheel's "+
+		"site-packages/jax_plugins/xla_cuda*/xla_cuda_plugin.so in the active Python environment", ErrNoPlugin, name, strings.Join(SearchDirs(), ", "))
 	if len(broken) > 0 {
 		msg += "; unusable files: " + strings.Join(broken, "; ")
 	}
 	msg += ". Point gosimclr at a plugin with " + PluginPathsEnv + "=/dir/with/plugins or with an absolute path," +
-		" e.g. --backend xla:/path/to/pjrt_c_api_cpu_plugin.so (nothing is ever downloaded); or use --backend go"
+		" e.g. --backend xla:/path/to/pjrt_c_api_cpu_plugin.so; simclr plugin install cpu|cuda fetches one (nothing else downloads); or use --backend go"
 	return "", fmt.Errorf("%w", noPluginError(msg))
 }
 
@@ -230,4 +233,64 @@ func InstallHelp(kind string) string {
 	}
 	return "install by hand: put go-xla's CPU plugin (pjrt_c_api_cpu_<version>_plugin.so, from its release archive) " +
 		"in ~/.local/lib/go-xla or a folder named by " + PluginPathsEnv + ", or pass its absolute path: --backend xla:/path/to/plugin.so"
+}
+
+// The PJRT C API version go-xla v0.4.1 is compiled against (pjrt_c_api.h): a plugin of an older minor version
+// lacks functions it calls.
+const (
+	PJRTMajor = 0
+	PJRTMinor = 104
+)
+
+// VersionCmd is simclr's hidden subcommand that prints a plugin's PJRT API version: PJRTVersion runs it in a
+// child process, because loading a broken plugin can crash the process that loads it.
+const VersionCmd = "__pjrt-version"
+
+// PJRTVersion returns the PJRT API version of the plugin at path, read by exe (the simclr binary) in a child
+// process (VersionCmd).
+func PJRTVersion(exe, path string) (major, minor int, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, exe, VersionCmd, path).CombinedOutput()
+	if err != nil {
+		return 0, 0, fmt.Errorf("loading %s in a child process: %v: %s", path, err, lastLine(string(out)))
+	}
+	if _, err := fmt.Sscanf(string(out), "%d %d", &major, &minor); err != nil {
+		return 0, 0, fmt.Errorf("loading %s in a child process: unexpected answer %q", path, out)
+	}
+	return major, minor, nil
+}
+
+// RunVersionCmd is VersionCmd: it prints "major minor" of the plugin at path and returns 0, or prints the error
+// and returns 1.
+func RunVersionCmd(path string) int {
+	major, minor, err := pjrtVersionInProcess(path)
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	fmt.Println(major, minor)
+	return 0
+}
+
+// CheckVersion refuses a plugin whose PJRT API is older than PJRTMajor.PJRTMinor, or that cannot report one,
+// reading it with PJRTVersion through exe.
+func CheckVersion(exe, path string) error {
+	major, minor, err := PJRTVersion(exe, path)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrPluginInit, err)
+	}
+	if major != PJRTMajor || minor < PJRTMinor {
+		return fmt.Errorf("%w: %s implements PJRT C API %d.%d, older than the %d.%d go-xla needs; use a newer plugin (jax-cuda13-pjrt, or simclr plugin install)",
+			ErrPluginInit, path, major, minor, PJRTMajor, PJRTMinor)
+	}
+	return nil
+}
+
+// VersionCheck, when set (by the simclr command), checks a plugin before the XLA backend loads it in process.
+var VersionCheck func(path string) error
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }

@@ -21,6 +21,11 @@ func newXLA(p Parsed) (compute.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	if VersionCheck != nil {
+		if err := VersionCheck(path); err != nil {
+			return nil, err
+		}
+	}
 	cfg := path
 	if p.Options != "" {
 		cfg += "," + p.Options

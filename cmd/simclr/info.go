@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 
@@ -44,6 +45,15 @@ func runInfo(args []string) error {
 		status := "ok"
 		if p.Err != nil {
 			status = "unusable: " + p.Err.Error()
+		} else if exe, err := os.Executable(); err == nil {
+			switch ma, mi, err := backend.PJRTVersion(exe, p.Path); {
+			case err != nil:
+				status = "refused: " + err.Error()
+			case ma != backend.PJRTMajor || mi < backend.PJRTMinor:
+				status = fmt.Sprintf("refused: PJRT C API %d.%d, older than the %d.%d go-xla needs", ma, mi, backend.PJRTMajor, backend.PJRTMinor)
+			default:
+				status = fmt.Sprintf("ok, PJRT C API %d.%d", ma, mi)
+			}
 		}
 		fmt.Printf("           %-6s %s (%s)\n", p.Name, p.Path, status)
 	}

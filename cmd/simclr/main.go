@@ -56,6 +56,12 @@ func usage() {
 }
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == backend.VersionCmd { // a child of PJRTVersion: load one plugin, report
+		os.Exit(backend.RunVersionCmd(os.Args[2]))
+	}
+	if exe, err := os.Executable(); err == nil {
+		backend.VersionCheck = func(path string) error { return backend.CheckVersion(exe, path) }
+	}
 	if len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "version") {
 		printVersion()
 		return

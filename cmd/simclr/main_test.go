@@ -194,10 +194,27 @@ func TestInfoWithFakeCUDAPlugins(t *testing.T) {
 		if step != "go-xla nvidia/" {
 			want = jax
 		}
-		if code != 2 || !strings.Contains(out, want) || !strings.Contains(out, "could not be initialised") || strings.Contains(out, "goroutine ") {
+		if code != 2 || !strings.Contains(out, want) || !strings.Contains(out, "could not be initialised") ||
+			!strings.Contains(out, "GetPjrtApi returned no API") || strings.Contains(out, "goroutine ") {
 			t.Errorf("%s: exit %d\n%s", step, code, out)
 		}
 		os.Remove(goxla)
+	}
+	// A plugin that reports PJRT C API 0.90: listed with its version and refused.
+	old := filepath.Join(t.TempDir(), "old.c")
+	os.WriteFile(old, []byte(`#include <stddef.h>
+typedef struct { size_t s; void* e; int major; int minor; } v;
+typedef struct { size_t s; void* e; v version; } a;
+static a api = {sizeof(a), 0, {sizeof(v), 0, 0, 90}};
+const void* GetPjrtApi(void) { return &api; }
+`), 0o644)
+	os.Remove(jax)
+	if out, err := exec.Command(gcc, "-shared", "-fPIC", "-o", jax, old).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	out, code := simclr(t, env, "info", "--backend", "xla:cuda")
+	if code != 2 || !strings.Contains(out, "PJRT C API 0.90, older than the 0.104") {
+		t.Errorf("old plugin: exit %d\n%s", code, out)
 	}
 }
 
