@@ -7,11 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/checkpoint"
 	"github.com/gosimclr/gosimclr/eval"
-	"github.com/gosimclr/gosimclr/losses"
 )
 
 // EvalReport is what the end-of-run evaluation measured (eval.json).
@@ -186,20 +183,7 @@ func OpenRun(dir string, step int, backendSpec string, log io.Writer) (*OpenedRu
 	if err != nil {
 		return nil, err
 	}
-	model, views, err := buildModel(c, train)
-	if err != nil {
-		return nil, err
-	}
-	be, err := backend.New(backend.Spec(c.Backend))
-	if err != nil {
-		return nil, err
-	}
-	dt := dtypes.Float32
-	if c.DType == "float64" {
-		dt = dtypes.Float64
-	}
-	st, err := NewStepper(be, model, c.Opt(),
-		losses.Config{Kernel: c.Kernel, Part: c.Loss, Tau: c.Temperature}, views, dt, c.Seed)
+	st, be, err := newStepperFor(c, train)
 	if err != nil {
 		return nil, err
 	}

@@ -7,10 +7,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gosimclr/gosimclr/backend"
-	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/ops"
-	"github.com/gosimclr/gosimclr/optim"
 )
 
 // TestGoStepRunsNoMathExp builds the training step of simclr train's own models, views and losses for the Go
@@ -18,10 +15,6 @@ import (
 // math.Exp per value, ~130× slower after SIMD code on Intel hosts (packages ops and internal/avx). GELU is the
 // one known exception and is not used here.
 func TestGoStepRunsNoMathExp(t *testing.T) {
-	b, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []struct {
 		name string
 		set  func(*Config)
@@ -47,12 +40,8 @@ func TestGoStepRunsNoMathExp(t *testing.T) {
 			if err != nil {
 				t.Skip(err)
 			}
-			model, views, err := buildModel(cfg, data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, err := NewStepper(b, model, optim.Optimizer{Name: cfg.Optimizer, LR: cfg.LR},
-				losses.Config{Kernel: cfg.Kernel, Part: cfg.Loss, Tau: cfg.Temperature}, views, dtypes.Float32, 1)
+			cfg.Backend = "go"
+			st, b, err := newStepperFor(cfg, data)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,12 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/compute/dtypes"
 	"github.com/gosimclr/gosimclr/arch"
-	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/checkpoint"
-	"github.com/gosimclr/gosimclr/losses"
-	"github.com/gosimclr/gosimclr/optim"
 )
 
 func ckpts(t *testing.T, dir string) []string {
@@ -83,15 +79,8 @@ func TestPruneKeepsOnlyThisRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	model, views, err := buildModel(c, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := NewStepper(b, model, optim.Optimizer{Name: c.Optimizer, LR: c.LR}, losses.Config{Tau: c.Temperature}, views, dtypes.Float32, 1)
+	c.Backend = "go"
+	st, _, err := newStepperFor(c, data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -113,23 +114,11 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 		fmt.Fprintf(log, "resuming from %s (step %d)\n", path, m.Step)
 		resumed, resumedTensors = &m, ts
 	}
-	model, views, err := buildModel(c, train)
+	st, b, err := newStepperFor(c, train)
 	if err != nil {
 		return sum, err
 	}
-	b, err := backend.New(backend.Spec(c.Backend))
-	if err != nil {
-		return sum, err
-	}
-	dt := dtypes.Float32
-	if c.DType == "float64" {
-		dt = dtypes.Float64
-	}
-	st, err := NewStepper(b, model, c.Opt(),
-		losses.Config{Kernel: c.Kernel, Part: c.Loss, Tau: c.Temperature}, views, dt, c.Seed)
-	if err != nil {
-		return sum, err
-	}
+	dt := st.DType
 	first, elapsed0, skipped := 1, 0.0, 0
 	if resumed != nil {
 		if err := st.restore(resumedTensors); err != nil {
@@ -144,7 +133,7 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 	}
 	res := RunRecord{Config: c, Environment: Environment{RunID: runID, GitCommit: GitCommit(), GoVersion: runtime.Version(),
 		SIMD: backend.SIMD, BackendDesc: backend.Describe(b), DataName: train.name, Examples: train.n, TestExample: test.n,
-		Params: countParams(model.Params())}}
+		Params: countParams(st.ParamSpecs())}}
 	res.Backend = backend.Spec(c.Backend)
 	if err := writeRecord(c.OutDir, res); err != nil {
 		return sum, err
@@ -423,4 +412,27 @@ func GitCommit() string {
 		return strings.TrimSpace(string(out))
 	}
 	return "unknown"
+}
+
+// newStepperFor builds the model, views and backend that the resolved settings c describe for data, and the
+// training step over them with parameters initialised from c.Seed: the one way train, eval, export and embed
+// turn settings into a step.
+func newStepperFor(c Config, data *dataset) (*Stepper, compute.Backend, error) {
+	model, views, err := buildModel(c, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := backend.New(backend.Spec(c.Backend))
+	if err != nil {
+		return nil, nil, err
+	}
+	dt := dtypes.Float32
+	if c.DType == "float64" {
+		dt = dtypes.Float64
+	}
+	st, err := NewStepper(b, model, c.Opt(), losses.Config{Kernel: c.Kernel, Part: c.Loss, Tau: c.Temperature}, views, dt, c.Seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, b, nil
 }
