@@ -273,18 +273,18 @@ func RunVersionCmd(path string) int {
 	return 0
 }
 
-// CheckVersion refuses a plugin whose PJRT API is older than PJRTMajor.PJRTMinor, or that cannot report one,
-// reading it with PJRTVersion through exe.
-func CheckVersion(exe, path string) error {
-	major, minor, err := PJRTVersion(exe, path)
+// CheckVersion returns the PJRT API version of the plugin at path (read with PJRTVersion through exe), and
+// an error wrapping ErrPluginInit when it cannot report one or it is older than PJRTMajor.PJRTMinor.
+func CheckVersion(exe, path string) (major, minor int, err error) {
+	major, minor, err = PJRTVersion(exe, path)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrPluginInit, err)
+		return 0, 0, fmt.Errorf("%w: %v", ErrPluginInit, err)
 	}
 	if major != PJRTMajor || minor < PJRTMinor {
-		return fmt.Errorf("%w: %s implements PJRT C API %d.%d, older than the %d.%d go-xla needs; use a newer plugin (jax-cuda13-pjrt, or simclr plugin install)",
+		return major, minor, fmt.Errorf("%w: %s implements PJRT C API %d.%d, older than the %d.%d go-xla needs; use a newer plugin (jax-cuda13-pjrt, or simclr plugin install)",
 			ErrPluginInit, path, major, minor, PJRTMajor, PJRTMinor)
 	}
-	return nil
+	return major, minor, nil
 }
 
 // VersionCheck, when set (by the simclr command), checks a plugin before the XLA backend loads it in process.

@@ -72,7 +72,7 @@ func evaluate(f *featurizer, model string, train, test *dataset, o EvalOptions, 
 	opt := eval.Options{KNN: eval.KNNOptions{K: o.KNNK, T: o.KNNT}, Probe: eval.ProbeOptions{Lambdas: o.Lambdas},
 		NoRaw: o.NoRaw, RawCache: RawCacheDir(), Progress: log}
 	fmt.Fprintf(log, "evaluating on %d test examples (kNN k=%s T=%s, linear probe; features%s)…\n", test.n,
-		orDefault(o.KNNK, eval.DefaultK), orDefaultF(o.KNNT, eval.DefaultT), map[bool]string{false: " and raw inputs", true: ""}[o.NoRaw])
+		orDefault(o.KNNK, eval.DefaultK), orDefault(o.KNNT, eval.DefaultT), map[bool]string{false: " and raw inputs", true: ""}[o.NoRaw])
 	f.progress = log
 	defer func() { f.progress = nil }()
 	features, raw, err := splits(f, model, train, test)
@@ -93,14 +93,8 @@ func evaluate(f *featurizer, model string, train, test *dataset, o EvalOptions, 
 	return rep, nil
 }
 
-func orDefault(v, def int) string {
-	if v == 0 {
-		v = def
-	}
-	return fmt.Sprint(v)
-}
-
-func orDefaultF(v, def float64) string {
+// orDefault prints v, or def when v is zero (an option left at its default).
+func orDefault[T int | float64](v, def T) string {
 	if v == 0 {
 		v = def
 	}

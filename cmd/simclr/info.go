@@ -46,12 +46,9 @@ func runInfo(args []string) error {
 		if p.Err != nil {
 			status = "unusable: " + p.Err.Error()
 		} else if exe, err := os.Executable(); err == nil {
-			switch ma, mi, err := backend.PJRTVersion(exe, p.Path); {
-			case err != nil:
+			if ma, mi, err := backend.CheckVersion(exe, p.Path); err != nil {
 				status = "refused: " + err.Error()
-			case ma != backend.PJRTMajor || mi < backend.PJRTMinor:
-				status = fmt.Sprintf("refused: PJRT C API %d.%d, older than the %d.%d go-xla needs", ma, mi, backend.PJRTMajor, backend.PJRTMinor)
-			default:
+			} else {
 				status = fmt.Sprintf("ok, PJRT C API %d.%d", ma, mi)
 			}
 		}

@@ -60,7 +60,7 @@ func main() {
 		os.Exit(backend.RunVersionCmd(os.Args[2]))
 	}
 	if exe, err := os.Executable(); err == nil {
-		backend.VersionCheck = func(path string) error { return backend.CheckVersion(exe, path) }
+		backend.VersionCheck = func(path string) error { _, _, err := backend.CheckVersion(exe, path); return err }
 	}
 	if len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "version") {
 		printVersion()
