@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -209,6 +210,38 @@ func WriteFileAtomic(path string, b []byte) (err error) {
 	if d, derr := os.Open(dir); derr == nil {
 		d.Sync()
 		d.Close()
+	}
+	return nil
+}
+
+// ReadMeta reads only the metadata of the file at path (the magic, the header length and the header), without
+// reading or checking the tensors: cheap enough to ask whose a checkpoint is. Read checks the whole file.
+func ReadMeta(path string, meta any) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	pre := make([]byte, len(magic)+8)
+	if _, err := io.ReadFull(f, pre); err != nil || string(pre[:len(magic)]) != magic {
+		return fmt.Errorf("%w: %s: bad magic or too short", ErrCorrupt, path)
+	}
+	hl := binary.LittleEndian.Uint64(pre[len(magic):])
+	if hl > maxHeader {
+		return fmt.Errorf("%w: %s: header length %d", ErrCorrupt, path, hl)
+	}
+	b := make([]byte, hl)
+	if _, err := io.ReadFull(f, b); err != nil {
+		return fmt.Errorf("%w: %s: header: %v", ErrCorrupt, path, err)
+	}
+	var h header
+	if err := json.Unmarshal(b, &h); err != nil {
+		return fmt.Errorf("%w: %s: header: %v", ErrCorrupt, path, err)
+	}
+	if meta != nil && len(h.Meta) > 0 {
+		if err := json.Unmarshal(h.Meta, meta); err != nil {
+			return fmt.Errorf("checkpoint: %s: metadata: %w", path, err)
+		}
 	}
 	return nil
 }

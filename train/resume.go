@@ -118,7 +118,8 @@ func normDims(d []int) []int {
 }
 
 // saveCheckpoint writes ckpt-<step>.ckpt atomically into dir and keeps only the newest keep checkpoints of
-// this run (meta.RunID): a checkpoint of another run, or one that does not read back, is never removed.
+// this run (meta.RunID, read from each file's header only): a checkpoint of another run, or one whose header
+// does not read back, is never removed.
 func saveCheckpoint(dir string, st *Stepper, meta ckptMeta, keep int) error {
 	if err := checkpoint.Write(filepath.Join(dir, ckptName(meta.Step)), meta, st.snapshot()); err != nil {
 		return err
@@ -128,7 +129,7 @@ func saveCheckpoint(dir string, st *Stepper, meta ckptMeta, keep int) error {
 	var ours []string
 	for _, p := range paths {
 		var m ckptMeta
-		if _, err := checkpoint.Read(p, &m); err == nil && m.RunID == meta.RunID {
+		if err := checkpoint.ReadMeta(p, &m); err == nil && m.RunID == meta.RunID {
 			ours = append(ours, p)
 		}
 	}
