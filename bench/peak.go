@@ -8,15 +8,16 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gosimclr/gosimclr/ref"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 )
 
 // peakSize is the side of the square float32 matrices of the peak probes: large enough for every kernel to
 // reach its best rate, small enough to take well under a second per product on two cores.
 const peakSize = 1024
 
-// RefPeak is the best float32 GFLOP/s of ref.MatMul on peakSize² matrices over about a second.
-func RefPeak() float64 { return ref.PeakGFLOPS[float32](peakSize, time.Second) }
+// RefPeak is the best float32 GFLOP/s of ref.MatMul (hostmath.MatMul) on peakSize² matrices over about a
+// second.
+func RefPeak() float64 { return hostmath.PeakGFLOPS[float32](peakSize, time.Second) }
 
 // GoMLXPeak is the best float32 GFLOP/s of a graph MatMul on backend b over about a second (compilation and
 // the first run excluded).

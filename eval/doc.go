@@ -9,9 +9,9 @@
 // is the normalised row (the epsilon of doc/design.md), s_ij = u_i·u_j the cosine similarity, k the number of
 // neighbours and T the kNN temperature. Accuracies are fractions in [0, 1].
 //
-// Everything here is plain Go on the host: the matrix products are ref.MatMul (kNN) or a small register-tiled
-// kernel (probe; AVX2 through simd/archsimd when built with GOEXPERIMENT=simd, plain Go otherwise), both
-// goroutine-parallel. Results do not depend on the number of goroutines: every sum runs over a fixed
+// Everything here is plain Go on the host: the matrix products are hostmath.MatMul (kNN) or a small
+// register-tiled kernel (probe; AVX2 through simd/archsimd when built with GOEXPERIMENT=simd, plain Go
+// otherwise), both goroutine-parallel. Results do not depend on the number of goroutines: every sum runs over a fixed
 // partition of the rows, in a fixed order.
 //
 // Inputs are never modified. Bad inputs (lengths that do not match, empty sets, labels out of range, NaN or

@@ -1,6 +1,6 @@
 package eval
 
-// The probe's two matrix products have only C columns (10 or 100 classes), too few for ref.MatMul's
+// The probe's two matrix products have only C columns (10 or 100 classes), too few for hostmath.MatMul's
 // 48-wide tiles, and the probe wants them fused with the softmax so that each block of rows is read from
 // memory once per evaluation. Both take the standardised rows x [rows, dPad] and keep the class dimension
 // outermost, so that vectors run along the feature dimension and no lanes are wasted on padding classes:

@@ -6,7 +6,7 @@ import (
 	"sync"
 
 	"github.com/gosimclr/gosimclr/internal/avx"
-	"github.com/gosimclr/gosimclr/ref"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 )
 
 // Defaults of KNNOptions, those of the InstDisc and SimCLR evaluations.
@@ -59,8 +59,8 @@ func KNN(train []float32, trainLabels []int, test []float32, testLabels []int, d
 //	N_k(i) = the K train rows of largest s_ij (ties: the lower train index)
 //	ŷ_i = argmax_c Σ_{j ∈ N_k(i), y_j = c} exp(s_ij/T)   (ties: the lower class)
 //
-// The similarities are computed by ref.MatMul in blocks of knnTestBlock test rows × knnTrainBlock train rows,
-// so memory stays bounded (never an m×n matrix), and each test row keeps its K best in a min-heap, so
+// The similarities are computed by hostmath.MatMul in blocks of knnTestBlock test rows × knnTrainBlock train
+// rows, so memory stays bounded (never an m×n matrix), and each test row keeps its K best in a min-heap, so
 // selection costs O(n + K log K · log(n/K)) per row instead of a sort. Test blocks run in parallel.
 func KNNPredict(train []float32, trainLabels []int, test []float32, dim, classes int, opt KNNOptions) ([]int, error) {
 	if err := checkSet("train", train, trainLabels, dim, classes); err != nil {
@@ -75,17 +75,18 @@ func KNNPredict(train []float32, trainLabels []int, test []float32, dim, classes
 	if err != nil {
 		return nil, fmt.Errorf("eval: KNNPredict: %w", err)
 	}
-	u, v := normalizeRows(train, dim), normalizeRows(test, dim)
+	u := hostmath.NormalizeRows[float32](nil, train, nTrain, dim) // [nTrain, dim]
+	v := hostmath.NormalizeRows[float32](nil, test, nTest, dim)   // [nTest, dim]
 	pred := make([]int, nTest)
 	bufSize := min(knnTestBlock, nTest) * min(knnTrainBlock, nTrain)
 	bufs := sync.Pool{New: func() any { s := make([]float32, bufSize); return &s }}
-	parallelRange(nTest, knnTestBlock, func(lo, hi int) {
+	hostmath.ParallelBlocks(nTest, knnTestBlock, func(lo, hi int) {
 		rows := hi - lo
 		top := newTopK(rows, opt.K)
 		buf := bufs.Get().(*[]float32)
 		for j0 := 0; j0 < nTrain; j0 += knnTrainBlock {
 			cols := min(knnTrainBlock, nTrain-j0)
-			s := ref.MatMul((*buf)[:rows*cols], v[lo*dim:hi*dim], u[j0*dim:(j0+cols)*dim], rows, dim, cols, false, true) // [rows, cols]
+			s := hostmath.MatMul((*buf)[:rows*cols], v[lo*dim:hi*dim], u[j0*dim:(j0+cols)*dim], rows, dim, cols, false, true) // [rows, cols]
 			for r := range rows {
 				top.add(r, s[r*cols:(r+1)*cols], j0)
 			}
@@ -100,7 +101,7 @@ func KNNPredict(train []float32, trainLabels []int, test []float32, dim, classes
 }
 
 // Block sizes of KNNPredict: a knnTestBlock×knnTrainBlock float32 similarity block is 16 MiB, one per
-// goroutine, and large enough for ref.MatMul to run near its peak.
+// goroutine, and large enough for hostmath.MatMul to run near its peak.
 const (
 	knnTestBlock  = 512
 	knnTrainBlock = 8192

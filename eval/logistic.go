@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/gosimclr/gosimclr/internal/avx"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 )
 
 // logistic is the probe's objective on a fixed set of standardised rows: the mean cross-entropy of softmax
@@ -66,7 +67,7 @@ func (l *logistic) dim() int { return l.d*l.classes + l.classes }
 func (l *logistic) eval(theta, grad []float64) float64 {
 	l.setWeights(theta)
 	b := theta[l.d*l.classes:]
-	parallelRange(len(l.stripes), 1, func(lo, hi int) {
+	hostmath.ParallelBlocks(len(l.stripes), 1, func(lo, hi int) {
 		for s := lo; s < hi; s++ {
 			l.stripe(&l.stripes[s], b, grad != nil)
 		}

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 )
 
 // The λ path of FitProbe: its fits stop at a pathTolFactor times looser gradient tolerance than the final
@@ -210,7 +212,7 @@ func (p *Probe) Predict(x []float32) ([]int, error) {
 	l.setWeights(p.W)
 	pred := make([]int, m)
 	d, dPad, cPad := p.Dim, l.dPad, l.cPad
-	parallelRange(m, logisticBlock, func(lo, hi int) {
+	hostmath.ParallelBlocks(m, logisticBlock, func(lo, hi int) {
 		rows := hi - lo
 		xs := standardize(x, seq(lo, hi), d, dPad, p.Mean, p.Scale)
 		z := make([]float32, rows*cPad)
@@ -244,7 +246,7 @@ func standardization(x []float32, n, d int) (mean, scale []float32) {
 	stripes := min(logisticStripes, n)
 	sums := make([][]float64, stripes)
 	pass := func(mu []float64) []float64 { // Σ_i (x_ij − mu_j)^q, q = 1 without mu, 2 with it
-		parallelRange(stripes, 1, func(lo, hi int) {
+		hostmath.ParallelBlocks(stripes, 1, func(lo, hi int) {
 			for s := lo; s < hi; s++ {
 				acc := make([]float64, d)
 				for i := s * n / stripes; i < (s+1)*n/stripes; i++ {
@@ -283,7 +285,7 @@ func standardization(x []float32, n, d int) (mean, scale []float32) {
 // values padded with zeros.
 func standardize(x []float32, order []int, d, dPad int, mean, scale []float32) []float32 {
 	out := make([]float32, len(order)*dPad)
-	parallelRange(len(order), 1024, func(lo, hi int) {
+	hostmath.ParallelBlocks(len(order), 1024, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			src, dst := x[order[i]*d:(order[i]+1)*d], out[i*dPad:i*dPad+d]
 			for j, v := range src {

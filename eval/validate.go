@@ -67,24 +67,3 @@ func checkPair(fn string, train []float32, trainLabels []int, test []float32, te
 	}
 	return nil
 }
-
-// normalizeRows returns a copy of x [n, dim] with every row divided by its norm plus 1e-12, as
-// L2NormalizeWithEpsilon(x, 1e-12, -1) does (doc/design.md): u_i = x_i/(‖x_i‖+1e-12). The norm is summed in
-// float64; a zero row stays zero.
-func normalizeRows(x []float32, dim int) []float32 {
-	u := make([]float32, len(x))
-	parallelRange(len(x)/dim, 256, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			row := x[i*dim : (i+1)*dim]
-			var ss float64
-			for _, v := range row {
-				ss += float64(v) * float64(v)
-			}
-			inv := 1 / (math.Sqrt(ss) + 1e-12)
-			for j, v := range row {
-				u[i*dim+j] = float32(float64(v) * inv)
-			}
-		}
-	})
-	return u
-}

@@ -3,13 +3,15 @@ package ref
 import (
 	"fmt"
 	"math"
+
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 )
 
 // Replays of the image augmentations of package augment (datasets/augment/image*.go) from their sampled
 // parameters, fetched from the graph as float32 tensors. Images are [b, h, w, c] row-major (channel fastest):
 // pixel (y, x, ch) of image i is img[((i*h+y)*w+x)*c+ch]. A nil dst allocates the result; src is never modified.
 // The arithmetic is float64, rounded to T once per op; the graph computes in float32, so results agree to ~1e-6.
-// Crop, jitter and blur split the batch over goroutines (parallelFor), as a fair baseline for the graph.
+// Crop, jitter and blur split the batch over goroutines (hostmath.ParallelFor), as a fair baseline for the graph.
 
 // ImageCropParams are the sampled boxes of augment.CropParams: one [b] entry per example, in input pixels.
 type ImageCropParams struct {
@@ -45,7 +47,7 @@ type ImagePipelineParams struct {
 func ImageCrop[T float32 | float64](dst, src []T, b, h, w, c int, p ImageCropParams) []T {
 	augImgCheck("ImageCrop", src, b, h, w, c)
 	dst = augVecDst(dst, b*p.OutH*p.OutW*c, "ImageCrop")
-	parallelFor(b, 8, func(lo, hi int) {
+	hostmath.ParallelFor(b, 8, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			my := interpolationRows(float64(p.Y0[i]), float64(p.H[i]), p.OutH, h)
 			mx := interpolationRows(float64(p.X0[i]), float64(p.W[i]), p.OutW, w)
@@ -145,7 +147,7 @@ func ImageGrayscale[T float32 | float64](dst, src []T, b, h, w, c int, p ImageGr
 func ImageBlur[T float32 | float64](dst, src []T, b, h, w, c int, p ImageBlurParams) []T {
 	augImgCheck("ImageBlur", src, b, h, w, c)
 	dst = augVecDst(dst, len(src), "ImageBlur")
-	parallelFor(b, 8, func(lo, hi int) {
+	hostmath.ParallelFor(b, 8, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			img, out := src[i*h*w*c:(i+1)*h*w*c], dst[i*h*w*c:(i+1)*h*w*c]
 			if p.Apply[i] == 0 {

@@ -1,6 +1,10 @@
 package ref
 
-import "math"
+import (
+	"math"
+
+	"github.com/gosimclr/gosimclr/internal/hostmath"
+)
 
 // ImageJitterParams is augment.JitterParams: per-example 0/1 Apply, factors and hue shift (in turns), and Order
 // [b, 4], the op run at each step: 0 brightness, 1 contrast, 2 saturation, 3 hue.
@@ -37,7 +41,7 @@ func ImageJitter[T float32 | float64](dst, src []T, b, h, w, c int, p ImageJitte
 	augImgCheck("ImageJitter", src, b, h, w, c)
 	dst = augVecDst(dst, len(src), "ImageJitter")
 	n := h * w * c
-	parallelFor(b, 8, func(lo, hi int) {
+	hostmath.ParallelFor(b, 8, func(lo, hi int) {
 		x := make([]float64, n)
 		for i := lo; i < hi; i++ {
 			jitterOne(dst[i*n:(i+1)*n], src[i*n:(i+1)*n], x, h*w, c, p, i)

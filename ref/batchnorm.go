@@ -3,6 +3,8 @@ package ref
 import (
 	"fmt"
 	"math"
+
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 )
 
 // Batch-norm constants, as ops.BNMomentum and ops.BNEpsilon (PyTorch's defaults; the momentum weighs
@@ -84,7 +86,7 @@ func BatchNormForward[T Float](dst *BatchNormCache[T], x, scale, bias, runMean, 
 	for j := range ch {
 		c.Rstd[j] = 1 / math.Sqrt(c.Var[j]+BNEpsilon)
 	}
-	parallelFor(rows, max(1, 1<<13/ch), func(lo, hi int) {
+	hostmath.ParallelFor(rows, max(1, 1<<13/ch), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			xs, xh, y := x[i*ch:(i+1)*ch], c.XHat[i*ch:(i+1)*ch], c.Y[i*ch:(i+1)*ch]
 			for j, v := range xs {
@@ -128,7 +130,7 @@ func BatchNormBackward[T Float](c *BatchNormCache[T], dy []T) (dx, dScale, dBias
 		}
 	}
 	c.DX = resize(c.DX, rows*ch)
-	parallelFor(rows, max(1, 1<<13/ch), func(lo, hi int) {
+	hostmath.ParallelFor(rows, max(1, 1<<13/ch), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			g, xh, dx := dy[i*ch:(i+1)*ch], c.XHat[i*ch:(i+1)*ch], c.DX[i*ch:(i+1)*ch]
 			for j := range dx {
@@ -163,9 +165,9 @@ func BatchNormRunning[T Float](c *BatchNormCache[T], runMean, runVar []T) (newMe
 // channelSums returns the width·ch sums that row(i, acc) adds into acc for every row i < rows. Rows are
 // summed in blocks of bnBlock in parallel and the blocks' sums added in order.
 func channelSums(rows, ch, width int, row func(i int, acc []float64)) []float64 {
-	nb := ceilDiv(rows, bnBlock)
+	nb := (rows + bnBlock - 1) / bnBlock
 	part := make([]float64, nb*width*ch)
-	parallelFor(nb, max(1, 1<<13/(bnBlock*ch)), func(lo, hi int) {
+	hostmath.ParallelFor(nb, max(1, 1<<13/(bnBlock*ch)), func(lo, hi int) {
 		for blk := lo; blk < hi; blk++ {
 			acc := part[blk*width*ch : (blk+1)*width*ch]
 			for i := blk * bnBlock; i < min(rows, (blk+1)*bnBlock); i++ {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 )
 
 // CNNCache holds what CNNBackward needs from one CNNForward, and the buffers later calls on the same cache
@@ -106,7 +107,7 @@ func cnnBackward[T Float](c *CNNCache[T], dOut []T, wantDX bool) (dParams [][]T,
 // biasReLU sets x_ij ← max(x_ij + bias_j, 0) for x [rows, len(bias)], in parallel over rows.
 func biasReLU[T Float](x, bias []T) {
 	n := len(bias)
-	parallelFor(len(x)/n, max(1, 1<<14/n), func(lo, hi int) {
+	hostmath.ParallelFor(len(x)/n, max(1, 1<<14/n), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := x[i*n : (i+1)*n]
 			for j, bj := range bias {
@@ -119,7 +120,7 @@ func biasReLU[T Float](x, bias []T) {
 // reluMask sets d_i ← 0 where out_i ≤ 0, for out = relu(pre): out_i > 0 exactly when pre_i > 0, so this is
 // relu's backward ∂L/∂pre = ∂L/∂out ⊙ 1[pre > 0] (derivative 0 at the kink, as ops.ReLU).
 func reluMask[T Float](d, out []T) {
-	parallelFor(len(d), 1<<15, func(lo, hi int) {
+	hostmath.ParallelFor(len(d), 1<<15, func(lo, hi int) {
 		for i, v := range out[lo:hi] {
 			if v <= 0 {
 				d[lo+i] = 0

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 )
 
 // randomBiases returns params with every 1-D parameter whose name ends in "/bias" redrawn from N(0, 0.25),
@@ -46,7 +47,7 @@ func checkGrads(t *testing.T, r *rand.Rand, ps []arch.Param, params, grads [][]f
 			continue
 		}
 		dir := randSlice[float64](r, len(g))
-		norm := math.Sqrt(dot(dir, dir))
+		norm := math.Sqrt(hostmath.Dot(dir, dir))
 		for j := range dir {
 			dir[j] /= norm
 		}
@@ -58,8 +59,8 @@ func checkGrads(t *testing.T, r *rand.Rand, ps []arch.Param, params, grads [][]f
 			return at(v)
 		}, []float64{0}, h)
 		// Relative to ‖g‖ ≥ |g·dir|: a random direction can make g·dir tiny, below the differences' noise.
-		if e := relErrFloor([]float64{dot(g, dir)}, fd, max(math.Sqrt(dot(g, g)), fdFloor(loss, h, 1))); e > 1e-6 {
-			t.Errorf("%s: directional derivative %.12g, finite differences %.12g (relative error %.3g)", ps[i].Name, dot(g, dir), fd[0], e)
+		if e := relErrFloor([]float64{hostmath.Dot(g, dir)}, fd, max(math.Sqrt(hostmath.Dot(g, g)), fdFloor(loss, h, 1))); e > 1e-6 {
+			t.Errorf("%s: directional derivative %.12g, finite differences %.12g (relative error %.3g)", ps[i].Name, hostmath.Dot(g, dir), fd[0], e)
 		}
 	}
 }

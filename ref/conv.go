@@ -1,6 +1,10 @@
 package ref
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/gosimclr/gosimclr/internal/hostmath"
+)
 
 // ConvShape is the geometry of a 2-D convolution of x [B, H, W, C] (NHWC, as the graph code and arch use)
 // with weights [KH, KW, C, Out], stride Stride and Pad zeros on each side of both spatial axes.
@@ -100,15 +104,14 @@ const dwChunk = 2048
 // nr = 48, k = 9·64 = 576 not at all), as (G_cᵀ P_c)ᵀ, transposed while adding. part is scratch, returned
 // for reuse.
 func weightGrad[T Float](dst, part, p, g []T, m, k, out int) []T {
-	nr := kernelFor[T]().nr
-	trans := roundUp(k, nr)*out < roundUp(out, nr)*k // does G_cᵀ P_c waste less of the tiles?
-	chunks := ceilDiv(m, dwChunk)
+	trans := hostmath.TileCols[T](k)*out < hostmath.TileCols[T](out)*k // does G_cᵀ P_c waste less of the tiles?
+	chunks := (m + dwChunk - 1) / dwChunk
 	if chunks == 1 && !trans {
 		MatMul(dst, p, g, k, m, out, true, false)
 		return part
 	}
 	part = resize(part, chunks*k*out)
-	parallelFor(chunks, 1, func(lo, hi int) {
+	hostmath.ParallelFor(chunks, 1, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			r0, r1 := ch*dwChunk, min(m, (ch+1)*dwChunk)
 			pc, gc, dc := p[r0*k:r1*k], g[r0*out:r1*out], part[ch*k*out:(ch+1)*k*out]
@@ -119,7 +122,7 @@ func weightGrad[T Float](dst, part, p, g []T, m, k, out int) []T {
 			}
 		}
 	})
-	parallelFor(k, max(1, 1<<12/out), func(lo, hi int) {
+	hostmath.ParallelFor(k, max(1, 1<<12/out), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := dst[i*out : (i+1)*out]
 			for o := range row {
@@ -143,7 +146,7 @@ func weightGrad[T Float](dst, part, p, g []T, m, k, out int) []T {
 func im2col[T Float](dst, x []T, s ConvShape) {
 	ho, wo := s.OutSize()
 	k, rowLen := s.patchLen(), s.KW*s.C
-	parallelFor(s.B*ho, max(1, 1<<14/(wo*k)), func(lo, hi int) {
+	hostmath.ParallelFor(s.B*ho, max(1, 1<<14/(wo*k)), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			b, p := r/ho, r%ho
 			img := x[b*s.H*s.W*s.C : (b+1)*s.H*s.W*s.C]
@@ -188,7 +191,7 @@ func im2col[T Float](dst, x []T, s ConvShape) {
 func col2im[T Float](dst, dp []T, s ConvShape) {
 	ho, wo := s.OutSize()
 	k, img := s.patchLen(), s.H*s.W*s.C
-	parallelFor(s.B, 1, func(lo, hi int) {
+	hostmath.ParallelFor(s.B, 1, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			out := dst[b*img : (b+1)*img]
 			clear(out)

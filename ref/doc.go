@@ -16,5 +16,7 @@
 // Signatures follow gonum: an optional destination comes first (nil allocates), and inputs are never modified.
 package ref
 
+import "github.com/gosimclr/gosimclr/internal/hostmath"
+
 // Float is the element type of the reference: float32 for benchmarks, float64 for checking gradients.
-type Float interface{ ~float32 | ~float64 }
+type Float = hostmath.Float

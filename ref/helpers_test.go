@@ -2,6 +2,7 @@ package ref
 
 import (
 	"math"
+	"math/rand/v2"
 	"os/exec"
 	"strings"
 	"testing"
@@ -47,6 +48,15 @@ func relErrFloor[T, U Float](got []T, want []U, floor float64) float64 {
 		den += float64(want[i]) * float64(want[i])
 	}
 	return math.Sqrt(num) / math.Max(math.Sqrt(den), floor)
+}
+
+// randSlice returns n standard normal values.
+func randSlice[T Float](r *rand.Rand, n int) []T {
+	s := make([]T, n)
+	for i := range s {
+		s[i] = T(r.NormFloat64())
+	}
+	return s
 }
 
 func toF32(x []float64) []float32 {

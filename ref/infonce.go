@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/gosimclr/gosimclr/internal/avx"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 )
 
 // Kernels are the similarity functions η of the generalised loss; the names match package losses.
@@ -40,7 +41,7 @@ type LossResult[T Float] struct {
 const largeNum = 1e9
 
 // normEps is the ε of u = z/(‖z‖+ε).
-const normEps = 1e-12
+const normEps = hostmath.NormEps
 
 // InfoNCE returns the mean NT-Xent loss of SimCLR (Chen et al. 2020, Eq. 1) for z [2N, k] and its gradient:
 //
@@ -120,11 +121,11 @@ func cosineLoss[T Float](z []T, n2, k int, cfg LossConfig) LossResult[T] {
 	// Rows are independent: each goroutine handles a range of anchors i, and the per-anchor terms are
 	// summed in order afterwards, so the result does not depend on the number of goroutines.
 	alignI, unifI := make([]float64, n2), make([]float64, n2) // align_i, unif_i
-	parallelFor(n2, 16, func(lo, hi int) {
+	hostmath.ParallelFor(n2, 16, func(lo, hi int) {
 		e := make([]float64, n2)
 		for i := lo; i < hi; i++ {
 			pi := (i + n) % n2
-			pos := dot(u[i*k:(i+1)*k], u[pi*k:(pi+1)*k]) // c_{i,p(i)} as the graph computes it: Σ u_i ⊙ u_{p(i)}
+			pos := hostmath.Dot(u[i*k:(i+1)*k], u[pi*k:(pi+1)*k]) // c_{i,p(i)} as the graph computes it: Σ u_i ⊙ u_{p(i)}
 			ci := c[i*n2 : (i+1)*n2]
 			if linear {
 				alignI[i], unifI[i] = linearRow(ci, i, pi, pos, a, b)
@@ -281,17 +282,7 @@ func gaussianLoss[T Float](z []T, n2, k int, cfg LossConfig) LossResult[T] {
 // losses.Normalize. dst may be nil or z itself.
 func Normalize[T Float](dst, z []T, rows, k int) []T {
 	checkRows("Normalize", z, rows, k)
-	if dst == nil {
-		dst = make([]T, rows*k)
-	}
-	for i := range rows {
-		zi := z[i*k : (i+1)*k]
-		r := math.Sqrt(dot(zi, zi))
-		for j, v := range zi {
-			dst[i*k+j] = T(float64(v) / (r + normEps))
-		}
-	}
-	return dst[:rows*k]
+	return hostmath.NormalizeRows(dst, z, rows, k)
 }
 
 // NormalizeBackward returns ∂L/∂z from g = ∂L/∂u for u = Normalize(z), row by row. With r = ‖z‖,
@@ -309,10 +300,10 @@ func NormalizeBackward[T Float](dst, z, g []T, rows, k int) []T {
 	}
 	for i := range rows {
 		zi, gi := z[i*k:(i+1)*k], g[i*k:(i+1)*k]
-		r := math.Sqrt(dot(zi, zi))
+		r := math.Sqrt(hostmath.Dot(zi, zi))
 		c := 0.0
 		if r > 0 {
-			c = dot(zi, gi) / (r * (r + normEps) * (r + normEps))
+			c = hostmath.Dot(zi, gi) / (r * (r + normEps) * (r + normEps))
 		}
 		for j := range zi {
 			dst[i*k+j] = T(float64(gi[j])/(r+normEps) - float64(zi[j])*c)
@@ -326,13 +317,4 @@ func checkRows[T Float](fn string, x []T, rows, k int) {
 	if rows < 0 || k < 1 || len(x) != rows*k {
 		panic(fmt.Sprintf("ref: %s wants shape [%d, %d], got len %d", fn, rows, k, len(x)))
 	}
-}
-
-// dot returns Σ_i x_i y_i, accumulated in float64.
-func dot[T Float](x, y []T) float64 {
-	var s float64
-	for i, v := range x {
-		s += float64(v) * float64(y[i])
-	}
-	return s
 }

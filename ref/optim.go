@@ -3,6 +3,8 @@ package ref
 import (
 	"fmt"
 	"math"
+
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 )
 
 // Adam's constants (Kingma & Ba 2015; PyTorch defaults), as in package optim.
@@ -124,7 +126,7 @@ func Adam[T Float](params, grads [][]T, trainable []bool, lr float64, s *AdamSta
 			continue
 		}
 		m, v, g := s.M[i], s.V[i], grads[i]
-		parallelFor(len(p), 1<<15, func(lo, hi int) {
+		hostmath.ParallelFor(len(p), 1<<15, func(lo, hi int) {
 			for j := lo; j < hi; j++ {
 				gj := float64(g[j])
 				mj := Beta1*float64(m[j]) + (1-Beta1)*gj

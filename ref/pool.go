@@ -3,6 +3,8 @@ package ref
 import (
 	"fmt"
 	"math"
+
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 )
 
 // PoolShape is the geometry of a K×K max-pool with stride Stride and padding Pad of x [B, H, W, C].
@@ -51,7 +53,7 @@ func MaxPoolForward[T Float](dst *MaxPoolCache[T], s PoolShape, x []T) *MaxPoolC
 		maxPool2x2(c.Y, c.Arg, x, s)
 		return c
 	}
-	parallelFor(s.B*ho, max(1, 1<<12/(wo*s.C)), func(lo, hi int) {
+	hostmath.ParallelFor(s.B*ho, max(1, 1<<12/(wo*s.C)), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			b, p := r/ho, r%ho
 			for q := range wo {
@@ -97,7 +99,7 @@ func MaxPoolForward[T Float](dst *MaxPoolCache[T], s PoolShape, x []T) *MaxPoolC
 // strictly greater. The comparisons become conditional moves.
 func maxPool2x2[T Float](y []T, arg []int32, x []T, s PoolShape) {
 	ho, wo, c := s.H/2, s.W/2, s.C
-	parallelFor(s.B*ho, max(1, 1<<12/(wo*c)), func(lo, hi int) {
+	hostmath.ParallelFor(s.B*ho, max(1, 1<<12/(wo*c)), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			top := ((r/ho*s.H + 2*(r%ho)) * s.W) * c // first value of the window's top row
 			bot := top + s.W*c
@@ -139,7 +141,7 @@ func MaxPoolBackward[T Float](c *MaxPoolCache[T], dy []T) []T {
 	checkRows("MaxPoolBackward", dy, s.B*ho*wo, s.C)
 	img, outImg := s.H*s.W*s.C, ho*wo*s.C
 	c.DX = resize(c.DX, s.B*img)
-	parallelFor(s.B, 1, func(lo, hi int) {
+	hostmath.ParallelFor(s.B, 1, func(lo, hi int) {
 		clear(c.DX[lo*img : hi*img])
 		for o := lo * outImg; o < hi*outImg; o++ { // an image's maxima lie in the same image
 			c.DX[c.Arg[o]] += dy[o]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 )
 
 // convBN is a convolution without bias followed by batch normalisation, the unit ResNet-18 is made of. Its
@@ -89,7 +90,7 @@ func ResNet18Forward[T Float](dst *ResNet18Cache[T], a arch.ResNet18, params [][
 			shortcut, _, _ = unit(h, hh, hw, b.In, 1, b.Stride, 0, b.Out)
 		}
 		out := resize(c.out[bi], len(y))
-		parallelFor(len(out), 1<<15, func(lo, hi int) {
+		hostmath.ParallelFor(len(out), 1<<15, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				out[i] = max(y[i]+shortcut[i], 0) // relu(y + shortcut)
 			}
@@ -148,7 +149,7 @@ func resnetBackward[T Float](c *ResNet18Cache[T], dOut []T, wantDX bool) (dParam
 	last := c.out[len(c.out)-1]
 	hw := len(last) / (b * f)
 	c.dh = resize(c.dh, len(last))
-	parallelFor(b*hw, 1<<10, func(lo, hi int) { // ∂L/∂h = ∂L/∂features/(H·W), broadcast over p, q
+	hostmath.ParallelFor(b*hw, 1<<10, func(lo, hi int) { // ∂L/∂h = ∂L/∂features/(H·W), broadcast over p, q
 		for r := lo; r < hi; r++ {
 			for j, g := range dOut[(r/hw)*f : (r/hw+1)*f] {
 				c.dh[r*f+j] = g / T(hw)
@@ -173,7 +174,7 @@ func resnetBackward[T Float](c *ResNet18Cache[T], dOut []T, wantDX bool) (dParam
 		if sc != nil {
 			ds = unitBack(sc, dh, true)
 		}
-		parallelFor(len(dIn), 1<<15, func(lo, hi int) {
+		hostmath.ParallelFor(len(dIn), 1<<15, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				dIn[i] += ds[i]
 			}
@@ -190,7 +191,7 @@ func resnetBackward[T Float](c *ResNet18Cache[T], dOut []T, wantDX bool) (dParam
 
 // meanPool returns dst_bc = (1/n) Σ_p x_bpc for x [batch, n, ch], summed in float64.
 func meanPool[T Float](dst, x []T, batch, n, ch int) []T {
-	parallelFor(batch, 1, func(lo, hi int) {
+	hostmath.ParallelFor(batch, 1, func(lo, hi int) {
 		acc := make([]float64, ch)
 		for b := lo; b < hi; b++ {
 			clear(acc)
@@ -209,7 +210,7 @@ func meanPool[T Float](dst, x []T, batch, n, ch int) []T {
 
 // reluInPlace sets x_i ← max(x_i, 0), in parallel.
 func reluInPlace[T Float](x []T) {
-	parallelFor(len(x), 1<<15, func(lo, hi int) {
+	hostmath.ParallelFor(len(x), 1<<15, func(lo, hi int) {
 		for i, v := range x[lo:hi] {
 			x[lo+i] = max(v, 0)
 		}

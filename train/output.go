@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/gosimclr/gosimclr/checkpoint"
-	"github.com/gosimclr/gosimclr/ref"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 )
 
 // MetricsHeader is the header of metrics.csv. lr is the learning rate of the step (schedule included), epoch
@@ -54,7 +54,7 @@ func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 // Write appends one row; a negative extra value is written as an empty field (not measured at this step).
 func (m *metricsWriter) Write(step int, r StepResult, seconds float64, extra []float64) error {
 	z := flat64(r.Z)
-	erank := ref.EffectiveRank(z, r.Z.Shape().Dimensions[0], r.Z.Shape().Dimensions[1])
+	erank := hostmath.EffectiveRank(z, r.Z.Shape().Dimensions[0], r.Z.Shape().Dimensions[1])
 	lr, epoch, ips := 0.0, 0.0, 0.0
 	if m.lr != nil {
 		lr = m.lr(step)

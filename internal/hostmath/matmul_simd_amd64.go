@@ -1,6 +1,6 @@
 //go:build goexperiment.simd
 
-package ref
+package hostmath
 
 import "simd/archsimd"
 
