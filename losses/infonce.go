@@ -6,27 +6,25 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gosimclr/gosimclr/ops"
+	"github.com/gosimclr/gosimclr/recipe"
 )
 
-// Kernels are the similarity functions η of the generalised loss (Calder & Lee 2025, §3, equation number
-// unverified; the exact family is ours, see doc/design.md).
+// Kernels are the similarity functions η of the generalised loss, and Parts the parts of it that can be
+// optimised: package recipe's names (shared with ref), re-exported for callers of Loss.
 const (
-	KernelExp      = "exp"      // η = exp(cos/τ): NT-Xent
-	KernelGaussian = "gaussian" // η = exp(−‖z−z'‖²/(2τ)) on unnormalised latents (authors' later code)
-	KernelLinear   = "linear"   // η = 1 + cos + 1e-6; τ unused
-)
+	KernelExp      = recipe.KernelExp      // η = exp(cos/τ): NT-Xent
+	KernelGaussian = recipe.KernelGaussian // η = exp(−‖z−z'‖²/(2τ)) on unnormalised latents
+	KernelLinear   = recipe.KernelLinear   // η = 1 + cos + 1e-6; τ unused
 
-// Parts of the loss that can be optimised.
-const (
-	PartFull    = "ntxent"  // alignment + uniformity: the whole loss
-	PartAlign   = "align"   // the alignment (attraction) part alone
-	PartUniform = "uniform" // the uniformity (repulsion) part alone
+	PartFull    = recipe.PartFull    // alignment + uniformity: the whole loss
+	PartAlign   = recipe.PartAlign   // the alignment (attraction) part alone
+	PartUniform = recipe.PartUniform // the uniformity (repulsion) part alone
 )
 
 // Kernels and Parts list the valid names.
 var (
-	Kernels = []string{KernelExp, KernelGaussian, KernelLinear}
-	Parts   = []string{PartFull, PartAlign, PartUniform}
+	Kernels = recipe.Kernels
+	Parts   = recipe.Parts
 )
 
 // Config selects a member of the loss family.

@@ -9,17 +9,18 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/recipe"
 )
 
-// Names of the optimisers.
+// Names of the optimisers: package recipe's (shared with ref), re-exported for callers of Optimizer.
 const (
-	SGD  = "sgd"
-	Adam = "adam"
-	LARS = "lars"
+	SGD  = recipe.SGD
+	Adam = recipe.Adam
+	LARS = recipe.LARS
 )
 
 // Names lists the valid optimiser names.
-var Names = []string{SGD, Adam, LARS}
+var Names = recipe.Optimizers
 
 // LARS's trust coefficient η (You et al. 2017; SimCLR's eeta) and its defaults in SimCLR (Chen et al. 2020,
 // appendix B.1): momentum 0.9, weight decay 1e-6.
@@ -29,11 +30,11 @@ const (
 	LARSWeightDecay = 1e-6
 )
 
-// Adam's constants (Kingma & Ba 2015; PyTorch defaults).
+// Adam's constants β1, β2 and ε: recipe's.
 const (
-	Beta1   = 0.9
-	Beta2   = 0.999
-	Epsilon = 1e-8
+	Beta1   = recipe.AdamBeta1
+	Beta2   = recipe.AdamBeta2
+	Epsilon = recipe.AdamEpsilon
 )
 
 // Optimizer updates parameters from their gradients inside the step graph. Momentum and WeightDecay apply to

@@ -7,20 +7,17 @@ import (
 
 	"github.com/gosimclr/gosimclr/internal/avx"
 	"github.com/gosimclr/gosimclr/internal/hostmath"
+	"github.com/gosimclr/gosimclr/recipe"
 )
 
-// Kernels are the similarity functions η of the generalised loss; the names match package losses.
+// Kernels and parts of the loss: package recipe's names (documented there), as package losses re-exports them.
 const (
-	KernelExp      = "exp"      // η = exp(cos/τ): NT-Xent
-	KernelGaussian = "gaussian" // η = exp(−‖z−z'‖²/(2τ)) on unnormalised latents (authors' later code)
-	KernelLinear   = "linear"   // η = 1 + cos + 1e-6; τ unused
-)
-
-// Parts of the loss; the names match package losses.
-const (
-	PartFull    = "ntxent"  // alignment + uniformity
-	PartAlign   = "align"   // the alignment (attraction) part alone
-	PartUniform = "uniform" // the uniformity (repulsion) part alone
+	KernelExp      = recipe.KernelExp
+	KernelGaussian = recipe.KernelGaussian
+	KernelLinear   = recipe.KernelLinear
+	PartFull       = recipe.PartFull
+	PartAlign      = recipe.PartAlign
+	PartUniform    = recipe.PartUniform
 )
 
 // LossConfig selects a member of the loss family: it is the twin of losses.Config.

@@ -5,13 +5,7 @@ import (
 	"math"
 
 	"github.com/gosimclr/gosimclr/internal/hostmath"
-)
-
-// Adam's constants (Kingma & Ba 2015; PyTorch defaults), as in package optim.
-const (
-	Beta1       = 0.9
-	Beta2       = 0.999
-	AdamEpsilon = 1e-8
+	"github.com/gosimclr/gosimclr/recipe"
 )
 
 // SGD updates the trainable params in place, the twin of optim's "sgd":
@@ -118,9 +112,10 @@ func Adam[T Float](params, grads [][]T, trainable []bool, lr float64, s *AdamSta
 		panic(fmt.Sprintf("ref: Adam: state for %d params, got %d", len(s.M), len(params)))
 	}
 	s.Step++
+	const beta1, beta2, eps = recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon
 	// p −= lr·(m/bc1)/(√(v/bc2) + ε) = stepSize·m/(√v·rbc2 + ε): one square root and one division a value.
-	stepSize := lr / (1 - math.Pow(Beta1, float64(s.Step)))
-	rbc2 := 1 / math.Sqrt(1-math.Pow(Beta2, float64(s.Step)))
+	stepSize := lr / (1 - math.Pow(beta1, float64(s.Step)))
+	rbc2 := 1 / math.Sqrt(1-math.Pow(beta2, float64(s.Step)))
 	for i, p := range params {
 		if !trainable[i] {
 			continue
@@ -129,10 +124,10 @@ func Adam[T Float](params, grads [][]T, trainable []bool, lr float64, s *AdamSta
 		hostmath.ParallelFor(len(p), 1<<15, func(lo, hi int) {
 			for j := lo; j < hi; j++ {
 				gj := float64(g[j])
-				mj := Beta1*float64(m[j]) + (1-Beta1)*gj
-				vj := Beta2*float64(v[j]) + (1-Beta2)*gj*gj
+				mj := beta1*float64(m[j]) + (1-beta1)*gj
+				vj := beta2*float64(v[j]) + (1-beta2)*gj*gj
 				m[j], v[j] = T(mj), T(vj)
-				p[j] = T(float64(p[j]) - stepSize*mj/(math.Sqrt(vj)*rbc2+AdamEpsilon))
+				p[j] = T(float64(p[j]) - stepSize*mj/(math.Sqrt(vj)*rbc2+eps))
 			}
 		})
 	}

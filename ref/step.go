@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/recipe"
 )
 
 // Encoder is the MLP of arch with an optional projection head (Head.Out == 0: none), the twin of
@@ -31,10 +32,10 @@ func (e Encoder) Init(seed uint64) [][]float64 {
 	return vs
 }
 
-// Optimiser names, as in package optim.
+// Optimiser names, package recipe's (ref.SGD and ref.Adam are the update functions).
 const (
-	OptimizerSGD  = "sgd"
-	OptimizerAdam = "adam"
+	OptimizerSGD  = recipe.SGD
+	OptimizerAdam = recipe.Adam
 )
 
 // Trainer holds what one SimCLR training step reads and updates: the network, the loss, the optimiser, the
