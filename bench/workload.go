@@ -66,7 +66,7 @@ func MLPCase(name string, d, m, l, k, pairs int, opt string, scaling string) Cas
 	c := Case{Workload: name, Pairs: pairs, Latent: k, Width: m, Depth: l, Views: views, Samples: views,
 		FLOPs: mlpFLOPs(float64(views), float64(d), float64(m), float64(k), float64(l))}
 	c.GoMLX = func(b compute.Backend) (func() error, error) {
-		return stepperStep(b, models.Encoder{MLP: a}, opt, 0.5, tensors.FromFlatDataAndDimensions(x, views, d))
+		return stepperStep(b, models.Encoder{Body: models.MLPBody{MLP: a}}, opt, 0.5, tensors.FromFlatDataAndDimensions(x, views, d))
 	}
 	c.Ref = func() (func() error, error) {
 		tr := ref.NewTrainer[float32](ref.Encoder{MLP: a}, 1, ref.LossConfig{Kernel: ref.KernelExp, Tau: 0.5}, opt, 1e-3)

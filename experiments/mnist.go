@@ -141,7 +141,7 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 			default:
 				a := one
 				a.Depth = m.depth
-				tr = trainee{name: m.name, model: models.Flat{Model: models.Encoder{MLP: a}},
+				tr = trainee{name: m.name, model: models.Encoder{Body: models.MLPBody{MLP: a}},
 					latent: func(p [][]float64) []float64 { return ref.MLPForward(a, p, x64, n).Out },
 					input:  images, views: views, opt: optim.Optimizer{Name: optim.SGD, LR: c.LR}}
 			}

@@ -126,7 +126,7 @@ func vectorViews(spec augment.VectorSpec) train.ViewsFn {
 func mlpTrainee(name string, a arch.MLP, x []float64, n int, spec augment.VectorSpec, opt optim.Optimizer) trainee {
 	return trainee{
 		name:   name,
-		model:  models.Encoder{MLP: a},
+		model:  models.Encoder{Body: models.MLPBody{MLP: a}},
 		latent: func(p [][]float64) []float64 { return ref.MLPForward(a, p, x, n).Out },
 		input:  pointsTensor(x, n, a.In),
 		views:  vectorViews(spec),

@@ -56,42 +56,14 @@ func cnnStages(a arch.CNN, stock bool, params []*graph.Node, x *graph.Node, chai
 	return graph.Reshape(h, h.Shape().Dimensions[0], -1)
 }
 
-// CNNEncoder is the small CNN of arch with an optional projection head (Head.Out == 0: none). It implements
-// Model for images [B, H, W, C].
-type CNNEncoder struct {
-	CNN  arch.CNN
-	Head arch.Head
-	Ops  ops.Mode // stock or substitute convolution and pooling; the zero value chooses by backend
+// CNNBody is the small CNN of arch as an encoder body for images [B, H, W, C]; its features are CNN's h
+// [B, Dense]. Params, Init and Features are arch.CNN's.
+type CNNBody struct {
+	arch.CNN
+	Ops ops.Mode // stock or substitute convolution and pooling; the zero value chooses by backend
 }
 
-// Params lists the CNN's parameters followed by the head's.
-func (e CNNEncoder) Params() []arch.Param {
-	ps := e.CNN.Params()
-	if e.Head.Out > 0 {
-		ps = append(ps, e.Head.Params()...)
-	}
-	return ps
+// Forward is CNN. The CNN has no batch statistics, so training does not matter.
+func (b CNNBody) Forward(params []*graph.Node, x *graph.Node, _ bool) (*graph.Node, map[int]*graph.Node) {
+	return CNN(b.CNN, b.Ops, params, x), nil
 }
-
-// Init draws the CNN's and head's initial values from seed.
-func (e CNNEncoder) Init(seed uint64) [][]float64 {
-	vs := e.CNN.Init(seed)
-	if e.Head.Out > 0 {
-		vs = append(vs, e.Head.Init(seed+1)...)
-	}
-	return vs
-}
-
-// Forward returns the CNN's output as features, and the head's output (or the features again) as z. The CNN
-// has no batch statistics, so training does not matter.
-func (e CNNEncoder) Forward(params []*graph.Node, x *graph.Node, _ bool) Output {
-	nc := len(e.CNN.Params())
-	features := CNN(e.CNN, e.Ops, params[:nc], x)
-	if e.Head.Out == 0 {
-		return Output{Features: features, Z: features}
-	}
-	return Output{Features: features, Z: Head(e.Head, params[nc:], features)}
-}
-
-// Project does nothing for a network.
-func (e CNNEncoder) Project(params []*graph.Node) []*graph.Node { return params }

@@ -38,6 +38,22 @@ func MLP(a arch.MLP, params []*graph.Node, x *graph.Node) *graph.Node {
 	return out
 }
 
+// MLPBody is the fully connected network of arch as an encoder body; its features are MLP's T [B, Out].
+// It reads vectors [B, In], or images [B, H, W, C] flattened to [B, H·W·C] (In = H·W·C). Params and Init are
+// arch.MLP's.
+type MLPBody struct{ arch.MLP }
+
+// Features is the output width k.
+func (b MLPBody) Features() int { return b.Out }
+
+// Forward flattens x beyond its first axis if it has more than two and applies MLP. It has no statistics.
+func (b MLPBody) Forward(params []*graph.Node, x *graph.Node, _ bool) (*graph.Node, map[int]*graph.Node) {
+	if x.Rank() > 2 {
+		x = graph.Reshape(x, x.Shape().Dimensions[0], -1)
+	}
+	return MLP(b.MLP, params, x), nil
+}
+
 // Head applies SimCLR's projection head h (see arch.Head) to features [B, h.In]:
 //
 //	p = relu(x W_1 + b_1) W_2 + b_2

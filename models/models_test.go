@@ -58,7 +58,7 @@ func flat(t *tensors.Tensor) []float64 {
 func graphGrads(t *testing.T, enc Encoder, params [][]float64, x []float64, n2 int, cfg losses.Config, dt dtypes.DType) (float64, [][]float64) {
 	t.Helper()
 	specs := enc.Params()
-	args := []any{tensorOf(dt, x, n2, enc.MLP.In)}
+	args := []any{tensorOf(dt, x, n2, enc.Body.(MLPBody).In)}
 	for i, p := range params {
 		args = append(args, tensorOf(dt, p, specs[i].Dims...))
 	}
@@ -81,9 +81,10 @@ func graphGrads(t *testing.T, enc Encoder, params [][]float64, x []float64, n2 i
 func refGrads[T ref.Float](enc Encoder, params [][]float64, x []float64, n2 int, cfg losses.Config) (float64, [][]float64) {
 	ps := ref.ConvertParams[T](params)
 	xs := ref.ConvertParams[T]([][]float64{x})[0]
-	nm := len(enc.MLP.Params())
-	mc := ref.MLPForward(enc.MLP, ps[:nm], xs, n2)
-	z, k := mc.Out, enc.MLP.Out
+	a := enc.Body.(MLPBody).MLP
+	nm := len(a.Params())
+	mc := ref.MLPForward(a, ps[:nm], xs, n2)
+	z, k := mc.Out, a.Out
 	var hc *ref.HeadCache[T]
 	if enc.Head.Out > 0 {
 		hc = ref.HeadForward(enc.Head, ps[nm:], z, n2)
@@ -151,7 +152,7 @@ func TestGradientsMatchReferenceGrid(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, n := range []int{1, 4, 64} {
 		for _, k := range []int{2, 16, 128} {
-			enc := Encoder{MLP: arch.MLP{In: 3, Width: 24, Depth: 1, Out: k, Activation: arch.Tanh, Scaling: arch.ScalingNTK, Trainable: arch.TrainBoth, Normalize: true}}
+			enc := Encoder{Body: MLPBody{arch.MLP{In: 3, Width: 24, Depth: 1, Out: k, Activation: arch.Tanh, Scaling: arch.ScalingNTK, Trainable: arch.TrainBoth, Normalize: true}}}
 			params := enc.Init(uint64(n*1000 + k))
 			x := randn(r, 2*n*3)
 			for _, tau := range []float64{0.05, 0.5, 2} {
@@ -172,7 +173,7 @@ func TestGradientsMatchReferenceArchitectures(t *testing.T) {
 				for _, norm := range []bool{true, false} {
 					mlp := arch.MLP{In: 5, Width: 16, Depth: depth, Out: 4, Activation: act, Scaling: sc, Trainable: arch.TrainBoth, Normalize: norm, StandardHidden: depth == 3 && sc == arch.ScalingStandard}
 					for _, kernel := range losses.Kernels {
-						enc := Encoder{MLP: mlp}
+						enc := Encoder{Body: MLPBody{mlp}}
 						name := fmt.Sprintf("%s/%s/L=%d/norm=%v/%s", act, sc, depth, norm, kernel)
 						compare(t, name, enc, enc.Init(7), x, 16, losses.Config{Kernel: kernel, Tau: 0.5})
 					}
@@ -180,7 +181,7 @@ func TestGradientsMatchReferenceArchitectures(t *testing.T) {
 			}
 		}
 	}
-	enc := Encoder{MLP: arch.MLP{In: 5, Width: 16, Depth: 2, Out: 6, Activation: arch.GELU, Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth}, Head: arch.Head{In: 6, Hidden: 12, Out: 3}}
+	enc := Encoder{Body: MLPBody{arch.MLP{In: 5, Width: 16, Depth: 2, Out: 6, Activation: arch.GELU, Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth}}, Head: arch.Head{In: 6, Hidden: 12, Out: 3}}
 	compare(t, "head", enc, enc.Init(3), x, 16, losses.Config{Tau: 0.2})
 }
 
@@ -197,9 +198,9 @@ func TestParamCounts(t *testing.T) {
 		m    Model
 		want int
 	}{
-		{Encoder{MLP: arch.MLP{In: 784, Width: 512, Depth: 1, Out: 128}}, 784*512 + 512 + 512*128},
-		{Encoder{MLP: arch.MLP{In: 2, Width: 100, Depth: 1, Out: 1}}, 2*100 + 100 + 100}, // no output bias: g = α Σ a_j σ(·)
-		{Encoder{MLP: arch.MLP{In: 784, Width: 100, Depth: 3, Out: 1}, Head: arch.Head{In: 1, Hidden: 8, Out: 4}}, 784*100 + 100 + 2*(100*100+100) + 100 + (8 + 8 + 8*4 + 4)},
+		{Encoder{Body: MLPBody{arch.MLP{In: 784, Width: 512, Depth: 1, Out: 128}}}, 784*512 + 512 + 512*128},
+		{Encoder{Body: MLPBody{arch.MLP{In: 2, Width: 100, Depth: 1, Out: 1}}}, 2*100 + 100 + 100}, // no output bias: g = α Σ a_j σ(·)
+		{Encoder{Body: MLPBody{arch.MLP{In: 784, Width: 100, Depth: 3, Out: 1}}, Head: arch.Head{In: 1, Hidden: 8, Out: 4}}, 784*100 + 100 + 2*(100*100+100) + 100 + (8 + 8 + 8*4 + 4)},
 		{Particle{N: 1600, K: 2}, 3200},
 	} {
 		if got := count(c.m); got != c.want {
@@ -249,10 +250,10 @@ func TestGPUSubset(t *testing.T) {
 		enc  Encoder
 		cfg  losses.Config
 	}{
-		{"tanh/ntk/k=128/n=64", Encoder{MLP: arch.MLP{In: 5, Width: 24, Depth: 1, Out: 128, Activation: arch.Tanh, Scaling: arch.ScalingNTK, Trainable: arch.TrainBoth, Normalize: true}}, losses.Config{Tau: 0.5}},
-		{"relu/standard/L=3", Encoder{MLP: arch.MLP{In: 5, Width: 16, Depth: 3, Out: 4, Activation: arch.ReLU, Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth, Normalize: true, StandardHidden: true}}, losses.Config{Tau: 0.2}},
-		{"softplus/mean-field/gaussian", Encoder{MLP: arch.MLP{In: 5, Width: 16, Depth: 2, Out: 4, Activation: arch.Softplus, Scaling: arch.ScalingMeanField, Trainable: arch.TrainBoth}}, losses.Config{Kernel: losses.KernelGaussian, Tau: 0.5}},
-		{"gelu/head", Encoder{MLP: arch.MLP{In: 5, Width: 16, Depth: 2, Out: 6, Activation: arch.GELU, Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth}, Head: arch.Head{In: 6, Hidden: 12, Out: 3}}, losses.Config{Tau: 0.2}},
+		{"tanh/ntk/k=128/n=64", Encoder{Body: MLPBody{arch.MLP{In: 5, Width: 24, Depth: 1, Out: 128, Activation: arch.Tanh, Scaling: arch.ScalingNTK, Trainable: arch.TrainBoth, Normalize: true}}}, losses.Config{Tau: 0.5}},
+		{"relu/standard/L=3", Encoder{Body: MLPBody{arch.MLP{In: 5, Width: 16, Depth: 3, Out: 4, Activation: arch.ReLU, Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth, Normalize: true, StandardHidden: true}}}, losses.Config{Tau: 0.2}},
+		{"softplus/mean-field/gaussian", Encoder{Body: MLPBody{arch.MLP{In: 5, Width: 16, Depth: 2, Out: 4, Activation: arch.Softplus, Scaling: arch.ScalingMeanField, Trainable: arch.TrainBoth}}}, losses.Config{Kernel: losses.KernelGaussian, Tau: 0.5}},
+		{"gelu/head", Encoder{Body: MLPBody{arch.MLP{In: 5, Width: 16, Depth: 2, Out: 6, Activation: arch.GELU, Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth}}, Head: arch.Head{In: 6, Hidden: 12, Out: 3}}, losses.Config{Tau: 0.2}},
 	}
 	for i, c := range cases {
 		n2 := 16

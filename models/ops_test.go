@@ -60,16 +60,16 @@ func TestOpsSwitch(t *testing.T) {
 		pool  bool
 	}{
 		{"cnn", func(mode ops.Mode) Model {
-			return CNNEncoder{CNN: arch.CNN{H: 8, W: 8, C: 2, Channels: []int{3, 4}, Dense: 5}, Head: arch.Head{In: 5, Hidden: 6, Out: 3}, Ops: mode}
+			return Encoder{Body: CNNBody{CNN: arch.CNN{H: 8, W: 8, C: 2, Channels: []int{3, 4}, Dense: 5}, Ops: mode}, Head: arch.Head{In: 5, Hidden: 6, Out: 3}}
 		}, []int{3, 8, 8, 2}, true},
 		{"cnn/odd", func(mode ops.Mode) Model { // 9×7: the general substitutes (odd edges dropped), not the fast path
-			return CNNEncoder{CNN: arch.CNN{H: 9, W: 7, C: 1, Channels: []int{2}, Dense: 3}, Ops: mode}
+			return Encoder{Body: CNNBody{CNN: arch.CNN{H: 9, W: 7, C: 1, Channels: []int{2}, Dense: 3}, Ops: mode}}
 		}, []int{2, 9, 7, 1}, true},
 		{"resnet18/cifar", func(mode ops.Mode) Model {
-			return ResNetEncoder{ResNet: arch.ResNet18{H: 8, W: 8, C: 3, Stem: arch.StemCIFAR, Width: 2}, Ops: mode}
+			return Encoder{Body: ResNetBody{ResNet18: arch.ResNet18{H: 8, W: 8, C: 3, Stem: arch.StemCIFAR, Width: 2}, Ops: mode}}
 		}, []int{4, 8, 8, 3}, false},
 		{"resnet18/imagenet", func(mode ops.Mode) Model {
-			return ResNetEncoder{ResNet: arch.ResNet18{H: 16, W: 16, C: 3, Stem: arch.StemImageNet, Width: 2}, Ops: mode}
+			return Encoder{Body: ResNetBody{ResNet18: arch.ResNet18{H: 16, W: 16, C: 3, Stem: arch.StemImageNet, Width: 2}, Ops: mode}}
 		}, []int{3, 16, 16, 3}, true},
 	} {
 		stock, sub := c.model(ops.Stock), c.model(ops.Substitutes)

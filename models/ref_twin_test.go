@@ -114,14 +114,14 @@ func twinCases() []twinCase {
 		{H: 9, W: 7, C: 3, Channels: []int{3, 4}, Dense: 5},      // the general substitutes, odd rows dropped
 		{H: 12, W: 12, C: 2, Channels: []int{3, 2, 2}, Dense: 4}, // fast path, three stages
 	} {
-		cs = append(cs, twinCase{fmt.Sprintf("cnn/%dx%dx%d", a.H, a.W, a.C), CNNEncoder{CNN: a, Head: head(a.Dense)},
+		cs = append(cs, twinCase{fmt.Sprintf("cnn/%dx%dx%d", a.H, a.W, a.C), Encoder{Body: CNNBody{CNN: a}, Head: head(a.Dense)},
 			ref.CNNEncoder{CNN: a, Head: head(a.Dense)}, [3]int{a.H, a.W, a.C}})
 	}
 	for _, a := range []arch.ResNet18{
 		{H: 8, W: 8, C: 3, Stem: arch.StemCIFAR, Width: 4},
 		{H: 16, W: 16, C: 3, Stem: arch.StemImageNet, Width: 4},
 	} {
-		cs = append(cs, twinCase{"resnet18/" + a.Stem, ResNetEncoder{ResNet: a, Head: head(a.Features())},
+		cs = append(cs, twinCase{"resnet18/" + a.Stem, Encoder{Body: ResNetBody{ResNet18: a}, Head: head(a.Features())},
 			ref.ResNetEncoder{ResNet: a, Head: head(a.Features())}, [3]int{a.H, a.W, a.C}})
 	}
 	return cs

@@ -75,46 +75,14 @@ func (r *resnetBuilder) convBN(x *graph.Node, stride, pad int) *graph.Node {
 	return y
 }
 
-// ResNetEncoder is ResNet-18 with an optional projection head (Head.Out == 0: none). It implements Model for
-// images [B, H, W, C].
-type ResNetEncoder struct {
-	ResNet arch.ResNet18
-	Head   arch.Head
-	Ops    ops.Mode // stock or substitute ops; the zero value chooses by backend
+// ResNetBody is ResNet-18 of arch as an encoder body for images [B, H, W, C]; its features are the pooled
+// [B, 8w]. Params, Init and Features are arch.ResNet18's.
+type ResNetBody struct {
+	arch.ResNet18
+	Ops ops.Mode // stock or substitute ops; the zero value chooses by backend
 }
 
-// Params lists the ResNet's parameters followed by the head's.
-func (e ResNetEncoder) Params() []arch.Param {
-	ps := e.ResNet.Params()
-	if e.Head.Out > 0 {
-		ps = append(ps, e.Head.Params()...)
-	}
-	return ps
+// Forward is ResNet18.
+func (b ResNetBody) Forward(params []*graph.Node, x *graph.Node, training bool) (*graph.Node, map[int]*graph.Node) {
+	return ResNet18(b.ResNet18, b.Ops, params, x, training)
 }
-
-// Init draws the ResNet's and head's initial values from seed.
-func (e ResNetEncoder) Init(seed uint64) [][]float64 {
-	vs := e.ResNet.Init(seed)
-	if e.Head.Out > 0 {
-		vs = append(vs, e.Head.Init(seed+1)...)
-	}
-	return vs
-}
-
-// Forward returns the pooled features, z (the head's output or the features again) and, in training mode,
-// the batch norms' new running averages.
-func (e ResNetEncoder) Forward(params []*graph.Node, x *graph.Node, training bool) Output {
-	nr := len(e.ResNet.Params())
-	features, stats := ResNet18(e.ResNet, e.Ops, params[:nr], x, training)
-	if !training {
-		stats = nil
-	}
-	out := Output{Features: features, Z: features, Stats: stats}
-	if e.Head.Out > 0 {
-		out.Z = Head(e.Head, params[nr:], features)
-	}
-	return out
-}
-
-// Project does nothing for a network.
-func (e ResNetEncoder) Project(params []*graph.Node) []*graph.Node { return params }

@@ -94,7 +94,7 @@ func TestResNet18Names(t *testing.T) {
 // output shapes, that the features are finite and that training returns one statistic per running average.
 func TestResNet18Forward(t *testing.T) {
 	for _, stem := range arch.Stems {
-		enc := ResNetEncoder{ResNet: arch.ResNet18{H: 32, W: 32, C: 3, Stem: stem, Width: 4}, Head: arch.Head{In: 32, Hidden: 16, Out: 8}}
+		enc := Encoder{Body: ResNetBody{ResNet18: arch.ResNet18{H: 32, W: 32, C: 3, Stem: stem, Width: 4}}, Head: arch.Head{In: 32, Hidden: 16, Out: 8}}
 		specs := enc.Params()
 		args := []any{tensorOf(dtypes.Float32, randn(newRand(1), 4*32*32*3), 4, 32, 32, 3)}
 		for i, v := range enc.Init(2) {

@@ -53,8 +53,8 @@ func TestConvEncodersTrain(t *testing.T) {
 		h, w, c int
 		lr      float64
 	}{
-		{"cnn", models.CNNEncoder{CNN: arch.CNN{H: 28, W: 28, C: 1, Channels: []int{8, 16}, Dense: 32}, Head: withIn(head, 32)}, 28, 28, 1, 0.02},
-		{"resnet18", models.ResNetEncoder{ResNet: arch.ResNet18{H: 32, W: 32, C: 3, Stem: arch.StemCIFAR, Width: 8}, Head: withIn(head, 64)}, 32, 32, 3, 0.1},
+		{"cnn", models.Encoder{Body: models.CNNBody{CNN: arch.CNN{H: 28, W: 28, C: 1, Channels: []int{8, 16}, Dense: 32}}, Head: withIn(head, 32)}, 28, 28, 1, 0.02},
+		{"resnet18", models.Encoder{Body: models.ResNetBody{ResNet18: arch.ResNet18{H: 32, W: 32, C: 3, Stem: arch.StemCIFAR, Width: 8}}, Head: withIn(head, 64)}, 32, 32, 3, 0.1},
 	} {
 		st, err := NewStepper(be, c.model, optim.Optimizer{Name: optim.SGD, LR: c.lr}, losses.Config{Tau: 0.5}, nil, dtypes.Float32, 1)
 		if err != nil {
@@ -108,8 +108,8 @@ func BenchmarkCNNStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	const n2 = 512
-	enc := models.CNNEncoder{
-		CNN:  arch.CNN{H: 28, W: 28, C: 1, Channels: arch.DefaultCNNChannels, Dense: arch.DefaultCNNDense},
+	enc := models.Encoder{
+		Body: models.CNNBody{CNN: arch.CNN{H: 28, W: 28, C: 1, Channels: arch.DefaultCNNChannels, Dense: arch.DefaultCNNDense}},
 		Head: arch.Head{In: arch.DefaultCNNDense, Hidden: 256, Out: 128},
 	}
 	st, err := NewStepper(be, enc, optim.Optimizer{Name: optim.Adam, LR: 1e-3}, losses.Config{Tau: 0.5}, nil, dtypes.Float32, 1)

@@ -28,45 +28,53 @@ var ExportFormats = []string{"npz", "safetensors"}
 //	head (when the run has one): "head.0.weight" [hidden, F], "head.0.bias", "head.2.weight", "head.2.bias"
 //	  of nn.Sequential(Linear(F, hidden), ReLU(), Linear(hidden, out)).
 func torchTensors(m models.Model, values [][]float64) ([]tensorfile.Tensor, map[string]string, error) {
-	if f, ok := m.(models.Flat); ok {
-		m = f.Model
-	}
 	meta := map[string]string{"format": "pt", "layout": "gosimclr torch layout v1"}
-	var out []tensorfile.Tensor
-	var head arch.Head
-	var rest [][]float64
-	switch e := m.(type) {
-	case models.Encoder:
-		a := e.MLP
-		meta["model"], meta["activation"], meta["normalize"] = "mlp", a.Activation, fmt.Sprint(a.Normalize)
-		in := a.In
-		for l := range a.Depth {
-			c := a.HiddenMultiplier(l)
-			out = append(out, linear(fmt.Sprintf("%d", 2*l), values[2*l], in, a.Width, c), vec(fmt.Sprintf("%d.bias", 2*l), values[2*l+1]))
-			in = a.Width
-		}
-		out = append(out, linear(fmt.Sprintf("%d", 2*a.Depth), values[2*a.Depth], in, a.Out, a.OutputMultiplier()))
-		head, rest = e.Head, values[len(a.Params()):]
-	case models.CNNEncoder:
-		a := e.CNN
-		meta["model"] = "cnn"
-		in := a.C
-		for l, c := range a.Channels {
-			out = append(out, conv(fmt.Sprintf("%d.weight", 3*l), values[2*l], in, c), vec(fmt.Sprintf("%d.bias", 3*l), values[2*l+1]))
-			in = c
-		}
-		h, w := a.MapSize(len(a.Channels))
-		n, k := len(a.Channels), 3*len(a.Channels)+1 // Flatten at 3n, the Linear after it
-		out = append(out, flatLinear(fmt.Sprintf("%d.weight", k), values[2*n], h, w, in, a.Dense), vec(fmt.Sprintf("%d.bias", k), values[2*n+1]))
-		head, rest = e.Head, values[len(a.Params()):]
-	default:
+	enc, ok := m.(models.Encoder)
+	if !ok {
 		return nil, nil, usagef("export supports the mlp, onehidden and cnn models, not %T", m)
 	}
+	var out []tensorfile.Tensor
+	switch b := enc.Body.(type) {
+	case models.MLPBody:
+		meta["model"], meta["activation"], meta["normalize"] = "mlp", b.Activation, fmt.Sprint(b.Normalize)
+		out = torchMLP(b.MLP, values)
+	case models.CNNBody:
+		meta["model"] = "cnn"
+		out = torchCNN(b.CNN, values)
+	default:
+		return nil, nil, usagef("export supports the mlp, onehidden and cnn models, not %T", enc.Body)
+	}
+	head, rest := enc.Head, values[len(enc.Body.Params()):]
 	if head.Out > 0 {
 		out = append(out, linear("head.0", rest[0], head.In, head.Hidden, 1), vec("head.0.bias", rest[1]),
 			linear("head.2", rest[2], head.Hidden, head.Out, 1), vec("head.2.bias", rest[3]))
 	}
 	return out, meta, nil
+}
+
+// torchMLP lays out the MLP a: Linear layers with the multipliers folded in.
+func torchMLP(a arch.MLP, values [][]float64) []tensorfile.Tensor {
+	var out []tensorfile.Tensor
+	in := a.In
+	for l := range a.Depth {
+		c := a.HiddenMultiplier(l)
+		out = append(out, linear(fmt.Sprintf("%d", 2*l), values[2*l], in, a.Width, c), vec(fmt.Sprintf("%d.bias", 2*l), values[2*l+1]))
+		in = a.Width
+	}
+	return append(out, linear(fmt.Sprintf("%d", 2*a.Depth), values[2*a.Depth], in, a.Out, a.OutputMultiplier()))
+}
+
+// torchCNN lays out the small CNN a: Conv2d weights, then the Linear after Flatten.
+func torchCNN(a arch.CNN, values [][]float64) []tensorfile.Tensor {
+	var out []tensorfile.Tensor
+	in := a.C
+	for l, c := range a.Channels {
+		out = append(out, conv(fmt.Sprintf("%d.weight", 3*l), values[2*l], in, c), vec(fmt.Sprintf("%d.bias", 3*l), values[2*l+1]))
+		in = c
+	}
+	h, w := a.MapSize(len(a.Channels))
+	n, k := len(a.Channels), 3*len(a.Channels)+1 // Flatten at 3n, the Linear after it
+	return append(out, flatLinear(fmt.Sprintf("%d.weight", k), values[2*n], h, w, in, a.Dense), vec(fmt.Sprintf("%d.bias", k), values[2*n+1]))
 }
 
 // linear is a Linear's weight [out, in] = (c·W)ᵀ of our W [in, out], named prefix.weight.

@@ -45,7 +45,7 @@ func (f *featurizer) run(model string, data *dataset) (features, z []float32, fd
 		for i := range idx {
 			idx[i] = start + min(i, m-1) // pad by repeating the last example
 		}
-		x := batchTensor(model, data, idx, f.dt)
+		x := batchTensor(inputOf(model), data, idx, f.dt)
 		args := []any{x}
 		for _, p := range f.st.Params {
 			args = append(args, p)

@@ -45,7 +45,7 @@ func TestGoStepRunsNoMathExp(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			x := batchTensor(cfg.Model, data, newSampler(data.n, cfg.BatchSize, 1).batch(1), dtypes.Float32)
+			x := batchTensor(inputOf(cfg.Model), data, newSampler(data.n, cfg.BatchSize, 1).batch(1), dtypes.Float32)
 			g := graph.NewGraph(b, "hazards")
 			in := []*graph.Node{graph.Parameter(g, "x", x.Shape()), graph.Parameter(g, "rng", st.RNG.Shape()),
 				graph.Parameter(g, "lr", shapes.Make(dtypes.Float32))}

@@ -4,64 +4,36 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/datasets/augment"
 	"github.com/gosimclr/gosimclr/models"
 )
 
-// convModel builds the convolutional encoders for image data: the small CNN (width = its dense features) or
-// ResNet-18 (width = its base width, stem from --stem), with the projection head on their features.
-func convModel(c Config, data *dataset, head arch.Head) (models.Model, error) {
-	h, w, ch := data.dims[0], data.dims[1], data.dims[2]
-	switch c.Model {
-	case "resnet18":
-		a := arch.ResNet18{H: h, W: w, C: ch, Stem: c.Stem, Width: c.Width}
-		if err := a.Validate(); err != nil {
-			return nil, UsageError{err}
-		}
-		head.In = a.Features()
-		return models.ResNetEncoder{ResNet: a, Head: head}, nil
-	}
-	channels := c.Channels
-	if len(channels) == 0 {
-		channels = arch.DefaultCNNChannels
-	}
-	a := arch.CNN{H: h, W: w, C: ch, Channels: channels, Dense: c.Width}
-	if err := a.Validate(); err != nil {
-		return nil, UsageError{err}
-	}
-	head.In = a.Features()
-	return models.CNNEncoder{CNN: a, Head: head}, nil
+// modelSpec is the model settings of c, for n training examples.
+func (c Config) modelSpec(n int) models.Spec {
+	return models.Spec{Width: c.Width, Depth: c.Depth, Activation: c.Activation, Scaling: c.Scaling,
+		Trainable: c.Trainable, Normalize: c.Normalize, LatentDim: c.LatentDim, HeadDim: c.HeadDim,
+		HeadHidden: c.HeadHidden, Channels: c.Channels, Stem: c.Stem, Examples: n}
 }
 
-// buildModel makes the model and the views function of c for the data.
+// inputOf is what the model named by the --model value model reads (0 for an unknown name).
+func inputOf(model string) models.Input {
+	m, _ := models.Lookup(model)
+	return m.Input
+}
+
+// buildModel makes the model of c (from the registry of package models) for the data, and its views function:
+// none for a model of example indices, else the vector augmentation on points or the image preset on images.
 func buildModel(c Config, data *dataset) (models.Model, ViewsFn, error) {
-	if c.Model == "particle" {
-		return models.Particle{N: data.n, K: c.LatentDim}, nil, nil
+	m, ok := models.Lookup(c.Model)
+	if !ok {
+		return nil, nil, usagef("--model must be one of %v, got %q", Models, c.Model)
 	}
-	var head arch.Head
-	if c.HeadDim > 0 {
-		head = arch.Head{Hidden: c.HeadHidden, Out: c.HeadDim}
+	model, err := m.Build(c.modelSpec(data.n), data.dims)
+	if err != nil {
+		return nil, nil, UsageError{err}
 	}
-	var model models.Model
-	switch c.Model {
-	case "cnn", "resnet18":
-		m, err := convModel(c, data, head)
-		if err != nil {
-			return nil, nil, err
-		}
-		model = m
-	default:
-		a := arch.MLP{In: data.size(), Width: c.Width, Depth: c.Depth, Out: c.LatentDim, Activation: c.Activation,
-			Scaling: c.Scaling, Trainable: c.Trainable, Normalize: c.Normalize}
-		if err := a.Validate(); err != nil {
-			return nil, nil, UsageError{err}
-		}
-		head.In = c.LatentDim
-		model = models.Encoder{MLP: a, Head: head}
-		if data.isImages() {
-			model = models.Flat{Model: model}
-		}
+	if m.Input == models.Indices {
+		return model, nil, nil
 	}
 	if !data.isImages() {
 		spec, err := augment.ParseVectorSpec(c.Augment)
@@ -85,9 +57,10 @@ func buildModel(c Config, data *dataset) (models.Model, ViewsFn, error) {
 	}, nil
 }
 
-// batchTensor gathers the examples idx: their values [N, dims…], or for the particle model their indices [N].
-func batchTensor(model string, data *dataset, idx []int, dt dtypes.DType) *tensors.Tensor {
-	if model == "particle" {
+// batchTensor gathers the examples idx as a model reading in wants them: their indices [N] (int32) for
+// models.Indices, else their values [N, dims…].
+func batchTensor(in models.Input, data *dataset, idx []int, dt dtypes.DType) *tensors.Tensor {
+	if in == models.Indices {
 		v := make([]int32, len(idx))
 		for i, j := range idx {
 			v[i] = int32(j)

@@ -184,7 +184,7 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 	prog := newProgress(log, c.Steps)
 	start := time.Now()
 	elapsed := func() float64 { return elapsed0 + time.Since(start).Seconds() }
-	batches := prefetch(first, c.Steps, func(step int) *tensors.Tensor { return batchTensor(c.Model, train, smp.batch(step-1), dt) })
+	batches := prefetch(first, c.Steps, func(step int) *tensors.Tensor { return batchTensor(inputOf(c.Model), train, smp.batch(step-1), dt) })
 	defer batches.stop()
 	for step := first; step <= c.Steps; step++ {
 		x := batches.next()

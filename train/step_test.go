@@ -31,10 +31,10 @@ func TestStepMatchesReference(t *testing.T) {
 		enc  models.Encoder
 		opt  string
 	}{
-		{"adam", models.Encoder{MLP: arch.MLP{In: in, Width: 16, Depth: 2, Out: 3, Activation: arch.Tanh, Scaling: arch.ScalingNTK, Trainable: arch.TrainBoth, Normalize: true}}, optim.Adam},
-		{"sgd", models.Encoder{MLP: arch.MLP{In: in, Width: 16, Depth: 1, Out: 3, Activation: arch.Softplus, Scaling: arch.ScalingMeanField, Trainable: arch.TrainBoth}}, optim.SGD},
-		{"adam-outer-only", models.Encoder{MLP: arch.MLP{In: in, Width: 16, Depth: 1, Out: 3, Activation: arch.ReLU, Scaling: arch.ScalingStandard, Trainable: arch.TrainOuter}}, optim.Adam},
-		{"sgd-inner-head", models.Encoder{MLP: arch.MLP{In: in, Width: 16, Depth: 1, Out: 5, Activation: arch.LeakyReLU, Scaling: arch.ScalingNTK, Trainable: arch.TrainInner}, Head: arch.Head{In: 5, Hidden: 8, Out: 3}}, optim.SGD},
+		{"adam", models.Encoder{Body: models.MLPBody{MLP: arch.MLP{In: in, Width: 16, Depth: 2, Out: 3, Activation: arch.Tanh, Scaling: arch.ScalingNTK, Trainable: arch.TrainBoth, Normalize: true}}}, optim.Adam},
+		{"sgd", models.Encoder{Body: models.MLPBody{MLP: arch.MLP{In: in, Width: 16, Depth: 1, Out: 3, Activation: arch.Softplus, Scaling: arch.ScalingMeanField, Trainable: arch.TrainBoth}}}, optim.SGD},
+		{"adam-outer-only", models.Encoder{Body: models.MLPBody{MLP: arch.MLP{In: in, Width: 16, Depth: 1, Out: 3, Activation: arch.ReLU, Scaling: arch.ScalingStandard, Trainable: arch.TrainOuter}}}, optim.Adam},
+		{"sgd-inner-head", models.Encoder{Body: models.MLPBody{MLP: arch.MLP{In: in, Width: 16, Depth: 1, Out: 5, Activation: arch.LeakyReLU, Scaling: arch.ScalingNTK, Trainable: arch.TrainInner}}, Head: arch.Head{In: 5, Hidden: 8, Out: 3}}, optim.SGD},
 	} {
 		for _, dt := range []dtypes.DType{dtypes.Float64, dtypes.Float32} {
 			lr, tol := 0.05, 1e-9
@@ -48,7 +48,7 @@ func TestStepMatchesReference(t *testing.T) {
 			}
 			xt := hostTensor(dt, x, []int{n2, in})
 			rcfg := ref.LossConfig{Tau: 0.5}
-			renc := ref.Encoder{MLP: c.enc.MLP, Head: c.enc.Head}
+			renc := ref.Encoder{MLP: c.enc.Body.(models.MLPBody).MLP, Head: c.enc.Head}
 			var refLoss func(lr float64) float64
 			var refParams func() [][]float64
 			if dt == dtypes.Float64 {
