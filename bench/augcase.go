@@ -5,6 +5,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/datasets/augment"
+	"github.com/gosimclr/gosimclr/datasets/augment/augmenttest"
 	"github.com/gosimclr/gosimclr/ref"
 )
 
@@ -70,7 +71,7 @@ func AugmentCase(images int) Case {
 			}
 			vals = append(vals, v)
 		}
-		rp := augment.RefParams(sampled, vals)
+		rp := augmenttest.RefParams(sampled, vals)
 		return func() error {
 			ref.ImagePipeline(x, images, h, w, c, rp)
 			return nil

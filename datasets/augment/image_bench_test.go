@@ -1,4 +1,4 @@
-package augment
+package augment_test
 
 import (
 	"testing"
@@ -7,26 +7,27 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/gosimclr/gosimclr/datasets/augment"
 	"github.com/gosimclr/gosimclr/ref"
 )
 
 // BenchmarkCIFARPreset measures Sample + Apply of the CIFAR preset on a batch of 512 32×32×3 images on the Go
 // backend, in augmented images per second; compilation is timed apart.
 func BenchmarkCIFARPreset(b *testing.B) {
-	benchPipeline(b, CIFAR(), imageDims{512, 32, 32, 3})
+	benchPipeline(b, augment.CIFAR(), imageDims{512, 32, 32, 3})
 }
 
 // BenchmarkImageOp measures each op alone (Sample + Apply) on a batch of 512 32×32×3 images on the Go backend.
 func BenchmarkImageOp(b *testing.B) {
-	for _, pl := range []Pipeline{{Name: "crop", Crop: CIFAR().Crop}, {Name: "flip", Flip: 0.5},
-		{Name: "jitter", Jitter: CIFAR().Jitter}, {Name: "gray", Gray: 0.2}, {Name: "blur", Blur: ImageNet().Blur},
-		{Name: "noise", Noise: 0.1}} {
+	for _, pl := range []augment.Pipeline{{Name: "crop", Crop: augment.CIFAR().Crop}, {Name: "flip", Flip: 0.5},
+		{Name: "jitter", Jitter: augment.CIFAR().Jitter}, {Name: "gray", Gray: 0.2},
+		{Name: "blur", Blur: augment.ImageNet().Blur}, {Name: "noise", Noise: 0.1}} {
 		b.Run("op="+pl.Name, func(b *testing.B) { benchPipeline(b, pl, imageDims{512, 32, 32, 3}) })
 	}
 }
 
 // benchPipeline reports the img/s of Sample + Apply of pl on d, with the compile time apart.
-func benchPipeline(b *testing.B, pl Pipeline, d imageDims) {
+func benchPipeline(b *testing.B, pl augment.Pipeline, d imageDims) {
 	exec := graph.MustNewExec(imageBackend(), func(images, rng *graph.Node) (*graph.Node, *graph.Node) {
 		rng, p := pl.Sample(rng, d.b, d.h, d.w, d.c)
 		return pl.Apply(images, p), rng
@@ -53,7 +54,7 @@ func benchPipeline(b *testing.B, pl Pipeline, d imageDims) {
 func BenchmarkImageRefCIFAR(b *testing.B) {
 	d := imageDims{512, 32, 32, 3}
 	x := testImages(d, 1)
-	p := refParams(runPipeline(b, CIFAR(), d, x, 1))
+	p := refParams(runPipeline(b, augment.CIFAR(), d, x, 1))
 	b.ReportAllocs()
 	for b.Loop() {
 		ref.ImagePipeline(x, d.b, d.h, d.w, d.c, p)

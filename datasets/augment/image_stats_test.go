@@ -1,4 +1,4 @@
-package augment
+package augment_test
 
 import (
 	"image/png"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/gosimclr/gosimclr/datasets/augment"
 )
 
 // sampleOnly runs fn on the RNG state of seed and fetches the tensors it returns.
@@ -58,9 +60,9 @@ const statsBatch = 20000
 // TestImageCropStatistics checks the sampled boxes: area fraction and ratio within range, boxes inside the
 // image (or containing it when zooming out), torchvision's fallback, centring.
 func TestImageCropStatistics(t *testing.T) {
-	crop := func(h, w int, cfg CropConfig) (y0, x0, bh, bw []float32) {
+	crop := func(h, w int, cfg augment.CropConfig) (y0, x0, bh, bw []float32) {
 		v := sampleOnly(t, 11, func(rng *graph.Node) []*graph.Node {
-			_, p := SampleCrop(rng, statsBatch, h, w, cfg)
+			_, p := augment.SampleCrop(rng, statsBatch, h, w, cfg)
 			return []*graph.Node{p.Y0, p.X0, p.H, p.W}
 		})
 		return v[0], v[1], v[2], v[3]
@@ -71,7 +73,7 @@ func TestImageCropStatistics(t *testing.T) {
 		}
 		return a, logR
 	}
-	y0, x0, bh, bw := crop(32, 32, CIFAR().Crop)
+	y0, x0, bh, bw := crop(32, 32, augment.CIFAR().Crop)
 	a, logR := area(bh, bw, 32*32)
 	within(t, "cifar area", a, 0.08, 1)
 	if m := within(t, "cifar log ratio", logR, math.Log(3.0/4), math.Log(4.0/3)); math.Abs(m) > 0.01 {
@@ -83,7 +85,7 @@ func TestImageCropStatistics(t *testing.T) {
 		}
 	}
 	// No attempt fits a square box of area 1 in a 20×30 image: the fallback is the centred 20×20 square.
-	y0, x0, bh, bw = crop(20, 30, CropConfig{Scale: [2]float64{1, 1}, Ratio: [2]float64{1, 1}})
+	y0, x0, bh, bw = crop(20, 30, augment.CropConfig{Scale: [2]float64{1, 1}, Ratio: [2]float64{1, 1}})
 	for _, c := range []struct {
 		name string
 		v    []float32
@@ -92,7 +94,7 @@ func TestImageCropStatistics(t *testing.T) {
 		within(t, "fallback "+c.name, c.v, c.want, c.want)
 	}
 	// MNIST: centred zoom, factor 1/√area in [0.8, 1.2].
-	y0, _, bh, bw = crop(28, 28, MNIST().Crop)
+	y0, _, bh, bw = crop(28, 28, augment.MNIST().Crop)
 	a, logR = area(bh, bw, 28*28)
 	within(t, "mnist area", a, 1/1.44, 1/0.64)
 	within(t, "mnist log ratio", logR, 0, 0)
@@ -106,11 +108,11 @@ func TestImageCropStatistics(t *testing.T) {
 // TestImageColorStatistics checks flip, jitter, grayscale, blur and noise parameters against their ranges and
 // rates, and that the jitter orders are uniformly random permutations.
 func TestImageColorStatistics(t *testing.T) {
-	pl := ImageNet()
-	pl.Jitter = CIFAR().Jitter
+	pl := augment.ImageNet()
+	pl.Jitter = augment.CIFAR().Jitter
 	v := sampleOnly(t, 12, func(rng *graph.Node) []*graph.Node {
 		rng, p := pl.Sample(rng, statsBatch, 32, 32, 3)
-		_, noise := SamplePixelNoise(rng, 1000, 8, 8, 3, 0.1)
+		_, noise := augment.SamplePixelNoise(rng, 1000, 8, 8, 3, 0.1)
 		return append(p.Nodes()[4:], noise.Noise) // after the crop box
 	})
 	flip, jitter, gray, blur, noise := v[0], v[1:7], v[7], v[8:10], v[10]
@@ -124,7 +126,7 @@ func TestImageColorStatistics(t *testing.T) {
 	if m := within(t, "hue", jitter[4], -0.1, 0.1); math.Abs(m) > 0.003 {
 		t.Errorf("hue: mean shift %.4f, want ≈ 0", m)
 	}
-	var first [numJitterOps]float64 // how often each op runs first
+	var first [augment.NumJitterOps]float64 // how often each op runs first
 	for i := range statsBatch {
 		order := jitter[5][i*4 : i*4+4]
 		if s := slices.Sorted(slices.Values(order)); !slices.Equal(s, []float32{0, 1, 2, 3}) {
@@ -155,7 +157,7 @@ func TestImageColorStatistics(t *testing.T) {
 // a change means a change in GoMLX's RNG or in the order of the draws, and old runs no longer replay.
 func TestImageGolden(t *testing.T) {
 	v := sampleOnly(t, 1, func(rng *graph.Node) []*graph.Node {
-		_, p := CIFAR().Sample(rng, 2, 32, 32, 3)
+		_, p := augment.CIFAR().Sample(rng, 2, 32, 32, 3)
 		return p.Nodes()
 	})
 	want := [][]float32{
@@ -177,22 +179,23 @@ func TestImageGolden(t *testing.T) {
 
 // TestImagePreset checks the preset names.
 func TestImagePreset(t *testing.T) {
-	for _, name := range PresetNames {
-		pl, err := Preset(name)
+	for _, name := range augment.PresetNames {
+		pl, err := augment.Preset(name)
 		if err != nil || pl.Name != name {
 			t.Errorf("Preset(%q) = %q, %v", name, pl.Name, err)
 		}
 	}
-	if pl, err := Preset("CIFAR"); err != nil || pl.Name != "cifar" {
+	if pl, err := augment.Preset("CIFAR"); err != nil || pl.Name != "cifar" {
 		t.Errorf("Preset(\"CIFAR\") = %q, %v; want cifar (case-insensitive)", pl.Name, err)
 	}
-	if _, err := Preset("cifar11"); err == nil {
+	if _, err := augment.Preset("cifar11"); err == nil {
 		t.Errorf("Preset(\"cifar11\"): want an error")
 	}
 }
 
 // TestImageWriteGrid checks the size, the white gaps and the placement of a written grid.
 func TestImageWriteGrid(t *testing.T) {
+	const gap = augment.GridGap
 	for _, d := range []imageDims{{3, 32, 32, 3}, {2, 28, 28, 1}, {2, 70, 64, 3}} {
 		x := testImages(imageDims{d.b * 5, d.h, d.w, d.c}, 2)
 		n := d.h * d.w * d.c
@@ -203,7 +206,7 @@ func TestImageWriteGrid(t *testing.T) {
 			views = append(views, [][]float32{x[(i*5+1)*n : (i*5+2)*n], x[(i*5+2)*n : (i*5+3)*n], x[(i*5+3)*n : (i*5+4)*n], x[(i*5+4)*n : (i*5+5)*n]})
 		}
 		path := filepath.Join(t.TempDir(), "grid.png")
-		if err := WriteGrid(path, originals, views, d.h, d.w, d.c); err != nil {
+		if err := augment.WriteGrid(path, originals, views, d.h, d.w, d.c); err != nil {
 			t.Fatal(err)
 		}
 		f, err := os.Open(path)
@@ -219,7 +222,7 @@ func TestImageWriteGrid(t *testing.T) {
 		if max(d.h, d.w) >= 64 {
 			s = 1
 		}
-		wantW, wantH := 5*s*d.w+6*gridGap, d.b*s*d.h+(d.b+1)*gridGap
+		wantW, wantH := 5*s*d.w+6*gap, d.b*s*d.h+(d.b+1)*gap
 		if b := img.Bounds(); b.Dx() != wantW || b.Dy() != wantH {
 			t.Errorf("%v: grid is %d×%d, want %d×%d", d, b.Dx(), b.Dy(), wantW, wantH)
 		}
@@ -229,12 +232,13 @@ func TestImageWriteGrid(t *testing.T) {
 		// Last row, second view, pixel (y, x) = (1, 2) of the image.
 		row, col, py, px := d.b-1, 2, 1, 2
 		v := views[row][col-1][(py*d.w+px)*d.c]
-		r, _, _, _ := img.At(gridGap+col*(s*d.w+gridGap)+s*px, gridGap+row*(s*d.h+gridGap)+s*py).RGBA()
-		if uint8(r>>8) != toByte(v) {
-			t.Errorf("%v: grid pixel red %d, want %d", d, r>>8, toByte(v))
+		r, _, _, _ := img.At(gap+col*(s*d.w+gap)+s*px, gap+row*(s*d.h+gap)+s*py).RGBA()
+		if uint8(r>>8) != augment.ToByte(v) {
+			t.Errorf("%v: grid pixel red %d, want %d", d, r>>8, augment.ToByte(v))
 		}
 	}
-	if err := WriteGrid(filepath.Join(t.TempDir(), "bad.png"), [][]float32{make([]float32, 5)}, [][][]float32{nil}, 2, 2, 3); err == nil {
+	bad := filepath.Join(t.TempDir(), "bad.png")
+	if err := augment.WriteGrid(bad, [][]float32{make([]float32, 5)}, [][][]float32{nil}, 2, 2, 3); err == nil {
 		t.Errorf("WriteGrid with a short image: want an error")
 	}
 }

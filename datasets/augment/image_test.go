@@ -1,4 +1,4 @@
-package augment
+package augment_test
 
 import (
 	"fmt"
@@ -12,6 +12,8 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/gosimclr/gosimclr/datasets/augment"
+	"github.com/gosimclr/gosimclr/datasets/augment/augmenttest"
 	"github.com/gosimclr/gosimclr/ref"
 )
 
@@ -47,13 +49,13 @@ type imageRun struct {
 	out    []float32
 	oh, ow int
 	params [][]float32
-	p      PipelineParams
+	p      augment.PipelineParams
 	rng    *tensors.Tensor
 }
 
 // runImages executes fn on images x of dims d with RNG state rng, fetching the output and every parameter tensor.
 func runImages(t testing.TB, d imageDims, x []float32, rng *tensors.Tensor,
-	fn func(rng, images *graph.Node) (*graph.Node, *graph.Node, PipelineParams)) imageRun {
+	fn func(rng, images *graph.Node) (*graph.Node, *graph.Node, augment.PipelineParams)) imageRun {
 	t.Helper()
 	var r imageRun
 	exec := graph.MustNewExec(imageBackend(), func(images, rng *graph.Node) []*graph.Node {
@@ -71,8 +73,8 @@ func runImages(t testing.TB, d imageDims, x []float32, rng *tensors.Tensor,
 }
 
 // runPipeline samples pl with the RNG state of seed and applies it.
-func runPipeline(t testing.TB, pl Pipeline, d imageDims, x []float32, seed int64) imageRun {
-	return runImages(t, d, x, imageSeed(t, seed), func(rng, images *graph.Node) (*graph.Node, *graph.Node, PipelineParams) {
+func runPipeline(t testing.TB, pl augment.Pipeline, d imageDims, x []float32, seed int64) imageRun {
+	return runImages(t, d, x, imageSeed(t, seed), func(rng, images *graph.Node) (*graph.Node, *graph.Node, augment.PipelineParams) {
 		rng, p := pl.Sample(rng, d.b, d.h, d.w, d.c)
 		return pl.Apply(images, p), rng, p
 	})
@@ -88,7 +90,7 @@ func imageSeed(t testing.TB, seed int64) *tensors.Tensor {
 }
 
 // refParams is the ref twin of r's parameters (r.params in PipelineParams.Nodes order).
-func refParams(r imageRun) ref.ImagePipelineParams { return RefParams(r.p, r.params) }
+func refParams(r imageRun) ref.ImagePipelineParams { return augmenttest.RefParams(r.p, r.params) }
 
 // maxDiff returns max_i |a_i − b_i|, or +Inf if the lengths differ.
 func maxDiff(a, b []float32) float64 {
@@ -103,7 +105,7 @@ func maxDiff(a, b []float32) float64 {
 }
 
 // checkReplay runs pl on d and compares the graph's views with ref.ImagePipeline's replay within 1e-5.
-func checkReplay(t *testing.T, pl Pipeline, d imageDims, seed int64) {
+func checkReplay(t *testing.T, pl augment.Pipeline, d imageDims, seed int64) {
 	t.Helper()
 	x := testImages(d, uint64(seed))
 	r := runPipeline(t, pl, d, x, seed)
@@ -122,17 +124,18 @@ func checkReplay(t *testing.T, pl Pipeline, d imageDims, seed int64) {
 }
 
 // onlyOps are single-op pipelines, each op always on (probability 1) where it has a probability.
-var onlyOps = []Pipeline{
-	{Name: "crop", Crop: CIFAR().Crop},
-	{Name: "crop-resize", Crop: CropConfig{Scale: [2]float64{0.2, 1}, Ratio: [2]float64{0.5, 2}, OutH: 12, OutW: 17}},
-	{Name: "zoom", Crop: MNIST().Crop},
-	{Name: "zoom-random", Crop: CropConfig{Scale: [2]float64{0.5, 2}, Ratio: [2]float64{0.8, 1.25}}},
+var onlyOps = []augment.Pipeline{
+	{Name: "crop", Crop: augment.CIFAR().Crop},
+	{Name: "crop-resize",
+		Crop: augment.CropConfig{Scale: [2]float64{0.2, 1}, Ratio: [2]float64{0.5, 2}, OutH: 12, OutW: 17}},
+	{Name: "zoom", Crop: augment.MNIST().Crop},
+	{Name: "zoom-random", Crop: augment.CropConfig{Scale: [2]float64{0.5, 2}, Ratio: [2]float64{0.8, 1.25}}},
 	{Name: "flip", Flip: 0.5},
-	{Name: "jitter", Jitter: JitterConfig{Prob: 1, Brightness: 0.8, Contrast: 0.8, Saturation: 0.8, Hue: 0.5}},
-	{Name: "jitter-p", Jitter: CIFAR().Jitter},
+	{Name: "jitter", Jitter: augment.JitterConfig{Prob: 1, Brightness: 0.8, Contrast: 0.8, Saturation: 0.8, Hue: 0.5}},
+	{Name: "jitter-p", Jitter: augment.CIFAR().Jitter},
 	{Name: "gray", Gray: 0.5},
-	{Name: "blur", Blur: BlurConfig{Prob: 0.7, Sigma: [2]float64{0.1, 2}}},
-	{Name: "blur-5", Blur: BlurConfig{Prob: 1, Sigma: [2]float64{0.5, 3}, Size: 5}},
+	{Name: "blur", Blur: augment.BlurConfig{Prob: 0.7, Sigma: [2]float64{0.1, 2}}},
+	{Name: "blur-5", Blur: augment.BlurConfig{Prob: 1, Sigma: [2]float64{0.5, 3}, Size: 5}},
 	{Name: "noise", Noise: 0.1},
 }
 
@@ -155,7 +158,7 @@ func TestImagePresetReplay(t *testing.T) {
 		{"mnist", imageDims{16, 28, 28, 1}}, {"digits", imageDims{16, 28, 28, 1}}, {"fashion", imageDims{16, 28, 28, 1}},
 		{"none", imageDims{4, 32, 32, 3}},
 	} {
-		pl, err := Preset(c.name)
+		pl, err := augment.Preset(c.name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,9 +176,9 @@ func TestImageSameSeed(t *testing.T) {
 	d := imageDims{8, 32, 32, 3}
 	x := testImages(d, 1)
 	views := func(seed int64) (v1, v2 []float32) {
-		r := runImages(t, d, x, imageSeed(t, seed), func(rng, images *graph.Node) (*graph.Node, *graph.Node, PipelineParams) {
-			rng, a, b := ImageNet().Views(rng, images)
-			return graph.Concatenate([]*graph.Node{a, b}, 0), rng, PipelineParams{}
+		r := runImages(t, d, x, imageSeed(t, seed), func(rng, images *graph.Node) (*graph.Node, *graph.Node, augment.PipelineParams) {
+			rng, a, b := augment.ImageNet().Views(rng, images)
+			return graph.Concatenate([]*graph.Node{a, b}, 0), rng, augment.PipelineParams{}
 		})
 		return r.out[:len(x)], r.out[len(x):]
 	}
@@ -198,36 +201,39 @@ func TestImageSameSeed(t *testing.T) {
 func TestImageIdentities(t *testing.T) {
 	d := imageDims{6, 24, 24, 3}
 	x := testImages(d, 5)
-	full := CropConfig{Scale: [2]float64{1, 1}, Ratio: [2]float64{1, 1}}
+	full := augment.CropConfig{Scale: [2]float64{1, 1}, Ratio: [2]float64{1, 1}}
 	for name, c := range map[string]struct {
 		fn  func(rng, images *graph.Node) *graph.Node
 		tol float64
 	}{
-		"crop scale 1 ratio 1": {func(rng, x *graph.Node) *graph.Node { _, p := SampleCrop(rng, d.b, d.h, d.w, full); return Crop(x, p) }, 0},
+		"crop scale 1 ratio 1": {func(rng, x *graph.Node) *graph.Node {
+			_, p := augment.SampleCrop(rng, d.b, d.h, d.w, full)
+			return augment.Crop(x, p)
+		}, 0},
 		"flip twice": {func(rng, x *graph.Node) *graph.Node {
-			_, p := SampleFlip(rng, d.b, 0.5)
-			return Flip(Flip(x, p), p)
+			_, p := augment.SampleFlip(rng, d.b, 0.5)
+			return augment.Flip(augment.Flip(x, p), p)
 		}, 0},
 		"brightness 1": {func(rng, x *graph.Node) *graph.Node {
-			_, p := SampleJitter(rng, d.b, JitterConfig{Prob: 1, Contrast: 0.5, Saturation: 0.5, Hue: 0.3})
+			_, p := augment.SampleJitter(rng, d.b, augment.JitterConfig{Prob: 1, Contrast: 0.5, Saturation: 0.5, Hue: 0.3})
 			p.Contrast, p.Saturation, p.Hue = p.Brightness, p.Brightness, graph.ZerosLike(p.Hue) // all 1, shift 0
-			return Jitter(x, p)
+			return augment.Jitter(x, p)
 		}, 1e-6},
 		"jitter off": {func(rng, x *graph.Node) *graph.Node {
-			_, p := SampleJitter(rng, d.b, JitterConfig{Prob: 0, Brightness: 0.8, Contrast: 0.8, Hue: 0.5})
-			return Jitter(x, p)
+			_, p := augment.SampleJitter(rng, d.b, augment.JitterConfig{Prob: 0, Brightness: 0.8, Contrast: 0.8, Hue: 0.5})
+			return augment.Jitter(x, p)
 		}, 0},
 		"blur off": {func(rng, x *graph.Node) *graph.Node {
-			_, p := SampleBlur(rng, d.b, d.h, d.w, BlurConfig{Prob: 0, Sigma: [2]float64{1, 2}})
-			return Blur(x, p)
+			_, p := augment.SampleBlur(rng, d.b, d.h, d.w, augment.BlurConfig{Prob: 0, Sigma: [2]float64{1, 2}})
+			return augment.Blur(x, p)
 		}, 0},
 		"gray of gray": {func(rng, x *graph.Node) *graph.Node {
-			_, p := SampleGrayscale(rng, d.b, 1)
-			return Grayscale(Grayscale(x, p), p)
+			_, p := augment.SampleGrayscale(rng, d.b, 1)
+			return augment.Grayscale(augment.Grayscale(x, p), p)
 		}, -1},
 	} {
-		r := runImages(t, d, x, imageSeed(t, 9), func(rng, images *graph.Node) (*graph.Node, *graph.Node, PipelineParams) {
-			return c.fn(rng, images), rng, PipelineParams{}
+		r := runImages(t, d, x, imageSeed(t, 9), func(rng, images *graph.Node) (*graph.Node, *graph.Node, augment.PipelineParams) {
+			return c.fn(rng, images), rng, augment.PipelineParams{}
 		})
 		want := x
 		if c.tol < 0 { // idempotent: compare with gray applied once
