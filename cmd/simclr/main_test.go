@@ -56,7 +56,8 @@ func TestExitStatusAndMessages(t *testing.T) {
 			[]string{"no usable PJRT plugin", empty, "PJRT_PLUGIN_LIBRARY_PATH", "absolute path"}},
 		{"xla without plugin, info", []string{"info", "--backend", "xla"}, 2, []string{"no usable PJRT plugin"}},
 		{"bad backend", []string{"train", "--backend", "tpu"}, 2, []string{"unknown backend"}},
-		{"help", []string{"train", "--help"}, 0, []string{"--batch-size"}},
+		{"help", []string{"train", "--help"}, 0, []string{"--batch-size", "cnn on mnist, fashion-mnist", "resnet18 64"}},
+		{"augment on points", []string{"augment", "--data", "disks"}, 2, []string{"--data must be one of mnist, fashion-mnist"}},
 	} {
 		out, code := simclr(t, noPlugins, c.args...)
 		if code != c.code {

@@ -8,14 +8,45 @@ import (
 	"strings"
 
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/datasets"
 	"github.com/gosimclr/gosimclr/datasets/augment"
 	"github.com/gosimclr/gosimclr/losses"
+	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
 	"github.com/gosimclr/gosimclr/train"
 	"github.com/spf13/pflag"
 )
 
 func isUsage(err error) bool { return train.IsUsage(err) }
+
+// widths lists each model's default --width, from the registry: "onehidden 256, …".
+func widths() string {
+	var ws []string
+	for _, name := range models.Names {
+		m, _ := models.Lookup(name)
+		ws = append(ws, fmt.Sprintf("%s %d", name, m.Width))
+	}
+	return strings.Join(ws, ", ")
+}
+
+// byData says what each data set picks for a setting, from the registry: "cnn on mnist, fashion-mnist; …".
+func byData(pick func(datasets.DataSet) string) string {
+	var values []string
+	sets := map[string][]string{}
+	for _, name := range datasets.Names {
+		d, _ := datasets.Lookup(name)
+		v := pick(d)
+		if sets[v] == nil {
+			values = append(values, v)
+		}
+		sets[v] = append(sets[v], name)
+	}
+	var parts []string
+	for _, v := range values {
+		parts = append(parts, v+" on "+strings.Join(sets[v], ", "))
+	}
+	return strings.Join(parts, "; ")
+}
 
 // trainFlags binds every Config field to a flag whose default is the field's value in c.
 func trainFlags(fs *pflag.FlagSet, c *train.Config) {
@@ -31,8 +62,8 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.Centers, "centers", c.Centers, "cluster centres: grid, lattice, circle, random")
 	fs.Float64Var(&c.Spacing, "spacing", c.Spacing, "distance between grid centres")
 	fs.Float64Var(&c.Scale, "scale", c.Scale, "circle radius or random-box half-width of the centres")
-	fs.StringVar(&c.Model, "model", c.Model, "encoder: "+list(train.Models)+" (auto: onehidden on points, cnn on MNIST sets, resnet18 otherwise)")
-	fs.IntVar(&c.Width, "width", c.Width, "hidden width m (mlp), dense features (cnn), base width (resnet18); 0 = the model's default")
+	fs.StringVar(&c.Model, "model", c.Model, "encoder: "+list(train.Models)+" (auto: by data set: "+byData(func(d datasets.DataSet) string { return d.Model })+")")
+	fs.IntVar(&c.Width, "width", c.Width, "hidden width m (mlp), dense features (cnn), base width (resnet18); 0 = the model's default ("+widths()+")")
 	fs.StringVar(&c.Stem, "stem", c.Stem, "resnet18 stem: cifar (3×3, no max-pool) or imagenet (7×7/2 + max-pool)")
 	fs.IntSliceVar(&c.Channels, "channels", c.Channels, "output channels of each convolution + pool stage of --model cnn, e.g. 16,32 (default 32,64)")
 	fs.IntVar(&c.Depth, "depth", c.Depth, "number of hidden layers L (--model mlp)")
@@ -43,7 +74,7 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.IntVar(&c.LatentDim, "latent-dim", c.LatentDim, "latent dimension k of the MLP encoders (0: 2 on points, 128 on images)")
 	fs.IntVar(&c.HeadDim, "head-dim", c.HeadDim, "projection head output dimension (0: no head; -1: 128 on images, none on points)")
 	fs.IntVar(&c.HeadHidden, "head-hidden", c.HeadHidden, "projection head hidden width")
-	fs.StringVar(&c.Augment, "augment", c.Augment, `augmentations: on points e.g. "noise:0.05,shift:1,rotate:pi" or "none"; on images a preset: `+strings.Join(augment.PresetNames, ", ")+`; auto = by data set (digits on mnist, fashion on fashion-mnist, cifar on cifar10/100, stl10 on stl10, imagenet on folders)`)
+	fs.StringVar(&c.Augment, "augment", c.Augment, `augmentations: on points e.g. "noise:0.05,shift:1,rotate:pi" or "none"; on images a preset: `+strings.Join(augment.PresetNames, ", ")+`; auto = by data set: `+byData(func(d datasets.DataSet) string { return d.Augment }))
 	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "N pairs per step (2N views); 0 = whole data set")
 	fs.IntVar(&c.Steps, "steps", c.Steps, "training steps")
 	fs.Float64Var(&c.Epochs, "epochs", c.Epochs, "passes over the training set; if > 0 it sets the steps to ⌈epochs·examples/batch-size⌉")
