@@ -90,19 +90,14 @@ func NewConvTrainer[T Float](m ConvModel, seed uint64, loss LossConfig, optimize
 	if _, h := m.encoder(); err == nil && h.Out > 0 && h.In != features {
 		err = fmt.Errorf("head input %d ≠ encoder features %d", h.In, features)
 	}
-	if err == nil && optimizer != OptimizerSGD && optimizer != OptimizerAdam {
-		err = fmt.Errorf("unknown optimizer %q", optimizer)
+	if err == nil {
+		err = checkOptimizer(optimizer)
 	}
 	if err != nil {
 		panic(fmt.Sprintf("ref: NewConvTrainer: %v", err))
 	}
-	t := &ConvTrainer[T]{Model: m, Loss: loss, Optimizer: optimizer, LR: lr, Params: ConvertParams[T](m.Init(seed))}
-	for _, p := range m.Params() {
-		t.Trainable = append(t.Trainable, p.Trainable)
-	}
-	if optimizer == OptimizerAdam {
-		t.Adam = NewAdamState(t.Params, t.Trainable)
-	}
+	t := &ConvTrainer[T]{Model: m, Loss: loss, Optimizer: optimizer, LR: lr}
+	t.Params, t.Trainable, t.Adam = trainState[T](m.Params(), m.Init(seed), optimizer)
 	return t
 }
 
@@ -133,19 +128,14 @@ func (t *ConvTrainer[T]) Forward(x []T, n2 int, training bool) (features, z []T,
 // Like autodiff of a step, it skips ∂L/∂x. The gradients may be buffers of t, overwritten by its next call.
 func (t *ConvTrainer[T]) Gradients(x []T, n2 int) (loss float64, grads [][]T, stats map[int][]T) {
 	_, z, k, hc := t.Forward(x, n2, true)
-	r := Loss(z, n2, k, t.Loss)
-	dz := r.DZ
-	var dHead [][]T
-	if hc != nil {
-		dHead, dz = HeadBackward(hc, dz)
-	}
+	loss, dHead, dFeatures := lossThroughHead(z, n2, k, t.Loss, hc)
 	if _, ok := t.Model.(CNNEncoder); ok {
-		grads, _ = cnnBackward(t.cnn, dz, false)
+		grads, _ = cnnBackward(t.cnn, dFeatures, false)
 	} else {
-		grads, _ = resnetBackward(t.resnet, dz, false)
+		grads, _ = resnetBackward(t.resnet, dFeatures, false)
 		stats = t.resnet.Stats()
 	}
-	return r.Loss, append(grads, dHead...), stats
+	return loss, append(grads, dHead...), stats
 }
 
 // Step runs one SimCLR training step on the views x [2N, H, W, C], as train.Stepper does with identity
@@ -154,11 +144,7 @@ func (t *ConvTrainer[T]) Gradients(x []T, n2 int) (loss float64, grads [][]T, st
 // returns the loss before the update.
 func (t *ConvTrainer[T]) Step(x []T, n2 int) float64 {
 	loss, grads, stats := t.Gradients(x, n2)
-	if t.Optimizer == OptimizerAdam {
-		Adam(t.Params, grads, t.Trainable, t.LR, t.Adam)
-	} else {
-		SGD(t.Params, grads, t.Trainable, t.LR)
-	}
+	update(t.Optimizer, t.Params, grads, t.Trainable, t.LR, t.Adam)
 	for i, v := range stats {
 		copy(t.Params[i], v)
 	}

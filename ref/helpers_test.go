@@ -3,6 +3,7 @@ package ref
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -55,6 +56,29 @@ func randSlice[T Float](r *rand.Rand, n int) []T {
 		s[i] = T(r.NormFloat64())
 	}
 	return s
+}
+
+// noisyViews returns 2n views of n random examples of size values each, view 2 = view 1 + N(0, 0.1²) noise,
+// drawn from r.
+func noisyViews(r *rand.Rand, n, size int) []float32 {
+	base := randSlice[float32](r, n*size)
+	x := append(slices.Clone(base), base...)
+	for i := n * size; i < len(x); i++ {
+		x[i] += float32(0.1 * r.NormFloat64())
+	}
+	return x
+}
+
+// checkLearns fails t unless the losses of run clearly decrease, and a second run repeats them exactly.
+func checkLearns(t *testing.T, name string, run func() []float64) {
+	t.Helper()
+	l := run()
+	if !(l[len(l)-1] < l[0]-0.1) || math.IsNaN(l[len(l)-1]) {
+		t.Errorf("%s: loss %g → %g, want a clear decrease", name, l[0], l[len(l)-1])
+	}
+	if l2 := run(); !slices.Equal(l, l2) {
+		t.Errorf("%s: two identical runs differ: %v vs %v", name, l, l2)
+	}
 }
 
 func toF32(x []float64) []float32 {

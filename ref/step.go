@@ -15,22 +15,10 @@ type Encoder struct {
 }
 
 // Params lists the MLP's parameters followed by the head's.
-func (e Encoder) Params() []arch.Param {
-	ps := e.MLP.Params()
-	if e.Head.Out > 0 {
-		ps = append(ps, e.Head.Params()...)
-	}
-	return ps
-}
+func (e Encoder) Params() []arch.Param { return withHead(e.MLP.Params(), e.Head) }
 
 // Init draws the MLP's initial values from seed and the head's from seed+1, as models.Encoder does.
-func (e Encoder) Init(seed uint64) [][]float64 {
-	vs := e.MLP.Init(seed)
-	if e.Head.Out > 0 {
-		vs = append(vs, e.Head.Init(seed+1)...)
-	}
-	return vs
-}
+func (e Encoder) Init(seed uint64) [][]float64 { return initHead(e.MLP.Init(seed), e.Head, seed) }
 
 // Optimiser names, package recipe's (ref.SGD and ref.Adam are the update functions).
 const (
@@ -59,16 +47,11 @@ func NewTrainer[T Float](enc Encoder, seed uint64, loss LossConfig, optimizer st
 	if enc.Head.Out > 0 && enc.Head.In != enc.MLP.Out {
 		panic(fmt.Sprintf("ref: NewTrainer: head input %d ≠ MLP output %d", enc.Head.In, enc.MLP.Out))
 	}
-	if optimizer != OptimizerSGD && optimizer != OptimizerAdam {
-		panic(fmt.Sprintf("ref: NewTrainer: unknown optimizer %q", optimizer))
+	if err := checkOptimizer(optimizer); err != nil {
+		panic(fmt.Sprintf("ref: NewTrainer: %v", err))
 	}
-	t := &Trainer[T]{Encoder: enc, Loss: loss, Optimizer: optimizer, LR: lr, Params: ConvertParams[T](enc.Init(seed))}
-	for _, p := range enc.Params() {
-		t.Trainable = append(t.Trainable, p.Trainable)
-	}
-	if optimizer == OptimizerAdam {
-		t.Adam = NewAdamState(t.Params, t.Trainable)
-	}
+	t := &Trainer[T]{Encoder: enc, Loss: loss, Optimizer: optimizer, LR: lr}
+	t.Params, t.Trainable, t.Adam = trainState[T](enc.Params(), enc.Init(seed), optimizer)
 	return t
 }
 
@@ -89,18 +72,51 @@ func (t *Trainer[T]) Forward(x []T, n2 int) (mc *MLPCache[T], hc *HeadCache[T], 
 // update. The backward skips ∂L/∂x, as autodiff of a step does for inputs that are not variables.
 func (t *Trainer[T]) Step(x []T, n2 int) float64 {
 	mc, hc, z, k := t.Forward(x, n2)
-	r := Loss(z, n2, k, t.Loss)
-	dz := r.DZ
-	var dHead [][]T
-	if hc != nil {
-		dHead, dz = HeadBackward(hc, dz)
-	}
+	loss, dHead, dz := lossThroughHead(z, n2, k, t.Loss, hc)
 	grads, _ := mlpBackward(mc, dz, false)
-	grads = append(grads, dHead...)
-	if t.Optimizer == OptimizerAdam {
-		Adam(t.Params, grads, t.Trainable, t.LR, t.Adam)
-	} else {
-		SGD(t.Params, grads, t.Trainable, t.LR)
+	update(t.Optimizer, t.Params, append(grads, dHead...), t.Trainable, t.LR, t.Adam)
+	return loss
+}
+
+// checkOptimizer reports an optimiser that the trainers do not implement.
+func checkOptimizer(optimizer string) error {
+	if optimizer != OptimizerSGD && optimizer != OptimizerAdam {
+		return fmt.Errorf("unknown optimizer %q", optimizer)
 	}
-	return r.Loss
+	return nil
+}
+
+// trainState returns a trainer's initial state: the values init converted to T, the trainable flag of each
+// parameter of ps, and for Adam a fresh state (nil for SGD).
+func trainState[T Float](ps []arch.Param, init [][]float64, optimizer string) (
+	params [][]T, trainable []bool, adam *AdamState[T]) {
+	params = ConvertParams[T](init)
+	for _, p := range ps {
+		trainable = append(trainable, p.Trainable)
+	}
+	if optimizer == OptimizerAdam {
+		adam = NewAdamState(params, trainable)
+	}
+	return params, trainable, adam
+}
+
+// lossThroughHead evaluates the loss on the latents z [2N, k] and differentiates it back through the head
+// whose cache is hc (nil: no head, z is the encoder's output). It returns the loss, the head's gradients
+// and ∂L/∂(the head's input), which is ∂L/∂z without a head.
+func lossThroughHead[T Float](z []T, n2, k int, cfg LossConfig, hc *HeadCache[T]) (loss float64, dHead [][]T, dIn []T) {
+	r := Loss(z, n2, k, cfg)
+	dIn = r.DZ
+	if hc != nil {
+		dHead, dIn = HeadBackward(hc, dIn)
+	}
+	return r.Loss, dHead, dIn
+}
+
+// update applies one step of the named optimiser (SGD or Adam) to the trainable params.
+func update[T Float](optimizer string, params, grads [][]T, trainable []bool, lr float64, adam *AdamState[T]) {
+	if optimizer == OptimizerAdam {
+		Adam(params, grads, trainable, lr, adam)
+		return
+	}
+	SGD(params, grads, trainable, lr)
 }

@@ -2,7 +2,6 @@ package ref
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -73,31 +72,16 @@ func TestStepGradient(t *testing.T) {
 func TestStepAdam(t *testing.T) {
 	enc := Encoder{MLP: arch.MLP{In: 8, Width: 32, Depth: 1, Out: 4, Activation: arch.ReLU, Scaling: arch.ScalingNTK,
 		Trainable: arch.TrainBoth}, Head: arch.Head{In: 4, Hidden: 16, Out: 4}}
-	run := func() []float64 {
+	checkLearns(t, "MLP with head", func() []float64 {
 		tr := NewTrainer[float32](enc, 1, LossConfig{Tau: 0.5}, OptimizerAdam, 1e-2)
-		r := rand.New(rand.NewPCG(43, 44))
 		const n = 16
-		base := randSlice[float32](r, n*8)
-		x := make([]float32, 2*n*8)
-		for i := range x { // view 2 = view 1 + small noise
-			x[i] = base[i%(n*8)]
-			if i >= n*8 {
-				x[i] += float32(0.1 * r.NormFloat64())
-			}
-		}
+		x := noisyViews(rand.New(rand.NewPCG(43, 44)), n, 8)
 		var losses []float64
 		for range 30 {
 			losses = append(losses, tr.Step(x, 2*n))
 		}
 		return losses
-	}
-	l := run()
-	if !(l[len(l)-1] < l[0]-0.1) || math.IsNaN(l[len(l)-1]) {
-		t.Errorf("loss %g → %g, want a clear decrease", l[0], l[len(l)-1])
-	}
-	if l2 := run(); !slices.Equal(l, l2) {
-		t.Errorf("two identical runs differ: %v vs %v", l, l2)
-	}
+	})
 }
 
 // BenchmarkStep times one full SimCLR step of the reference in float32: MLP 784→512 (relu)→128, 2N = 512
