@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -104,7 +105,7 @@ func logAdd(a, b float64) float64 {
 func KPointLoss(e []float64, kk, k int, tau float64) float64 {
 	var m float64
 	for j := range kk {
-		m += math.Exp(dot(e[:k], e[j*k:(j+1)*k]) / tau)
+		m += math.Exp(hostmath.Dot(e[:k], e[j*k:(j+1)*k]) / tau)
 	}
 	return -1/tau + math.Log(m/float64(kk))
 }
@@ -214,7 +215,7 @@ func tangent(e []float64, k int) []float64 {
 		a = []float64{1, 0, 0}
 	}
 	t := []float64{e[1]*a[2] - e[2]*a[1], e[2]*a[0] - e[0]*a[2], e[0]*a[1] - e[1]*a[0]}
-	r := math.Sqrt(dot(t, t))
+	r := math.Sqrt(hostmath.Dot(t, t))
 	for j := range t {
 		t[j] /= r
 	}
@@ -232,7 +233,7 @@ func tangent(e []float64, k int) []float64 {
 func evaluate(z []float64, n, k int, tau float64) (batch, correction, direct float64) {
 	zz := append(append([]float64(nil), z...), z...)
 	batch = ref.Loss(zz, 2*n, k, ref.LossConfig{Kernel: ref.KernelExp, Tau: tau}).Loss
-	u := normalizeRows(z, n, k)
+	u := hostmath.NormalizeRows[float64](nil, z, n, k)
 	c := ref.MatMul(nil, u, u, n, k, n, false, true) // u_i·u_j   [N, N]
 	var sumLogM, sumCorr float64
 	for i := range n {

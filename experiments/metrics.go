@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 	"math"
 
 	"github.com/gosimclr/gosimclr/datasets"
@@ -38,40 +39,12 @@ func (s latentSet) points() []float64 {
 	if !s.Sphere {
 		return s.Z
 	}
-	return normalizeRows(s.Z, s.N, s.K)
-}
-
-func normalizeRows(z []float64, n, k int) []float64 {
-	u := make([]float64, n*k)
-	for i := range n {
-		r := math.Sqrt(dot(z[i*k:(i+1)*k], z[i*k:(i+1)*k]))
-		for j := range k {
-			u[i*k+j] = z[i*k+j] / (r + 1e-12)
-		}
-	}
-	return u
-}
-
-func dot(a, b []float64) float64 {
-	var s float64
-	for i, v := range a {
-		s += v * b[i]
-	}
-	return s
-}
-
-func dist(a, b []float64) float64 {
-	var s float64
-	for i, v := range a {
-		d := v - b[i]
-		s += d * d
-	}
-	return math.Sqrt(s)
+	return hostmath.NormalizeRows[float64](nil, s.Z, s.N, s.K)
 }
 
 // angle returns the angle between unit vectors a and b as 2·asin(‖a − b‖/2), accurate near 0 where acos(a·b)
 // is not.
-func angle(a, b []float64) float64 { return 2 * math.Asin(min(1, dist(a, b)/2)) }
+func angle(a, b []float64) float64 { return 2 * math.Asin(min(1, hostDist(a, b)/2)) }
 
 // clusterMeans returns the mean of each cluster's points [C·k]; on the sphere normalised to mean directions.
 func clusterMeans(s latentSet, p []float64) []float64 {
@@ -90,7 +63,7 @@ func clusterMeans(s latentSet, p []float64) []float64 {
 		}
 	}
 	if s.Sphere {
-		return normalizeRows(m, s.C, s.K)
+		return hostmath.NormalizeRows[float64](nil, m, s.C, s.K)
 	}
 	return m
 }
@@ -106,7 +79,7 @@ func Spread(s latentSet) float64 {
 		if s.Sphere {
 			d = angle(p[i*s.K:(i+1)*s.K], m[c*s.K:(c+1)*s.K])
 		} else {
-			d = dist(p[i*s.K:(i+1)*s.K], m[c*s.K:(c+1)*s.K])
+			d = hostDist(p[i*s.K:(i+1)*s.K], m[c*s.K:(c+1)*s.K])
 		}
 		sum[c] += d * d
 		cnt[c]++
@@ -133,7 +106,7 @@ func MinSeparation(s latentSet) float64 {
 			if s.Sphere {
 				best = min(best, angle(a, b))
 			} else {
-				best = min(best, dist(a, b))
+				best = min(best, hostDist(a, b))
 			}
 		}
 	}
@@ -155,7 +128,7 @@ func Silhouette(s latentSet) float64 {
 		pi := p[i*s.K : (i+1)*s.K]
 		for j := range s.N {
 			if j != i {
-				sums[s.Labels[j]] += dist(pi, p[j*s.K:(j+1)*s.K])
+				sums[s.Labels[j]] += hostDist(pi, p[j*s.K:(j+1)*s.K])
 			}
 		}
 		own := s.Labels[i]
@@ -214,7 +187,7 @@ func Uniformity(s latentSet) float64 {
 	for i := range s.N {
 		avx.Clean() // math.Exp below: see internal/avx
 		for j := i + 1; j < s.N; j++ {
-			d := dist(u[i*s.K:(i+1)*s.K], u[j*s.K:(j+1)*s.K])
+			d := hostDist(u[i*s.K:(i+1)*s.K], u[j*s.K:(j+1)*s.K])
 			sum += 2 * math.Exp(-2*d*d)
 		}
 	}
@@ -272,3 +245,6 @@ func probeVisible(g Geometry) bool { return g.Probe >= probeThreshold }
 func datasetsPointsForLabels(labels []int, classes int) datasets.Points {
 	return datasets.Points{X: make([]float64, len(labels)), N: len(labels), D: 1, Labels: labels, K: classes}
 }
+
+// hostDist is the Euclidean distance ‖a − b‖.
+func hostDist(a, b []float64) float64 { return math.Sqrt(hostmath.SqDist(a, b)) }

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -97,7 +98,7 @@ func kernel(a arch.MLP, params [][]float64, x []float64, p int) []float64 {
 	return ref.MatMul(nil, j, j, rows, len(j)/rows, rows, false, true)
 }
 
-func frob(x []float64) float64 { return math.Sqrt(dot(x, x)) }
+func frob(x []float64) float64 { return math.Sqrt(hostmath.Dot(x, x)) }
 
 // blockMatrix returns the C×C matrix of cluster blocks: B_cd = mean over a ∈ c, b ∈ d of tr Θ(x_a, x_b)/k.
 func blockMatrix(theta []float64, labels []int, classes, k int) []float64 {

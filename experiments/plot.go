@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 	"image/color"
 	"math"
 
@@ -131,7 +132,7 @@ func circlePanel(title string, z []float64, n, k int, labels []int, classes int,
 	}
 	l.Color = color.Gray{Y: 190}
 	p.Add(l)
-	u := normalizeRows(z, n, k)
+	u := hostmath.NormalizeRows[float64](nil, z, n, k)
 	for c := range classes {
 		var pts plotter.XYs
 		for i := range n {
