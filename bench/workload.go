@@ -30,7 +30,7 @@ func uniform(seed uint64, n int) []float32 {
 // times the step, not the data pipeline).
 func stepperStep(b compute.Backend, model models.Model, opt string, tau float64, x *tensors.Tensor) (func() error, error) {
 	identity := func(rng, x *graph.Node) (*graph.Node, *graph.Node) { return rng, x }
-	st, err := train.NewStepper(b, model, optim.Optimizer{Name: opt, LR: 1e-3}, losses.Config{Kernel: losses.KernelExp, Tau: tau}, identity, dtypes.Float32, 1)
+	st, err := train.NewStepper(b, model, optim.Optimizer{Name: opt, LR: 1e-3}, losses.Config{Kernel: losses.KernelExp, Temperature: tau}, identity, dtypes.Float32, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func MLPCase(name string, d, m, l, k, pairs int, opt string, scaling string) Cas
 		return stepperStep(b, models.Encoder{Body: models.MLPBody{MLP: a}}, opt, 0.5, tensors.FromFlatDataAndDimensions(x, views, d))
 	}
 	c.Ref = func() (func() error, error) {
-		tr := ref.NewTrainer[float32](ref.Encoder{MLP: a}, 1, ref.LossConfig{Kernel: ref.KernelExp, Tau: 0.5}, opt, 1e-3)
+		tr := ref.NewTrainer[float32](ref.Encoder{MLP: a}, 1, ref.LossConfig{Kernel: ref.KernelExp, Temperature: 0.5}, opt, 1e-3)
 		return func() error {
 			if l := tr.Step(x, views); l != l {
 				return fmt.Errorf("bench: reference loss is NaN")

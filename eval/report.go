@@ -55,7 +55,7 @@ type Report struct {
 	TrainExamples     int      `json:"train_examples"`
 	FeatureDim        int      `json:"feature_dim"`  // dimension of the learned features
 	K                 int      `json:"k"`            // neighbours that voted (K after clamping to the train size)
-	Temperature       float64  `json:"temperature"`  // T of the kNN vote
+	KNNT              float64  `json:"knn_t"`        // T of the kNN vote (not the loss temperature τ)
 	Lambda            float64  `json:"probe_lambda"` // the probe's chosen L2 penalty on the features
 	Seconds           float64  `json:"seconds"`      // wall time of Evaluate
 }
@@ -76,7 +76,7 @@ func Evaluate(features, raw Split, opt Options) (Report, error) {
 		return Report{}, fmt.Errorf("eval: Evaluate: %w", err)
 	}
 	r := Report{TestExamples: len(features.TestLabels), TrainExamples: len(features.TrainLabels),
-		FeatureDim: features.Dim, K: knnOpt.K, Temperature: knnOpt.T}
+		FeatureDim: features.Dim, K: knnOpt.K, KNNT: knnOpt.T}
 	if r.KNNAccuracy, r.LinearAccuracy, r.Lambda, err = evaluateSplit("features", features, opt); err != nil {
 		return Report{}, err
 	}

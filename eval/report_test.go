@@ -35,7 +35,7 @@ func TestEvaluate(t *testing.T) {
 	if rep.KNNAccuracy != 1 || rep.LinearAccuracy != 1 {
 		t.Errorf("accuracies on separated clusters %v, %v; want 1, 1", rep.KNNAccuracy, rep.LinearAccuracy)
 	}
-	if rep.K != 150 || rep.Temperature != DefaultT || rep.TrainExamples != 150 || rep.TestExamples != 60 || rep.FeatureDim != 16 {
+	if rep.K != 150 || rep.KNNT != DefaultT || rep.TrainExamples != 150 || rep.TestExamples != 60 || rep.FeatureDim != 16 {
 		t.Errorf("report %+v: want K clamped to 150, T = %v, 150 train, 60 test, dim 16", rep, DefaultT)
 	}
 	path := filepath.Join(t.TempDir(), "eval.json")
@@ -51,7 +51,7 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"feature_dim", "k", "knn_accuracy", "linear_accuracy", "raw_knn_accuracy", "raw_linear_accuracy",
-		"probe_lambda", "seconds", "temperature", "test_examples", "train_examples"}
+		"probe_lambda", "seconds", "knn_t", "test_examples", "train_examples"}
 	slices.Sort(want)
 	if keys := slices.Sorted(maps.Keys(m)); !slices.Equal(keys, want) {
 		t.Errorf("JSON keys %v, want %v", keys, want)

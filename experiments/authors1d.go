@@ -27,21 +27,21 @@ import (
 // Authors1DConfig sets the authors' later 1-D setting (paper.md §6.2, from test-artificial-data.py): values
 // marked [C] are the authors', the rest ours.
 type Authors1DConfig struct {
-	Augment    string  `json:"augment"`     // [C] diagonal shift ξ(1,1), ξ ~ N(0,1)
-	Tau        float64 `json:"temperature"` // [C] 0.1, Gaussian kernel
-	Width      int     `json:"width"`       // [C] 100
-	Activation string  `json:"activation"`  // [C] LeakyReLU(0.2)
-	OffsetStd  float64 `json:"offset-std"`  // [C] b ~ 0.02·N(0,1)
-	LR         float64 `json:"lr"`          // [C] SGD 1e-3
-	Steps      int     `json:"steps"`       // [C] 20 000
-	LogEvery   int     `json:"log-every"`
-	PerDisk    int     `json:"per-disk"` // [C] 400; fewer (the first of each disk in the shuffled order) in quick mode
-	Seed       uint64  `json:"seed"`
+	Augment     string  `json:"augment"`     // [C] diagonal shift ξ(1,1), ξ ~ N(0,1)
+	Temperature float64 `json:"temperature"` // [C] 0.1, Gaussian kernel
+	Width       int     `json:"width"`       // [C] 100
+	Activation  string  `json:"activation"`  // [C] LeakyReLU(0.2)
+	OffsetStd   float64 `json:"offset-std"`  // [C] b ~ 0.02·N(0,1)
+	LR          float64 `json:"lr"`          // [C] SGD 1e-3
+	Steps       int     `json:"steps"`       // [C] 20 000
+	LogEvery    int     `json:"log-every"`
+	PerDisk     int     `json:"per-disk"` // [C] 400; fewer (the first of each disk in the shuffled order) in quick mode
+	Seed        uint64  `json:"seed"`
 }
 
 // DefaultAuthors1D returns the full (or quick) settings.
 func DefaultAuthors1D(quick bool) Authors1DConfig {
-	c := Authors1DConfig{Augment: "shift:1", Tau: 0.1, Width: 100, Activation: arch.LeakyReLU, OffsetStd: 0.02, LR: 1e-3,
+	c := Authors1DConfig{Augment: "shift:1", Temperature: 0.1, Width: 100, Activation: arch.LeakyReLU, OffsetStd: 0.02, LR: 1e-3,
 		Steps: 20000, LogEvery: 100, PerDisk: 400, Seed: 1}
 	if quick {
 		c.Steps, c.LogEvery, c.PerDisk = 3000, 30, 100
@@ -52,7 +52,7 @@ func DefaultAuthors1D(quick bool) Authors1DConfig {
 func bindAuthors1D(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) {
 	c := DefaultAuthors1D(quick)
 	fs.StringVar(&c.Augment, "augment", c.Augment, "vector augmentation (authors: shift:1 along the diagonal)")
-	fs.Float64Var(&c.Tau, "temperature", c.Tau, "τ of the Gaussian-kernel loss (authors: 0.1)")
+	fs.Float64Var(&c.Temperature, "temperature", c.Temperature, "τ of the Gaussian-kernel loss (authors: 0.1)")
 	fs.IntVar(&c.Width, "width", c.Width, "hidden width (authors: 100)")
 	fs.StringVar(&c.Activation, "activation", c.Activation, "activation (authors: leaky_relu)")
 	fs.Float64Var(&c.OffsetStd, "offset-std", c.OffsetStd, "std of the per-sample offsets b (authors: 0.02)")
@@ -145,7 +145,7 @@ func RunAuthors1D(c Authors1DConfig, cm Common) (*Result, error) {
 	m := Offset{MLP: a, N: d.N, OffsetStd: c.OffsetStd}
 	tr := trainee{name: "authors-1d", model: m, latent: func(p [][]float64) []float64 { return m.host(p, d.X) },
 		input: pointsTensor(d.X, d.N, 2), views: vectorViews(spec), opt: optim.Optimizer{Name: optim.SGD, LR: c.LR}}
-	rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelGaussian, Tau: c.Tau},
+	rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelGaussian, Temperature: c.Temperature},
 		seed: c.Seed, keepAll: true, labels: d.Labels, classes: d.K, k: 1, metrics: true}
 	tj, err := run(b, tr, rc)
 	if err != nil {

@@ -47,7 +47,7 @@ func TestClosedForms(t *testing.T) {
 // same minimum; the ref batch loss less the finite-batch correction is the directly computed population value.
 func TestLandscapeAcceptance(t *testing.T) {
 	c := DefaultLandscape(true)
-	c.PerClusterA, c.PerClusterB, c.Taus = 128, 100, []float64{0.1, 0.5, 1}
+	c.PerClusterA, c.PerClusterB, c.Temperatures = 128, 100, []float64{0.1, 0.5, 1}
 	rows, err := Landscape(c)
 	if err != nil {
 		t.Fatal(err)
@@ -60,24 +60,24 @@ func TestLandscapeAcceptance(t *testing.T) {
 	inter, mins := map[key]float64{}, map[key]float64{}
 	for _, r := range rows {
 		if math.Abs(r.Population-r.Direct) > 1e-9 {
-			t.Errorf("%s k=%d τ=%g %s: batch − correction %.12f, direct %.12f", r.Data, r.K, r.Tau, r.Config, r.Population, r.Direct)
+			t.Errorf("%s k=%d τ=%g %s: batch − correction %.12f, direct %.12f", r.Data, r.K, r.Temperature, r.Config, r.Population, r.Direct)
 		}
-		kk := key{r.Data, r.K, r.Tau}
+		kk := key{r.Data, r.K, r.Temperature}
 		if m, ok := mins[kk]; !ok || r.Population < m {
 			mins[kk] = r.Population
 		}
 		switch r.Config {
 		case "uniform-interleaved", "uniform-contiguous":
 			if d := math.Abs(r.Population - r.ClosedForm); d > 1e-3 {
-				t.Errorf("%s k=%d τ=%g %s: %.6f, closed form %.6f", r.Data, r.K, r.Tau, r.Config, r.Population, r.ClosedForm)
+				t.Errorf("%s k=%d τ=%g %s: %.6f, closed form %.6f", r.Data, r.K, r.Temperature, r.Config, r.Population, r.ClosedForm)
 			}
 			if v, ok := inter[kk]; ok && math.Abs(v-r.Population) > 1e-9 {
-				t.Errorf("%s k=%d τ=%g: interleaved %.12f, contiguous %.12f", r.Data, r.K, r.Tau, v, r.Population)
+				t.Errorf("%s k=%d τ=%g: interleaved %.12f, contiguous %.12f", r.Data, r.K, r.Temperature, v, r.Population)
 			}
 			inter[kk] = r.Population
 		case "collapsed", "single-point":
 			if d := math.Abs(r.Population - r.ClosedForm); d > 1e-9 {
-				t.Errorf("%s k=%d τ=%g %s: %.12f, exact %.12f", r.Data, r.K, r.Tau, r.Config, r.Population, r.ClosedForm)
+				t.Errorf("%s k=%d τ=%g %s: %.12f, exact %.12f", r.Data, r.K, r.Temperature, r.Config, r.Population, r.ClosedForm)
 			}
 		}
 	}

@@ -21,7 +21,7 @@ import (
 // LandscapeConfig sets the loss-landscape experiment (paper.md §4.1–4.2, target 2; the paper's Figure 1).
 // Every value is ours.
 type LandscapeConfig struct {
-	Taus         []float64 `json:"taus"`
+	Temperatures []float64 `json:"taus"`
 	Dims         []int     `json:"latent-dims"`
 	PerClusterA  int       `json:"per-cluster-a"` // data set A: 4 Gaussian clusters in R², centres on a circle
 	PerClusterB  int       `json:"per-cluster-b"` // data set B: 6 uniform balls in R³, random centres
@@ -31,7 +31,7 @@ type LandscapeConfig struct {
 
 // DefaultLandscape returns the full (or quick) settings.
 func DefaultLandscape(quick bool) LandscapeConfig {
-	c := LandscapeConfig{Taus: []float64{0.05, 0.1, 0.2, 0.5, 1}, Dims: []int{2, 3}, PerClusterA: 512, PerClusterB: 340,
+	c := LandscapeConfig{Temperatures: []float64{0.05, 0.1, 0.2, 0.5, 1}, Dims: []int{2, 3}, PerClusterA: 512, PerClusterB: 340,
 		ArcHalfWidth: 0.15, Seed: 1}
 	if quick {
 		c.PerClusterA, c.PerClusterB = 256, 170
@@ -41,7 +41,7 @@ func DefaultLandscape(quick bool) LandscapeConfig {
 
 func bindLandscape(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) {
 	c := DefaultLandscape(quick)
-	fs.Float64SliceVar(&c.Taus, "taus", c.Taus, "temperatures τ")
+	fs.Float64SliceVar(&c.Temperatures, "taus", c.Temperatures, "temperatures τ")
 	fs.IntSliceVar(&c.Dims, "latent-dims", c.Dims, "latent dimensions k (2: circle, 3: sphere)")
 	fs.IntVar(&c.PerClusterA, "per-cluster-a", c.PerClusterA, "points per cluster of data set A (4 Gaussian clusters in R²)")
 	fs.IntVar(&c.PerClusterB, "per-cluster-b", c.PerClusterB, "points per cluster of data set B (6 uniform balls in R³)")
@@ -57,7 +57,7 @@ var landscapeConfigs = []string{"apart", "collapsed", "uniform-interleaved", "un
 type LandscapeRow struct {
 	Data          string
 	K, N, C       int // latent dim, points, clusters
-	Tau           float64
+	Temperature   float64
 	Config        string
 	Batch         float64 // ref.Loss on the 2N views (both views equal)
 	Correction    float64 // (1/N) Σ_i log(2N − e^{1/τ}/M_i)
@@ -232,7 +232,7 @@ func tangent(e []float64, k int) []float64 {
 // (ref's TestInfoNCEPointsOnCircle derives the same for K points).
 func evaluate(z []float64, n, k int, tau float64) (batch, correction, direct float64) {
 	zz := append(append([]float64(nil), z...), z...)
-	batch = ref.Loss(zz, 2*n, k, ref.LossConfig{Kernel: ref.KernelExp, Tau: tau}).Loss
+	batch = ref.Loss(zz, 2*n, k, ref.LossConfig{Kernel: ref.KernelExp, Temperature: tau}).Loss
 	u := hostmath.NormalizeRows[float64](nil, z, n, k)
 	c := ref.MatMul(nil, u, u, n, k, n, false, true) // u_i·u_j   [N, N]
 	var sumLogM, sumCorr float64
@@ -278,12 +278,12 @@ func Landscape(c LandscapeConfig) ([]LandscapeRow, error) {
 			if k != 2 && k != 3 {
 				return nil, fmt.Errorf("experiments: loss-landscape: --latent-dims must be 2 or 3, got %d", k)
 			}
-			for _, tau := range c.Taus {
+			for _, tau := range c.Temperatures {
 				for _, cfg := range landscapeConfigs {
 					rng := rand.New(rand.NewPCG(c.Seed, 0x1a4d))
 					z := embed(d, cfg, k, c.ArcHalfWidth, rng)
 					batch, corr, direct := evaluate(z, d.N, k, tau)
-					r := LandscapeRow{Data: d.Name, K: k, N: d.N, C: d.K, Tau: tau, Config: cfg, Batch: batch,
+					r := LandscapeRow{Data: d.Name, K: k, N: d.N, C: d.K, Temperature: tau, Config: cfg, Batch: batch,
 						Correction: corr, Population: batch - corr, Direct: direct, ClosedForm: math.NaN()}
 					switch cfg {
 					case "uniform-interleaved", "uniform-contiguous":
@@ -318,7 +318,7 @@ func RunLandscape(c LandscapeConfig, cm Common) (*Result, error) {
 	worstUnif, worstK, worstCheck := 0.0, 0.0, 0.0
 	for _, r := range rows {
 		diff := math.Abs(r.Population - r.ClosedForm)
-		t.add(r.Data, r.K, r.N, r.C, r.Tau, r.Config, r.Batch, r.Correction, r.Population, r.Direct, r.ClosedForm, r.ClosedFormFor, diff)
+		t.add(r.Data, r.K, r.N, r.C, r.Temperature, r.Config, r.Batch, r.Correction, r.Population, r.Direct, r.ClosedForm, r.ClosedFormFor, diff)
 		worstCheck = max(worstCheck, math.Abs(r.Population-r.Direct))
 		switch r.Config {
 		case "uniform-interleaved", "uniform-contiguous":
@@ -330,7 +330,7 @@ func RunLandscape(c LandscapeConfig, cm Common) (*Result, error) {
 		if !math.IsNaN(r.ClosedForm) {
 			cf = fmt.Sprintf("%.6f (%s)", r.ClosedForm, r.ClosedFormFor)
 		}
-		md = append(md, []string{strings.SplitN(r.Data, ":", 2)[0], fmt.Sprint(r.K), fmt.Sprint(r.Tau), r.Config,
+		md = append(md, []string{strings.SplitN(r.Data, ":", 2)[0], fmt.Sprint(r.K), fmt.Sprint(r.Temperature), r.Config,
 			fmt.Sprintf("%.6f", r.Batch), fmt.Sprintf("%.6f", r.Population), cf, sciOrDash(diff)})
 	}
 	if err := t.write(filepath.Join(dir, "landscape.csv")); err != nil {
@@ -352,7 +352,7 @@ func RunLandscape(c LandscapeConfig, cm Common) (*Result, error) {
 	minCollapseGap := math.Inf(1)
 	for _, r := range rows {
 		if r.Config == "collapsed" {
-			minCollapseGap = min(minCollapseGap, r.Population-UniformLoss(r.K, r.Tau))
+			minCollapseGap = min(minCollapseGap, r.Population-UniformLoss(r.K, r.Temperature))
 		}
 	}
 	held := worstUnif < 1e-3 && worstK < 1e-9 && minGap < 1e-3
@@ -402,7 +402,7 @@ func landscapeMinima(rows []LandscapeRow) ([][]string, float64) {
 		}
 	}
 	for _, r := range rows {
-		kk := key{r.K, r.Tau}
+		kk := key{r.K, r.Temperature}
 		if _, ok := mins[kk]; !ok {
 			keys = append(keys, kk)
 			mins[kk] = []float64{math.Inf(1), math.Inf(1)}
@@ -437,13 +437,13 @@ func landscapeFigures(c LandscapeConfig, rows []LandscapeRow, dir string) ([]str
 				var xs, ys []float64
 				for _, r := range rows {
 					if r.Data == d.Name && r.K == k && r.Config == cfg {
-						xs, ys = append(xs, r.Tau), append(ys, r.Population)
+						xs, ys = append(xs, r.Temperature), append(ys, r.Population)
 					}
 				}
 				cs = append(cs, curve{Name: cfg, X: xs, Y: ys, Color: ci, Dots: true})
 			}
 			var xs, ys []float64
-			for _, tau := range c.Taus {
+			for _, tau := range c.Temperatures {
 				xs, ys = append(xs, tau), append(ys, UniformLoss(k, tau))
 			}
 			cs = append(cs, curve{Name: "closed form L_unif", X: xs, Y: ys, Color: 7, Dashed: true})
@@ -465,11 +465,11 @@ func landscapeFigures(c LandscapeConfig, rows []LandscapeRow, dir string) ([]str
 		z := embed(d, cfg, 2, c.ArcHalfWidth, rand.New(rand.NewPCG(c.Seed, 0x1a4d)))
 		var val float64
 		for _, r := range rows {
-			if r.Data == d.Name && r.K == 2 && r.Tau == c.Taus[0] && r.Config == cfg {
+			if r.Data == d.Name && r.K == 2 && r.Temperature == c.Temperatures[0] && r.Config == cfg {
 				val = r.Population
 			}
 		}
-		p, err := circlePanel(fmt.Sprintf("%s: L = %.4f (τ=%g)", cfg, val, c.Taus[0]), z, d.N, 2, d.Labels, d.K, i == 0)
+		p, err := circlePanel(fmt.Sprintf("%s: L = %.4f (τ=%g)", cfg, val, c.Temperatures[0]), z, d.N, 2, d.Labels, d.K, i == 0)
 		if err != nil {
 			return nil, err
 		}

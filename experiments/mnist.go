@@ -24,25 +24,25 @@ import (
 // N = 900; paper.md §6.2), the authors' deeper MLP 784-100-100-100 and a one-hidden-layer 784-100 network, both
 // with our 2-D normalised output and NT-Xent (the authors use a 1-D code and the Gaussian kernel; see authors-1d).
 type MNISTConfig struct {
-	DataDir    string  `json:"data-dir"`
-	PerClass   int     `json:"per-class"`
-	Augment    string  `json:"augment"` // image preset; "mnist" follows the authors' blur + rescale
-	Width      int     `json:"width"`
-	DeepDepth  int     `json:"deep-depth"`
-	Activation string  `json:"activation"`
-	Tau        float64 `json:"temperature"`
-	LR         float64 `json:"lr"`
-	ParticleLR float64 `json:"particle-lr"`
-	Steps      int     `json:"steps"`
-	LogEvery   int     `json:"log-every"`
-	Snapshots  []int   `json:"snapshots"`
-	Seeds      int     `json:"seeds"`
-	FirstSeed  uint64  `json:"first-seed"`
+	DataDir     string  `json:"data-dir"`
+	PerClass    int     `json:"per-class"`
+	Augment     string  `json:"augment"` // image preset; "mnist" follows the authors' blur + rescale
+	Width       int     `json:"width"`
+	DeepDepth   int     `json:"deep-depth"`
+	Activation  string  `json:"activation"`
+	Temperature float64 `json:"temperature"`
+	LR          float64 `json:"lr"`
+	ParticleLR  float64 `json:"particle-lr"`
+	Steps       int     `json:"steps"`
+	LogEvery    int     `json:"log-every"`
+	Snapshots   []int   `json:"snapshots"`
+	Seeds       int     `json:"seeds"`
+	FirstSeed   uint64  `json:"first-seed"`
 }
 
 // DefaultMNIST returns the full (or quick) settings.
 func DefaultMNIST(quick bool) MNISTConfig {
-	c := MNISTConfig{PerClass: 300, Augment: "mnist", Width: 100, DeepDepth: 3, Activation: arch.LeakyReLU, Tau: 0.5, LR: 0.05,
+	c := MNISTConfig{PerClass: 300, Augment: "mnist", Width: 100, DeepDepth: 3, Activation: arch.LeakyReLU, Temperature: 0.5, LR: 0.05,
 		Steps: 2000, LogEvery: 25, Snapshots: []int{0, 100, 500, 2000}, Seeds: 3, FirstSeed: 1}
 	if quick {
 		c.PerClass, c.Steps, c.LogEvery, c.Snapshots, c.Seeds = 100, 300, 15, []int{0, 30, 100, 300}, 2
@@ -58,7 +58,7 @@ func bindMNIST(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) {
 	fs.IntVar(&c.Width, "width", c.Width, "hidden width (authors: 100)")
 	fs.IntVar(&c.DeepDepth, "deep-depth", c.DeepDepth, "hidden layers of the deep network (authors: 3)")
 	fs.StringVar(&c.Activation, "activation", c.Activation, "activation (authors: leaky_relu)")
-	fs.Float64Var(&c.Tau, "temperature", c.Tau, "τ of NT-Xent")
+	fs.Float64Var(&c.Temperature, "temperature", c.Temperature, "τ of NT-Xent")
 	fs.Float64Var(&c.LR, "lr", c.LR, "SGD learning rate of the networks")
 	fs.Float64Var(&c.ParticleLR, "particle-lr", c.ParticleLR, "SGD learning rate of the particles (0: lr·N)")
 	fs.IntVar(&c.Steps, "steps", c.Steps, "full-batch steps")
@@ -145,7 +145,7 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 					latent: func(p [][]float64) []float64 { return ref.MLPForward(a, p, x64, n).Out },
 					input:  images, views: views, opt: optim.Optimizer{Name: optim.SGD, LR: c.LR}}
 			}
-			rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelExp, Tau: c.Tau}, seed: seed,
+			rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelExp, Temperature: c.Temperature}, seed: seed,
 				snapshots: c.Snapshots, labels: labels, classes: 3, k: 2, sphere: true, metrics: true}
 			tj, err := run(b, tr, rc)
 			if err != nil {
@@ -202,7 +202,7 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 	res.Ours = fmt.Sprintf("Authors' [C]: digits {0,1,2}, the first images of each (authors 300; here %d), hidden width 100, the deep net's "+
 		"3 hidden layers, LeakyReLU, blur + rescale augmentation (our preset draws σ per example and the area, not the factor, "+
 		"uniformly). Ours: the 2-D normalised output with NT-Xent τ = %g (authors: 1-D code, Gaussian kernel τ = 0.1), NTK "+
-		"parameterisation, SGD lr %g (particles %g), %d steps, %d seeds, the persistence definition.", c.PerClass, c.Tau, c.LR, plr, c.Steps, c.Seeds)
+		"parameterisation, SGD lr %g (particles %g), %d steps, %d seeds, the persistence definition.", c.PerClass, c.Temperature, c.LR, plr, c.Steps, c.Seeds)
 	res.Seconds = time.Since(start).Seconds()
 	return res, writeSummary(res, cm, res.Numbers)
 }

@@ -28,7 +28,7 @@ type NTKConfig struct {
 	Scalings             []string
 	Depth                int
 	Activation           string
-	Tau, LR              float64
+	Temperature, LR      float64
 	Steps, Every         int
 	CheckLRs             []float64 `json:"check-lrs"`
 	Seeds                int
@@ -39,7 +39,7 @@ type NTKConfig struct {
 func DefaultNTK(quick bool) NTKConfig {
 	c := NTKConfig{Clusters: 4, PerCluster: 64, Radius: 0.15, Scale: 2, Augment: "noise:0.1", Subset: 8,
 		Widths: []int{64, 256, 1024, 4096}, Scalings: []string{arch.ScalingNTK, arch.ScalingMeanField}, Depth: 1,
-		Activation: arch.LeakyReLU, Tau: 0.5, LR: 0.05, Steps: 2000, Every: 200, CheckLRs: []float64{1e-3, 1e-2, 1e-1},
+		Activation: arch.LeakyReLU, Temperature: 0.5, LR: 0.05, Steps: 2000, Every: 200, CheckLRs: []float64{1e-3, 1e-2, 1e-1},
 		Seeds: 3, FirstSeed: 1}
 	if quick {
 		c.PerCluster, c.Widths, c.Steps, c.Every, c.Seeds = 32, []int{64, 256, 1024, 4096}, 200, 50, 2
@@ -55,7 +55,7 @@ func bindNTK(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) {
 	fs.StringSliceVar(&c.Scalings, "scalings", c.Scalings, "output scalings: ntk (1/√m), mean-field (1/m)")
 	fs.IntVar(&c.Depth, "depth", c.Depth, "hidden layers")
 	fs.StringVar(&c.Activation, "activation", c.Activation, "activation σ")
-	fs.Float64Var(&c.Tau, "temperature", c.Tau, "temperature τ")
+	fs.Float64Var(&c.Temperature, "temperature", c.Temperature, "temperature τ")
 	fs.Float64Var(&c.LR, "lr", c.LR, "SGD learning rate of the training")
 	fs.IntVar(&c.Steps, "steps", c.Steps, "full-batch training steps")
 	fs.IntVar(&c.Every, "every", c.Every, "measure the kernel every this many steps")
@@ -126,7 +126,7 @@ func blockMatrix(theta []float64, labels []int, classes, k int) []float64 {
 func onestepCheck(a arch.MLP, params [][]float64, v []float64, p2 int, tau, lr float64) float64 {
 	cache := ref.MLPForward(a, params, v, p2)
 	z := cache.Out
-	g := ref.Loss(z, p2, a.Out, ref.LossConfig{Kernel: ref.KernelExp, Tau: tau}).DZ
+	g := ref.Loss(z, p2, a.Out, ref.LossConfig{Kernel: ref.KernelExp, Temperature: tau}).DZ
 	dp, _ := ref.MLPBackward(cache, g)
 	next := make([][]float64, len(params))
 	for i, w := range params {
@@ -195,7 +195,7 @@ func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 				return nil, err
 			}
 			for seed := c.FirstSeed; seed < c.FirstSeed+uint64(c.Seeds); seed++ {
-				rc := runCfg{steps: c.Steps, logEvery: c.Every, loss: losses.Config{Kernel: losses.KernelExp, Tau: c.Tau}, seed: seed,
+				rc := runCfg{steps: c.Steps, logEvery: c.Every, loss: losses.Config{Kernel: losses.KernelExp, Temperature: c.Temperature}, seed: seed,
 					labels: d.Labels, classes: d.K, k: 2, sphere: true}
 				var theta0, thetaG0, lastG []float64
 				var norm0 float64
@@ -246,7 +246,7 @@ func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 						if when == "final" {
 							pv = paramsT
 						}
-						e := onestepCheck(a, pv, views, 2*p, c.Tau, lr)
+						e := onestepCheck(a, pv, views, 2*p, c.Temperature, lr)
 						checks.add(s, m, int(seed), when, lr, e)
 						if seed == c.FirstSeed && (m == c.Widths[0] || m == c.Widths[len(c.Widths)-1]) {
 							checkRows = append(checkRows, []string{s, fmt.Sprint(m), when, fmt.Sprint(lr), sci(e)})
@@ -324,7 +324,7 @@ func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 	res.Verdict = ntkVerdict(c, finalDrift, "T") + " " + ntkVerdict(c, finalDriftG, "g")
 	res.Ours = fmt.Sprintf("Data (%d clusters × %d points, std %g), augmentation %q, kernel subset (%d per cluster), widths %v, "+
 		"depth %d, %s activation, NTK hidden multipliers, τ = %g, SGD lr %g for %d steps, the one-step learning rates %v, %d seeds.",
-		c.Clusters, c.PerCluster, c.Radius, c.Augment, c.Subset, c.Widths, c.Depth, c.Activation, c.Tau, c.LR, c.Steps, c.CheckLRs, c.Seeds)
+		c.Clusters, c.PerCluster, c.Radius, c.Augment, c.Subset, c.Widths, c.Depth, c.Activation, c.Temperature, c.LR, c.Steps, c.CheckLRs, c.Seeds)
 	res.Seconds = time.Since(start).Seconds()
 	return res, writeSummary(res, cm, res.Numbers)
 }

@@ -12,33 +12,33 @@ import (
 )
 
 // PersistenceConfig sets the persistence sweeps: depth, width × scaling, temperature, each around a base cell
-// (one hidden layer of BaseWidth, NTK scaling, BaseTau). Every value is ours.
+// (one hidden layer of BaseWidth, NTK scaling, BaseTemperature). Every value is ours.
 type PersistenceConfig struct {
-	Clusters   int       `json:"clusters"`
-	PerCluster int       `json:"per-cluster"`
-	Radius     float64   `json:"radius"`
-	Scale      float64   `json:"scale"`
-	Augment    string    `json:"augment"`
-	Depths     []int     `json:"depths"`
-	Widths     []int     `json:"widths"`
-	Scalings   []string  `json:"scalings"`
-	Taus       []float64 `json:"taus"`
-	BaseWidth  int       `json:"base-width"`
-	BaseTau    float64   `json:"base-temperature"`
-	Activation string    `json:"activation"`
-	LR         float64   `json:"lr"`
-	ParticleLR float64   `json:"particle-lr"` // 0 = LR·N
-	Steps      int       `json:"steps"`
-	LogEvery   int       `json:"log-every"`
-	Seeds      int       `json:"seeds"`
-	FirstSeed  uint64    `json:"first-seed"`
+	Clusters        int       `json:"clusters"`
+	PerCluster      int       `json:"per-cluster"`
+	Radius          float64   `json:"radius"`
+	Scale           float64   `json:"scale"`
+	Augment         string    `json:"augment"`
+	Depths          []int     `json:"depths"`
+	Widths          []int     `json:"widths"`
+	Scalings        []string  `json:"scalings"`
+	Temperatures    []float64 `json:"taus"`
+	BaseWidth       int       `json:"base-width"`
+	BaseTemperature float64   `json:"base-temperature"`
+	Activation      string    `json:"activation"`
+	LR              float64   `json:"lr"`
+	ParticleLR      float64   `json:"particle-lr"` // 0 = LR·N
+	Steps           int       `json:"steps"`
+	LogEvery        int       `json:"log-every"`
+	Seeds           int       `json:"seeds"`
+	FirstSeed       uint64    `json:"first-seed"`
 }
 
 // DefaultPersistence returns the full (or quick) settings.
 func DefaultPersistence(quick bool) PersistenceConfig {
 	c := PersistenceConfig{Clusters: 4, PerCluster: 32, Radius: 0.15, Scale: 2, Augment: "noise:0.1",
 		Depths: []int{1, 2, 4, 8}, Widths: []int{64, 256, 1024, 4096}, Scalings: []string{arch.ScalingNTK, arch.ScalingMeanField},
-		Taus: []float64{0.1, 0.5, 1}, BaseWidth: 256, BaseTau: 0.5, Activation: arch.LeakyReLU, LR: 0.05,
+		Temperatures: []float64{0.1, 0.5, 1}, BaseWidth: 256, BaseTemperature: 0.5, Activation: arch.LeakyReLU, LR: 0.05,
 		Steps: 2000, LogEvery: 20, Seeds: 3, FirstSeed: 1}
 	if quick {
 		c.PerCluster, c.Widths, c.Steps, c.LogEvery, c.BaseWidth = 24, []int{64, 256, 1024}, 300, 10, 64
@@ -52,9 +52,9 @@ func bindPersistence(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error
 	fs.IntSliceVar(&c.Depths, "depths", c.Depths, "depth sweep: hidden layers L")
 	fs.IntSliceVar(&c.Widths, "widths", c.Widths, "width sweep: hidden widths m (one hidden layer)")
 	fs.StringSliceVar(&c.Scalings, "scalings", c.Scalings, "output scalings of the width sweep: ntk (1/√m), mean-field (1/m)")
-	fs.Float64SliceVar(&c.Taus, "taus", c.Taus, "temperature sweep")
+	fs.Float64SliceVar(&c.Temperatures, "taus", c.Temperatures, "temperature sweep")
 	fs.IntVar(&c.BaseWidth, "base-width", c.BaseWidth, "width of the depth and temperature sweeps")
-	fs.Float64Var(&c.BaseTau, "base-temperature", c.BaseTau, "τ of the depth and width sweeps")
+	fs.Float64Var(&c.BaseTemperature, "base-temperature", c.BaseTemperature, "τ of the depth and width sweeps")
 	fs.StringVar(&c.Activation, "activation", c.Activation, "activation σ")
 	fs.Float64Var(&c.LR, "lr", c.LR, "SGD learning rate of the networks")
 	fs.Float64Var(&c.ParticleLR, "particle-lr", c.ParticleLR, "SGD learning rate of the particles (0: lr·N)")
@@ -91,7 +91,7 @@ func RunPersistence(c PersistenceConfig, cm Common) (*Result, error) {
 		plr = c.LR * float64(d.N)
 	}
 	thr := SilThreshold(d.Labels, d.K, 2)
-	base := cell{depth: 1, width: c.BaseWidth, scaling: arch.ScalingNTK, tau: c.BaseTau}
+	base := cell{depth: 1, width: c.BaseWidth, scaling: arch.ScalingNTK, tau: c.BaseTemperature}
 	type sweep struct {
 		name, xlab string
 		cells      []cell
@@ -122,7 +122,7 @@ func RunPersistence(c PersistenceConfig, cm Common) (*Result, error) {
 			}
 			return "network"
 		}}
-	for _, tau := range c.Taus {
+	for _, tau := range c.Temperatures {
 		cl := base
 		cl.tau = tau
 		temp.cells = append(temp.cells, cl, cell{tau: tau})
@@ -146,7 +146,7 @@ func RunPersistence(c PersistenceConfig, cm Common) (*Result, error) {
 		}
 		for si := range c.Seeds {
 			seed := c.FirstSeed + uint64(si)
-			rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelExp, Tau: cl.tau},
+			rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelExp, Temperature: cl.tau},
 				seed: seed, labels: d.Labels, classes: d.K, k: 2, sphere: true, metrics: true}
 			tj, err := pointRun(b, d, method{cl.String(), cl.depth}, a, spec, c.LR, plr, rc)
 			if err != nil {
@@ -161,7 +161,7 @@ func RunPersistence(c PersistenceConfig, cm Common) (*Result, error) {
 		cm.logf("persistence: %s: %s (%.0f s so far)\n", cl, persistRow("", results[cl])[1], time.Since(start).Seconds())
 		return nil
 	}
-	particleBase := cell{tau: c.BaseTau}
+	particleBase := cell{tau: c.BaseTemperature}
 	if err := runCell(particleBase); err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func RunPersistence(c PersistenceConfig, cm Common) (*Result, error) {
 		if sw.name != "temperature" {
 			xs := groups[order[0]].X
 			lo, hi := xs[0], xs[len(xs)-1]
-			cs = append(cs, curve{Name: fmt.Sprintf("particles (τ=%g)", c.BaseTau), X: []float64{lo, hi}, Y: []float64{pm, pm},
+			cs = append(cs, curve{Name: fmt.Sprintf("particles (τ=%g)", c.BaseTemperature), X: []float64{lo, hi}, Y: []float64{pm, pm},
 				Color: 3, Dashed: true})
 		}
 		p, err := lineChart(fmt.Sprintf("persistence vs %s (mean ± std, %d seeds; T = %d)", sw.name, c.Seeds, c.Steps), sw.xlab,
@@ -219,7 +219,7 @@ func RunPersistence(c PersistenceConfig, cm Common) (*Result, error) {
 		res.Figures = append(res.Figures, file)
 		fmt.Fprintf(&md, "### %s sweep\n\n%s\n", sw.name, markdown(persistHeader, rows))
 	}
-	fmt.Fprintf(&md, "\nParticle reference (τ = %g): %s\n", c.BaseTau, persistRow("", results[particleBase])[1])
+	fmt.Fprintf(&md, "\nParticle reference (τ = %g): %s\n", c.BaseTemperature, persistRow("", results[particleBase])[1])
 	res.Numbers = persistLegend(c.Steps, thr) + md.String() + "\nThe ntk and mean-field rows of the width sweep are the same runs " +
 		"in effect: with a normalised output T = g/‖g‖ the output multiplier α_m cancels from T and from its gradients, so both " +
 		"scalings train the same function along the same path (see the ntk experiment).\n"
@@ -227,7 +227,7 @@ func RunPersistence(c PersistenceConfig, cm Common) (*Result, error) {
 	res.Ours = fmt.Sprintf("Every setting: data (%d Gaussian clusters × %d points, std %g, centres on a circle of radius %g), "+
 		"augmentation %q, %s activation with NTK hidden multipliers, full-batch SGD lr %g (particles %.4g), %d steps, log every %d, "+
 		"base cell (L=1, m=%d, ntk, τ=%g), the sweeps' grids and the persistence definition.", c.Clusters, c.PerCluster, c.Radius,
-		c.Scale, c.Augment, c.Activation, c.LR, plr, c.Steps, c.LogEvery, c.BaseWidth, c.BaseTau)
+		c.Scale, c.Augment, c.Activation, c.LR, plr, c.Steps, c.LogEvery, c.BaseWidth, c.BaseTemperature)
 	if cm.Quick {
 		res.Ours += " Quick mode reduced: 24 points per cluster, widths {64, 256, 1024} (no 4096), base width 64, 300 steps."
 	}

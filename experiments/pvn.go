@@ -20,28 +20,28 @@ import (
 
 // PVNConfig sets particle-vs-network (the paper's Figures 4/5; paper.md targets 3–5). Every value is ours.
 type PVNConfig struct {
-	Clusters   int     `json:"clusters"`
-	PerCluster int     `json:"per-cluster"`
-	Radius     float64 `json:"radius"` // Gaussian std of each cluster
-	Scale      float64 `json:"scale"`  // radius of the circle of centres
-	Augment    string  `json:"augment"`
-	Tau        float64 `json:"temperature"`
-	Width      int     `json:"width"`
-	DeepDepth  int     `json:"deep-depth"`
-	Activation string  `json:"activation"`
-	Scaling    string  `json:"scaling"`
-	LR         float64 `json:"lr"`          // SGD, networks
-	ParticleLR float64 `json:"particle-lr"` // SGD on the points; 0 = LR·N
-	Steps      int     `json:"steps"`
-	LogEvery   int     `json:"log-every"`
-	Snapshots  []int   `json:"snapshots"`
-	Seeds      int     `json:"seeds"`
-	FirstSeed  uint64  `json:"first-seed"`
+	Clusters    int     `json:"clusters"`
+	PerCluster  int     `json:"per-cluster"`
+	Radius      float64 `json:"radius"` // Gaussian std of each cluster
+	Scale       float64 `json:"scale"`  // radius of the circle of centres
+	Augment     string  `json:"augment"`
+	Temperature float64 `json:"temperature"`
+	Width       int     `json:"width"`
+	DeepDepth   int     `json:"deep-depth"`
+	Activation  string  `json:"activation"`
+	Scaling     string  `json:"scaling"`
+	LR          float64 `json:"lr"`          // SGD, networks
+	ParticleLR  float64 `json:"particle-lr"` // SGD on the points; 0 = LR·N
+	Steps       int     `json:"steps"`
+	LogEvery    int     `json:"log-every"`
+	Snapshots   []int   `json:"snapshots"`
+	Seeds       int     `json:"seeds"`
+	FirstSeed   uint64  `json:"first-seed"`
 }
 
 // DefaultPVN returns the full (or quick) settings.
 func DefaultPVN(quick bool) PVNConfig {
-	c := PVNConfig{Clusters: 4, PerCluster: 64, Radius: 0.15, Scale: 2, Augment: "noise:0.1", Tau: 0.5, Width: 256,
+	c := PVNConfig{Clusters: 4, PerCluster: 64, Radius: 0.15, Scale: 2, Augment: "noise:0.1", Temperature: 0.5, Width: 256,
 		DeepDepth: 4, Activation: arch.LeakyReLU, Scaling: arch.ScalingNTK, LR: 0.05, Steps: 3000, LogEvery: 25,
 		Snapshots: []int{0, 100, 300, 1000, 3000}, Seeds: 3, FirstSeed: 1}
 	if quick {
@@ -53,7 +53,7 @@ func DefaultPVN(quick bool) PVNConfig {
 func bindPVN(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) {
 	c := DefaultPVN(quick)
 	bindPointFlags(fs, &c.Clusters, &c.PerCluster, &c.Radius, &c.Scale, &c.Augment)
-	fs.Float64Var(&c.Tau, "temperature", c.Tau, "temperature τ of NT-Xent")
+	fs.Float64Var(&c.Temperature, "temperature", c.Temperature, "temperature τ of NT-Xent")
 	fs.IntVar(&c.Width, "width", c.Width, "hidden width m of both networks")
 	fs.IntVar(&c.DeepDepth, "deep-depth", c.DeepDepth, "hidden layers of the deep network (the other has 1)")
 	fs.StringVar(&c.Activation, "activation", c.Activation, "activation σ: "+strings.Join(arch.Activations, ", "))
@@ -162,7 +162,7 @@ func RunPVN(c PVNConfig, cm Common) (*Result, error) {
 	for si := range c.Seeds {
 		seed := c.FirstSeed + uint64(si)
 		for _, m := range methods {
-			rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelExp, Tau: c.Tau},
+			rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelExp, Temperature: c.Temperature},
 				seed: seed, snapshots: c.Snapshots, labels: d.Labels, classes: d.K, k: 2, sphere: true, metrics: true}
 			tj, err := pointRun(b, d, m, a, spec, c.LR, plr, rc)
 			if err != nil {
@@ -207,7 +207,7 @@ func RunPVN(c PVNConfig, cm Common) (*Result, error) {
 		"for the networks, NT-Xent τ = %g on S¹ (k = 2, normalised output), width %d, depths 1 and %d, %s activation, %s output "+
 		"scaling with NTK hidden multipliers, full-batch SGD with lr %g (networks) and %.4g (particles = lr·N unless set), %d steps, "+
 		"%d seeds, the persistence thresholds (silhouette %.3f, probe %.2f) and the probe's λ = %g.",
-		c.Clusters, c.PerCluster, c.Radius, c.Scale, c.Augment, c.Tau, c.Width, c.DeepDepth, c.Activation, c.Scaling, c.LR, plr,
+		c.Clusters, c.PerCluster, c.Radius, c.Scale, c.Augment, c.Temperature, c.Width, c.DeepDepth, c.Activation, c.Scaling, c.LR, plr,
 		c.Steps, c.Seeds, thr, probeThreshold, probeLambda)
 	res.Seconds = time.Since(start).Seconds()
 	body := "Three methods from comparable starts: the particles start at the latent points of the untrained one-hidden-layer " +

@@ -29,9 +29,9 @@ var (
 
 // Config selects a member of the loss family.
 type Config struct {
-	Kernel string  // one of Kernels; "" means KernelExp
-	Part   string  // one of Parts; "" means PartFull
-	Tau    float64 // temperature τ > 0
+	Kernel      string  // one of Kernels; "" means KernelExp
+	Part        string  // one of Parts; "" means PartFull
+	Temperature float64 // temperature τ > 0
 }
 
 // Validate reports an invalid configuration.
@@ -42,8 +42,8 @@ func (c Config) Validate() error {
 	if c.Part != "" && !slices.Contains(Parts, c.Part) {
 		return fmt.Errorf("losses: part must be one of %v, got %q", Parts, c.Part)
 	}
-	if !(c.Tau > 0) {
-		return fmt.Errorf("losses: temperature must be > 0, got %g", c.Tau)
+	if !(c.Temperature > 0) {
+		return fmt.Errorf("losses: temperature must be > 0, got %g", c.Temperature)
 	}
 	return nil
 }
@@ -65,7 +65,7 @@ const normEps = 1e-12
 //
 // It panics if z is not rank 2 or its first dimension is odd. ref.InfoNCE is its twin.
 func InfoNCE(z *graph.Node, tau float64) *graph.Node {
-	return Loss(z, Config{Kernel: KernelExp, Tau: tau}).Loss
+	return Loss(z, Config{Kernel: KernelExp, Temperature: tau}).Loss
 }
 
 // Loss evaluates the member of the loss family chosen by cfg on z [2N, k]. ref.Loss is its twin.
@@ -79,11 +79,11 @@ func Loss(z *graph.Node, cfg Config) Terms {
 	var t Terms
 	switch cfg.Kernel {
 	case KernelGaussian:
-		t = gaussian(z, cfg.Tau)
+		t = gaussian(z, cfg.Temperature)
 	case KernelLinear:
-		t = cosine(z, cfg.Tau, true)
+		t = cosine(z, cfg.Temperature, true)
 	default:
-		t = cosine(z, cfg.Tau, false)
+		t = cosine(z, cfg.Temperature, false)
 	}
 	switch cfg.Part {
 	case PartAlign:

@@ -95,8 +95,8 @@ func TestLossMatchesReference(t *testing.T) {
 			for _, tau := range []float64{0.05, 0.5, 2} {
 				for _, kernel := range Kernels {
 					for _, part := range Parts {
-						cfg := Config{Kernel: kernel, Part: part, Tau: tau}
-						rcfg := ref.LossConfig{Kernel: kernel, Part: part, Tau: tau}
+						cfg := Config{Kernel: kernel, Part: part, Temperature: tau}
+						rcfg := ref.LossConfig{Kernel: kernel, Part: part, Temperature: tau}
 						name := fmt.Sprintf("n=%d/k=%d/tau=%g/%s/%s", n, k, tau, kernel, part)
 						want := ref.Loss(z, 2*n, k, rcfg)
 						l, a, u, dz := graphLoss(t, z, 2*n, k, cfg, dtypes.Float64)
@@ -146,7 +146,7 @@ func TestCollinear(t *testing.T) {
 		for i := range 2 * n {
 			z[3*i], z[3*i+1], z[3*i+2] = 1*float64(i+1), 2*float64(i+1), -0.5*float64(i+1) // same direction, other lengths
 		}
-		l, _, _, _ := graphLoss(t, z, 2*n, 3, Config{Tau: 0.5}, dtypes.Float64)
+		l, _, _, _ := graphLoss(t, z, 2*n, 3, Config{Temperature: 0.5}, dtypes.Float64)
 		if want := math.Log(float64(2*n - 1)); math.Abs(l-want) > 1e-12 {
 			t.Errorf("N=%d: loss %.15g, want log(2N−1) = %.15g", n, l, want)
 		}
@@ -169,7 +169,7 @@ func TestInvariances(t *testing.T) {
 		copy(swapped[(n+i)*k:(n+i+1)*k], z[i*k:(i+1)*k])
 	}
 	for _, kernel := range Kernels {
-		cfg := Config{Kernel: kernel, Tau: 0.3}
+		cfg := Config{Kernel: kernel, Temperature: 0.3}
 		base, _, _, _ := graphLoss(t, z, 2*n, k, cfg, dtypes.Float64)
 		p, _, _, _ := graphLoss(t, permuted, 2*n, k, cfg, dtypes.Float64)
 		if math.Abs(p-base) > 1e-12 {
@@ -189,7 +189,7 @@ func TestInvariances(t *testing.T) {
 func TestLowTemperatureFinite(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	z := randomZ(r, 128, 16)
-	l, _, _, dz := graphLoss(t, z, 128, 16, Config{Tau: 0.02}, dtypes.Float32)
+	l, _, _, dz := graphLoss(t, z, 128, 16, Config{Temperature: 0.02}, dtypes.Float32)
 	if math.IsNaN(l) || math.IsInf(l, 0) {
 		t.Fatalf("loss %g", l)
 	}
@@ -241,8 +241,8 @@ func TestGPUSubset(t *testing.T) {
 		for i, x := range z {
 			z32[i] = float32(x)
 		}
-		cfg := Config{Kernel: c.kernel, Part: c.part, Tau: c.tau}
-		rcfg := ref.LossConfig{Kernel: c.kernel, Part: c.part, Tau: c.tau}
+		cfg := Config{Kernel: c.kernel, Part: c.part, Temperature: c.tau}
+		rcfg := ref.LossConfig{Kernel: c.kernel, Part: c.part, Temperature: c.tau}
 		name := fmt.Sprintf("n=%d/k=%d/tau=%g/%s/%s", c.n, c.k, c.tau, c.kernel, c.part)
 		want := ref.Loss(z, 2*c.n, c.k, rcfg)
 		l, a, u, dz := graphLoss(t, z, 2*c.n, c.k, cfg, dtypes.Float64)

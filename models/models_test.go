@@ -90,7 +90,7 @@ func refGrads[T ref.Float](enc Encoder, params [][]float64, x []float64, n2 int,
 		hc = ref.HeadForward(enc.Head, ps[nm:], z, n2)
 		z, k = hc.Out, enc.Head.Out
 	}
-	r := ref.Loss(z, n2, k, ref.LossConfig{Kernel: cfg.Kernel, Part: cfg.Part, Tau: cfg.Tau})
+	r := ref.Loss(z, n2, k, ref.LossConfig{Kernel: cfg.Kernel, Part: cfg.Part, Temperature: cfg.Temperature})
 	dz := r.DZ
 	var dHead [][]T
 	if hc != nil {
@@ -156,7 +156,7 @@ func TestGradientsMatchReferenceGrid(t *testing.T) {
 			params := enc.Init(uint64(n*1000 + k))
 			x := randn(r, 2*n*3)
 			for _, tau := range []float64{0.05, 0.5, 2} {
-				compare(t, fmt.Sprintf("n=%d/k=%d/tau=%g", n, k, tau), enc, params, x, 2*n, losses.Config{Tau: tau})
+				compare(t, fmt.Sprintf("n=%d/k=%d/tau=%g", n, k, tau), enc, params, x, 2*n, losses.Config{Temperature: tau})
 			}
 		}
 	}
@@ -175,14 +175,14 @@ func TestGradientsMatchReferenceArchitectures(t *testing.T) {
 					for _, kernel := range losses.Kernels {
 						enc := Encoder{Body: MLPBody{mlp}}
 						name := fmt.Sprintf("%s/%s/L=%d/norm=%v/%s", act, sc, depth, norm, kernel)
-						compare(t, name, enc, enc.Init(7), x, 16, losses.Config{Kernel: kernel, Tau: 0.5})
+						compare(t, name, enc, enc.Init(7), x, 16, losses.Config{Kernel: kernel, Temperature: 0.5})
 					}
 				}
 			}
 		}
 	}
 	enc := Encoder{Body: MLPBody{arch.MLP{In: 5, Width: 16, Depth: 2, Out: 6, Activation: arch.GELU, Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth}}, Head: arch.Head{In: 6, Hidden: 12, Out: 3}}
-	compare(t, "head", enc, enc.Init(3), x, 16, losses.Config{Tau: 0.2})
+	compare(t, "head", enc, enc.Init(3), x, 16, losses.Config{Temperature: 0.2})
 }
 
 // TestParamCounts pins the parameter count of each encoder, as flax pins CNN_PARAMS.
@@ -250,10 +250,10 @@ func TestGPUSubset(t *testing.T) {
 		enc  Encoder
 		cfg  losses.Config
 	}{
-		{"tanh/ntk/k=128/n=64", Encoder{Body: MLPBody{arch.MLP{In: 5, Width: 24, Depth: 1, Out: 128, Activation: arch.Tanh, Scaling: arch.ScalingNTK, Trainable: arch.TrainBoth, Normalize: true}}}, losses.Config{Tau: 0.5}},
-		{"relu/standard/L=3", Encoder{Body: MLPBody{arch.MLP{In: 5, Width: 16, Depth: 3, Out: 4, Activation: arch.ReLU, Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth, Normalize: true, StandardHidden: true}}}, losses.Config{Tau: 0.2}},
-		{"softplus/mean-field/gaussian", Encoder{Body: MLPBody{arch.MLP{In: 5, Width: 16, Depth: 2, Out: 4, Activation: arch.Softplus, Scaling: arch.ScalingMeanField, Trainable: arch.TrainBoth}}}, losses.Config{Kernel: losses.KernelGaussian, Tau: 0.5}},
-		{"gelu/head", Encoder{Body: MLPBody{arch.MLP{In: 5, Width: 16, Depth: 2, Out: 6, Activation: arch.GELU, Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth}}, Head: arch.Head{In: 6, Hidden: 12, Out: 3}}, losses.Config{Tau: 0.2}},
+		{"tanh/ntk/k=128/n=64", Encoder{Body: MLPBody{arch.MLP{In: 5, Width: 24, Depth: 1, Out: 128, Activation: arch.Tanh, Scaling: arch.ScalingNTK, Trainable: arch.TrainBoth, Normalize: true}}}, losses.Config{Temperature: 0.5}},
+		{"relu/standard/L=3", Encoder{Body: MLPBody{arch.MLP{In: 5, Width: 16, Depth: 3, Out: 4, Activation: arch.ReLU, Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth, Normalize: true, StandardHidden: true}}}, losses.Config{Temperature: 0.2}},
+		{"softplus/mean-field/gaussian", Encoder{Body: MLPBody{arch.MLP{In: 5, Width: 16, Depth: 2, Out: 4, Activation: arch.Softplus, Scaling: arch.ScalingMeanField, Trainable: arch.TrainBoth}}}, losses.Config{Kernel: losses.KernelGaussian, Temperature: 0.5}},
+		{"gelu/head", Encoder{Body: MLPBody{arch.MLP{In: 5, Width: 16, Depth: 2, Out: 6, Activation: arch.GELU, Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth}}, Head: arch.Head{In: 6, Hidden: 12, Out: 3}}, losses.Config{Temperature: 0.2}},
 	}
 	for i, c := range cases {
 		n2 := 16

@@ -69,7 +69,7 @@ func graphTwin(t *testing.T, m Model, params [][]float64, x []float64, dims []in
 
 // refTwin is the same computation on ref.ConvTrainer in T.
 func refTwin[T ref.Float](m ref.ConvModel, params [][]float64, x []float64, n2 int, cfg losses.Config) twinResult {
-	tr := ref.NewConvTrainer[T](m, 1, ref.LossConfig{Kernel: cfg.Kernel, Part: cfg.Part, Tau: cfg.Tau}, ref.OptimizerSGD, 1)
+	tr := ref.NewConvTrainer[T](m, 1, ref.LossConfig{Kernel: cfg.Kernel, Part: cfg.Part, Temperature: cfg.Temperature}, ref.OptimizerSGD, 1)
 	tr.Params = ref.ConvertParams[T](params)
 	xs := ref.ConvertParams[T]([][]float64{x})[0]
 	to64 := func(v []T) []float64 {
@@ -135,7 +135,7 @@ func twinCases() []twinCase {
 func TestConvEncodersMatchReference(t *testing.T) {
 	const n2 = 6
 	r := newRand(121)
-	cfg := losses.Config{Tau: 0.5}
+	cfg := losses.Config{Temperature: 0.5}
 	for _, c := range twinCases() {
 		t.Run(c.name, func(t *testing.T) {
 			specs := c.graph.Params()

@@ -48,7 +48,7 @@ func TestConvTrainerStep(t *testing.T) {
 	r := rand.New(rand.NewPCG(111, 112))
 	for _, m := range convModels() {
 		t.Run(modelName(m), func(t *testing.T) {
-			tr := NewConvTrainer[float64](m, 3, LossConfig{Tau: 0.5}, OptimizerSGD, 1)
+			tr := NewConvTrainer[float64](m, 3, LossConfig{Temperature: 0.5}, OptimizerSGD, 1)
 			ps := m.Params()
 			tr.Params = perturbBN(r, ps, tr.Params)
 			old := make([][]float64, len(tr.Params))
@@ -94,8 +94,8 @@ func TestConvTrainerFloat32(t *testing.T) {
 	const n2 = 8
 	r := rand.New(rand.NewPCG(113, 114))
 	for _, m := range convModels() {
-		t64 := NewConvTrainer[float64](m, 5, LossConfig{Tau: 0.5}, OptimizerAdam, 1e-3)
-		t32 := NewConvTrainer[float32](m, 5, LossConfig{Tau: 0.5}, OptimizerAdam, 1e-3)
+		t64 := NewConvTrainer[float64](m, 5, LossConfig{Temperature: 0.5}, OptimizerAdam, 1e-3)
+		t32 := NewConvTrainer[float32](m, 5, LossConfig{Temperature: 0.5}, OptimizerAdam, 1e-3)
 		x := randSlice[float64](r, n2*imageSize(m))
 		l64, g64, s64 := t64.Gradients(x, n2)
 		l32, g32, s32 := t32.Gradients(toF32(x), n2)
@@ -120,7 +120,7 @@ func TestConvTrainerAdam(t *testing.T) {
 	const n = 8
 	for _, m := range convModels() {
 		checkLearns(t, modelName(m), func() []float64 {
-			tr := NewConvTrainer[float32](m, 1, LossConfig{Tau: 0.5}, OptimizerAdam, 1e-2)
+			tr := NewConvTrainer[float32](m, 1, LossConfig{Temperature: 0.5}, OptimizerAdam, 1e-2)
 			x := noisyViews(rand.New(rand.NewPCG(115, 116)), n, imageSize(m))
 			var losses []float64
 			for range 15 {
@@ -148,7 +148,7 @@ func TestNewConvTrainerPanics(t *testing.T) {
 					t.Errorf("%+v, %s: no panic", c.m, c.opt)
 				}
 			}()
-			NewConvTrainer[float32](c.m, 1, LossConfig{Tau: 0.5}, c.opt, 1)
+			NewConvTrainer[float32](c.m, 1, LossConfig{Temperature: 0.5}, c.opt, 1)
 		}()
 	}
 }
@@ -171,7 +171,7 @@ func BenchmarkResNet18StepRef(b *testing.B) {
 
 func benchConvStep(b *testing.B, m ConvModel, n2, size int) {
 	b.Run(fmt.Sprintf("n=%d", n2), func(b *testing.B) {
-		tr := NewConvTrainer[float32](m, 1, LossConfig{Tau: 0.5}, OptimizerAdam, 1e-3)
+		tr := NewConvTrainer[float32](m, 1, LossConfig{Temperature: 0.5}, OptimizerAdam, 1e-3)
 		r := rand.New(rand.NewPCG(117, 118))
 		x := make([]float32, n2*size)
 		for i := range x {

@@ -22,9 +22,9 @@ const (
 
 // LossConfig selects a member of the loss family: it is the twin of losses.Config.
 type LossConfig struct {
-	Kernel string  // KernelExp, KernelGaussian or KernelLinear; "" means KernelExp
-	Part   string  // PartFull, PartAlign or PartUniform; "" means PartFull
-	Tau    float64 // temperature τ > 0
+	Kernel      string  // KernelExp, KernelGaussian or KernelLinear; "" means KernelExp
+	Part        string  // PartFull, PartAlign or PartUniform; "" means PartFull
+	Temperature float64 // temperature τ > 0
 }
 
 // LossResult holds one evaluation of the loss: the selected objective, both of its parts, and the gradient
@@ -46,7 +46,7 @@ const normEps = hostmath.NormEps
 //
 // It is Loss with KernelExp and PartFull, and the twin of losses.InfoNCE.
 func InfoNCE[T Float](z []T, n2, k int, tau float64) (loss float64, dz []T) {
-	r := Loss(z, n2, k, LossConfig{Kernel: KernelExp, Part: PartFull, Tau: tau})
+	r := Loss(z, n2, k, LossConfig{Kernel: KernelExp, Part: PartFull, Temperature: tau})
 	return r.Loss, r.DZ
 }
 
@@ -69,7 +69,7 @@ func Loss[T Float](z []T, n2, k int, cfg LossConfig) LossResult[T] {
 		cfg.Part = PartFull
 	}
 	if !slices.Contains([]string{KernelExp, KernelGaussian, KernelLinear}, cfg.Kernel) ||
-		!slices.Contains([]string{PartFull, PartAlign, PartUniform}, cfg.Part) || !(cfg.Tau > 0) {
+		!slices.Contains([]string{PartFull, PartAlign, PartUniform}, cfg.Part) || !(cfg.Temperature > 0) {
 		panic(fmt.Sprintf("ref: Loss: invalid config %+v", cfg))
 	}
 	var r LossResult[T]
@@ -127,7 +127,7 @@ func cosineLoss[T Float](z []T, n2, k int, cfg LossConfig) LossResult[T] {
 			if linear {
 				alignI[i], unifI[i] = linearRow(ci, i, pi, pos, a, b)
 			} else {
-				alignI[i], unifI[i] = expRow(ci, e, i, pi, pos, a, b, cfg.Tau)
+				alignI[i], unifI[i] = expRow(ci, e, i, pi, pos, a, b, cfg.Temperature)
 			}
 		}
 	})
@@ -205,7 +205,7 @@ func linearRow[T Float](ci []T, i, pi int, pos, a, b float64) (align, unif float
 //
 // d_ij is summed from differences, where the graph expands ‖a‖² + ‖b‖² − 2a·b: the two differ by rounding.
 func gaussianLoss[T Float](z []T, n2, k int, cfg LossConfig) LossResult[T] {
-	n, tau := n2/2, cfg.Tau
+	n, tau := n2/2, cfg.Temperature
 	d := make([]float64, n*n) // [N, N]
 	for i := range n {
 		for j := range n {

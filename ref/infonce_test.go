@@ -16,7 +16,7 @@ func lossZ(r *rand.Rand, n2, k int, cfg LossConfig) []float64 {
 	z := randSlice[float64](r, n2*k)
 	if cfg.Kernel == KernelGaussian {
 		for i := range z {
-			z[i] *= math.Sqrt(cfg.Tau / float64(k))
+			z[i] *= math.Sqrt(cfg.Temperature / float64(k))
 		}
 	}
 	return z
@@ -30,7 +30,7 @@ func TestLossGradient(t *testing.T) {
 			for _, n := range []int{1, 4} {
 				for _, k := range []int{2, 16} {
 					for _, tau := range []float64{0.05, 0.5, 2} {
-						cfg := LossConfig{Kernel: kern, Part: part, Tau: tau}
+						cfg := LossConfig{Kernel: kern, Part: part, Temperature: tau}
 						t.Run(fmt.Sprintf("%s/%s/N=%d/k=%d/tau=%g", kern, part, n, k, tau), func(t *testing.T) {
 							z := lossZ(r, 2*n, k, cfg)
 							got := Loss(z, 2*n, k, cfg)
@@ -52,9 +52,9 @@ func TestLossParts(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	z := randSlice[float64](r, 8*3)
 	for _, kern := range allKernels {
-		full := Loss(z, 8, 3, LossConfig{Kernel: kern, Tau: 0.3})
-		al := Loss(z, 8, 3, LossConfig{Kernel: kern, Part: PartAlign, Tau: 0.3})
-		un := Loss(z, 8, 3, LossConfig{Kernel: kern, Part: PartUniform, Tau: 0.3})
+		full := Loss(z, 8, 3, LossConfig{Kernel: kern, Temperature: 0.3})
+		al := Loss(z, 8, 3, LossConfig{Kernel: kern, Part: PartAlign, Temperature: 0.3})
+		un := Loss(z, 8, 3, LossConfig{Kernel: kern, Part: PartUniform, Temperature: 0.3})
 		if al.Loss != full.Align || un.Loss != full.Unif {
 			t.Errorf("%s: part losses %g, %g; fields %g, %g", kern, al.Loss, un.Loss, full.Align, full.Unif)
 		}
@@ -96,7 +96,7 @@ func TestLossSymmetries(t *testing.T) {
 	perm := r.Perm(n)
 	for _, kern := range allKernels {
 		for _, part := range allParts {
-			cfg := LossConfig{Kernel: kern, Part: part, Tau: 0.4}
+			cfg := LossConfig{Kernel: kern, Part: part, Temperature: 0.4}
 			z := lossZ(r, 2*n, k, cfg)
 			permuted, swapped := make([]float64, len(z)), make([]float64, len(z))
 			for i := range n {
@@ -197,7 +197,7 @@ func TestLossFloat32(t *testing.T) {
 	for _, kern := range allKernels {
 		for _, part := range allParts {
 			for _, tau := range []float64{0.05, 0.5} {
-				cfg := LossConfig{Kernel: kern, Part: part, Tau: tau}
+				cfg := LossConfig{Kernel: kern, Part: part, Temperature: tau}
 				z := lossZ(r, 64, 16, cfg)
 				r64, r32 := Loss(z, 64, 16, cfg), Loss(toF32(z), 64, 16, cfg)
 				if d := math.Abs(r32.Loss - r64.Loss); d > 1e-4*math.Max(1, math.Abs(r64.Loss)) {
@@ -231,9 +231,9 @@ func TestNormalize(t *testing.T) {
 
 func TestLossPanics(t *testing.T) {
 	for name, f := range map[string]func(){
-		"odd rows":   func() { Loss(make([]float64, 6), 3, 2, LossConfig{Tau: 1}) },
-		"bad length": func() { Loss(make([]float64, 7), 2, 4, LossConfig{Tau: 1}) },
-		"bad kernel": func() { Loss(make([]float64, 8), 2, 4, LossConfig{Kernel: "cos", Tau: 1}) },
+		"odd rows":   func() { Loss(make([]float64, 6), 3, 2, LossConfig{Temperature: 1}) },
+		"bad length": func() { Loss(make([]float64, 7), 2, 4, LossConfig{Temperature: 1}) },
+		"bad kernel": func() { Loss(make([]float64, 8), 2, 4, LossConfig{Kernel: "cos", Temperature: 1}) },
 		"zero tau":   func() { Loss(make([]float64, 8), 2, 4, LossConfig{}) },
 	} {
 		t.Run(name, func(t *testing.T) {

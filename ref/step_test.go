@@ -23,7 +23,7 @@ func TestStepGradient(t *testing.T) {
 				if head {
 					enc.Head = arch.Head{In: 4, Hidden: 6, Out: 3}
 				}
-				cfg := LossConfig{Kernel: kern, Tau: 0.5}
+				cfg := LossConfig{Kernel: kern, Temperature: 0.5}
 				t.Run(fmt.Sprintf("head=%v/%s/%s", head, trainable, kern), func(t *testing.T) {
 					tr := NewTrainer[float64](enc, 3, cfg, OptimizerSGD, 1)
 					x := randSlice[float64](r, n2*enc.MLP.In)
@@ -73,7 +73,7 @@ func TestStepAdam(t *testing.T) {
 	enc := Encoder{MLP: arch.MLP{In: 8, Width: 32, Depth: 1, Out: 4, Activation: arch.ReLU, Scaling: arch.ScalingNTK,
 		Trainable: arch.TrainBoth}, Head: arch.Head{In: 4, Hidden: 16, Out: 4}}
 	checkLearns(t, "MLP with head", func() []float64 {
-		tr := NewTrainer[float32](enc, 1, LossConfig{Tau: 0.5}, OptimizerAdam, 1e-2)
+		tr := NewTrainer[float32](enc, 1, LossConfig{Temperature: 0.5}, OptimizerAdam, 1e-2)
 		const n = 16
 		x := noisyViews(rand.New(rand.NewPCG(43, 44)), n, 8)
 		var losses []float64
@@ -91,7 +91,7 @@ func BenchmarkStep(b *testing.B) {
 		Scaling: arch.ScalingNTK, Trainable: arch.TrainBoth}}
 	const n2 = 512
 	b.Run(fmt.Sprintf("n=%d/d=%d/m=%d/k=%d", n2, enc.MLP.In, enc.MLP.Width, enc.MLP.Out), func(b *testing.B) {
-		tr := NewTrainer[float32](enc, 1, LossConfig{Tau: 0.5}, OptimizerAdam, 1e-3)
+		tr := NewTrainer[float32](enc, 1, LossConfig{Temperature: 0.5}, OptimizerAdam, 1e-3)
 		x := randSlice[float32](rand.New(rand.NewPCG(45, 46)), n2*enc.MLP.In)
 		b.ReportAllocs()
 		for b.Loop() {

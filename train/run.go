@@ -354,7 +354,7 @@ func newStepperFor(c Config, data *dataset) (*Stepper, compute.Backend, error) {
 	if c.DType == "float64" {
 		dt = dtypes.Float64
 	}
-	st, err := NewStepper(b, model, c.Opt(), losses.Config{Kernel: c.Kernel, Part: c.Loss, Tau: c.Temperature}, views, dt, c.Seed)
+	st, err := NewStepper(b, model, c.Opt(), losses.Config{Kernel: c.Kernel, Part: c.Loss, Temperature: c.Temperature}, views, dt, c.Seed)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -42,12 +42,12 @@ func TestStepMatchesReference(t *testing.T) {
 				tol = 2e-4
 			}
 			identity := func(rng, x *graph.Node) (*graph.Node, *graph.Node) { return rng, x }
-			st, err := NewStepper(b, c.enc, optim.Optimizer{Name: c.opt, LR: lr}, losses.Config{Tau: 0.5}, identity, dt, 3)
+			st, err := NewStepper(b, c.enc, optim.Optimizer{Name: c.opt, LR: lr}, losses.Config{Temperature: 0.5}, identity, dt, 3)
 			if err != nil {
 				t.Fatal(err)
 			}
 			xt := hostTensor(dt, x, []int{n2, in})
-			rcfg := ref.LossConfig{Tau: 0.5}
+			rcfg := ref.LossConfig{Temperature: 0.5}
 			renc := ref.Encoder{MLP: c.enc.Body.(models.MLPBody).MLP, Head: c.enc.Head}
 			var refLoss func(lr float64) float64
 			var refParams func() [][]float64
