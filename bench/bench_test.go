@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/backend"
+	"github.com/gosimclr/gosimclr/recipe"
 )
 
 // TestMLPFLOPs checks the analytic count against a hand count for B = 4 views, d = 3, m = 5, k = 2, L = 2:
@@ -23,7 +25,7 @@ func TestMLPFLOPs(t *testing.T) {
 // TestRunSmall runs small cases end to end on the Go backend and the reference and checks the fields a
 // reader of the JSON relies on.
 func TestRunSmall(t *testing.T) {
-	cases := []Case{MLPCase("tiny", 16, 32, 2, 8, 8, "adam", "standard"), LossCase(8, 4), AugmentCase(8)}
+	cases := []Case{MLPCase("tiny", 16, 32, 2, 8, 8, recipe.Adam, arch.ScalingStandard), LossCase(8, 4), AugmentCase(8)}
 	rs, err := Run(cases, Options{Backends: []string{"go"}, Steps: 10, Reference: true}, io.Discard)
 	if err != nil {
 		t.Fatal(err)

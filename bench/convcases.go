@@ -5,6 +5,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/models"
+	"github.com/gosimclr/gosimclr/recipe"
 )
 
 // convHead is the projection head of the convolutional workloads: features → 512 → 128.
@@ -32,7 +33,7 @@ func CNNCase(pairs int) Case {
 	c := Case{Workload: "cnn", Pairs: pairs, Latent: 128, Width: a.Dense, Depth: len(a.Channels), Views: views,
 		Samples: views, FLOPs: fwd + bwd + sim}
 	c.GoMLX = func(be compute.Backend) (func() error, error) {
-		return stepperStep(be, models.Encoder{Body: models.CNNBody{CNN: a}, Head: head}, "adam", 0.5, tensors.FromFlatDataAndDimensions(x, views, 28, 28, 1))
+		return stepperStep(be, models.Encoder{Body: models.CNNBody{CNN: a}, Head: head}, recipe.Adam, tensors.FromFlatDataAndDimensions(x, views, 28, 28, 1))
 	}
 	c.Ref = cnnRef(a, head, x, views)
 	return c
@@ -62,7 +63,7 @@ func ResNetCase(pairs, maxCPUSteps int) Case {
 	c := Case{Workload: "resnet18", Pairs: pairs, Latent: 128, Width: 64, Depth: 18, Views: views, Samples: views,
 		FLOPs: 2*stem + 3*blocks + 3*headF + 4*b*b*128, MaxCPUSteps: maxCPUSteps}
 	c.GoMLX = func(be compute.Backend) (func() error, error) {
-		return stepperStep(be, models.Encoder{Body: models.ResNetBody{ResNet18: a}, Head: head}, "adam", 0.5, tensors.FromFlatDataAndDimensions(x, views, 32, 32, 3))
+		return stepperStep(be, models.Encoder{Body: models.ResNetBody{ResNet18: a}, Head: head}, recipe.Adam, tensors.FromFlatDataAndDimensions(x, views, 32, 32, 3))
 	}
 	c.Ref = resnetRef(a, head, x, views)
 	return c

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/recipe"
 	"github.com/gosimclr/gosimclr/ref"
 )
 
@@ -11,7 +12,7 @@ import (
 // same initial parameters and views as the graph.
 func convRef(m ref.ConvModel, x []float32, views int) func() (func() error, error) {
 	return func() (func() error, error) {
-		tr := ref.NewConvTrainer[float32](m, 1, ref.LossConfig{Kernel: ref.KernelExp, Temperature: 0.5}, ref.OptimizerAdam, 1e-3)
+		tr := ref.NewConvTrainer[float32](m, 1, ref.LossConfig{Kernel: ref.KernelExp, Temperature: benchTemperature}, recipe.Adam, 1e-3)
 		return func() error {
 			if l := tr.Step(x, views); l != l {
 				return fmt.Errorf("bench: reference loss is NaN")

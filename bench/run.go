@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/backend"
+	"github.com/gosimclr/gosimclr/recipe"
 )
 
 // Workloads maps each workload name to its cases at the sizes of the benchmarks issue; pairs > 0 replaces
@@ -56,17 +57,17 @@ func or(v, def int) int {
 }
 
 // MLP is the core issue's workload: one Adam step of 784→512 (ReLU)→128, L2-normalised, NT-Xent over
-// 2N = 512 views, τ = 0.5.
+// 2N = 512 views, τ = benchTemperature.
 func MLP() Case { return DeepMLPCase(1, 256) }
 
 // OneHiddenCase is the paper's network (d = 2, width m, latent k, NTK scaling) trained by SGD on N = pairs.
 func OneHiddenCase(m, k, pairs int) Case {
-	return MLPCase("onehidden", 2, m, 1, k, pairs, "sgd", arch.ScalingNTK)
+	return MLPCase("onehidden", 2, m, 1, k, pairs, recipe.SGD, arch.ScalingNTK)
 }
 
 // DeepMLPCase is the core issue's MLP with depth hidden layers, 784 → 512 × depth → 128, Adam, N = pairs.
 func DeepMLPCase(depth, pairs int) Case {
-	return MLPCase("mlp", 784, 512, depth, 128, pairs, "adam", arch.ScalingStandard)
+	return MLPCase("mlp", 784, 512, depth, 128, pairs, recipe.Adam, arch.ScalingStandard)
 }
 
 // DefaultWorkloads is what simclr bench times without --workload: every workload but resnet18 (a ResNet-18

@@ -16,6 +16,10 @@ import (
 	"github.com/gosimclr/gosimclr/train"
 )
 
+// benchTemperature is the loss temperature τ of every bench workload, graph and reference alike (our choice,
+// not a value from a paper).
+const benchTemperature = 0.5
+
 // uniform returns n draws of U[0,1) from seed, as float32.
 func uniform(seed uint64, n int) []float32 {
 	r := rand.New(rand.NewPCG(seed, 1))
@@ -26,11 +30,12 @@ func uniform(seed uint64, n int) []float32 {
 	return v
 }
 
-// stepperStep returns one training step of model on the views x [2N, dims…] (identity views: the benchmark
-// times the step, not the data pipeline).
-func stepperStep(b compute.Backend, model models.Model, opt string, tau float64, x *tensors.Tensor) (func() error, error) {
+// stepperStep returns one training step of model with optimiser opt (a recipe name) and NT-Xent at
+// benchTemperature on the views x [2N, dims…] (identity views: the benchmark times the step, not the data
+// pipeline).
+func stepperStep(b compute.Backend, model models.Model, opt string, x *tensors.Tensor) (func() error, error) {
 	identity := func(rng, x *graph.Node) (*graph.Node, *graph.Node) { return rng, x }
-	st, err := train.NewStepper(b, model, optim.Optimizer{Name: opt, LR: 1e-3}, losses.Config{Kernel: losses.KernelExp, Temperature: tau}, identity, dtypes.Float32, 1)
+	st, err := train.NewStepper(b, model, optim.Optimizer{Name: opt, LR: 1e-3}, losses.Config{Kernel: losses.KernelExp, Temperature: benchTemperature}, identity, dtypes.Float32, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +62,8 @@ func mlpFLOPs(b, d, m, k, l float64) float64 {
 }
 
 // MLPCase is an MLP encoder step: d → m (L hidden layers, ReLU) → k, L2-normalised, NT-Xent over 2·pairs
-// views, τ = 0.5, with opt ("adam" or "sgd"). name is the workload name ("mlp", "onehidden", "depth").
+// views, τ = benchTemperature, with opt (recipe.Adam or recipe.SGD). name is the workload name ("mlp",
+// "onehidden", "depth").
 func MLPCase(name string, d, m, l, k, pairs int, opt string, scaling string) Case {
 	a := arch.MLP{In: d, Width: m, Depth: l, Out: k, Activation: arch.ReLU, Scaling: scaling,
 		Trainable: arch.TrainBoth, Normalize: true, StandardHidden: scaling == arch.ScalingStandard}
@@ -66,10 +72,10 @@ func MLPCase(name string, d, m, l, k, pairs int, opt string, scaling string) Cas
 	c := Case{Workload: name, Pairs: pairs, Latent: k, Width: m, Depth: l, Views: views, Samples: views,
 		FLOPs: mlpFLOPs(float64(views), float64(d), float64(m), float64(k), float64(l))}
 	c.GoMLX = func(b compute.Backend) (func() error, error) {
-		return stepperStep(b, models.Encoder{Body: models.MLPBody{MLP: a}}, opt, 0.5, tensors.FromFlatDataAndDimensions(x, views, d))
+		return stepperStep(b, models.Encoder{Body: models.MLPBody{MLP: a}}, opt, tensors.FromFlatDataAndDimensions(x, views, d))
 	}
 	c.Ref = func() (func() error, error) {
-		tr := ref.NewTrainer[float32](ref.Encoder{MLP: a}, 1, ref.LossConfig{Kernel: ref.KernelExp, Temperature: 0.5}, opt, 1e-3)
+		tr := ref.NewTrainer[float32](ref.Encoder{MLP: a}, 1, ref.LossConfig{Kernel: ref.KernelExp, Temperature: benchTemperature}, opt, 1e-3)
 		return func() error {
 			if l := tr.Step(x, views); l != l {
 				return fmt.Errorf("bench: reference loss is NaN")
@@ -91,7 +97,7 @@ func LossCase(pairs, k int) Case {
 	c := Case{Workload: "loss", Pairs: pairs, Latent: k, Views: n2, Samples: n2, FLOPs: 4 * float64(n2) * float64(n2) * float64(k)}
 	c.GoMLX = func(b compute.Backend) (func() error, error) {
 		e, err := graph.NewExec(b, func(z *graph.Node) (*graph.Node, *graph.Node) {
-			l := losses.InfoNCE(z, 0.5)
+			l := losses.InfoNCE(z, benchTemperature)
 			return l, graph.Gradient(l, z)[0]
 		})
 		if err != nil {
@@ -111,7 +117,7 @@ func LossCase(pairs, k int) Case {
 		}, nil
 	}
 	c.Ref = func() (func() error, error) {
-		return func() error { ref.InfoNCE(z, n2, k, 0.5); return nil }, nil
+		return func() error { ref.InfoNCE(z, n2, k, benchTemperature); return nil }, nil
 	}
 	return c
 }
