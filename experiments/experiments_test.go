@@ -184,9 +184,9 @@ func TestQuickRuns(t *testing.T) {
 	if _, err := RunLandscape(DefaultLandscape(true), cm); err != nil {
 		t.Fatal(err)
 	}
-	c := DefaultPVN(true)
+	c := DefaultParticleVsNetwork(true)
 	c.Seeds = 1
-	r, err := RunPVN(c, cm)
+	r, err := RunParticleVsNetwork(c, cm)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,9 @@ import (
 	"gonum.org/v1/plot"
 )
 
-// PVNConfig sets particle-vs-network (the paper's Figures 4/5; paper.md targets 3–5). Every value is ours.
-type PVNConfig struct {
+// ParticleVsNetworkConfig sets particle-vs-network (the paper's Figures 4/5; paper.md targets 3–5). Every
+// value is ours.
+type ParticleVsNetworkConfig struct {
 	Clusters    int     `json:"clusters"`
 	PerCluster  int     `json:"per-cluster"`
 	Radius      float64 `json:"radius"` // Gaussian std of each cluster
@@ -39,9 +40,15 @@ type PVNConfig struct {
 	FirstSeed   uint64  `json:"first-seed"`
 }
 
-// DefaultPVN returns the full (or quick) settings.
-func DefaultPVN(quick bool) PVNConfig {
-	c := PVNConfig{Clusters: 4, PerCluster: 64, Radius: 0.15, Scale: 2, Augment: "noise:0.1", Temperature: 0.5, Width: 256,
+// PVNConfig is the former name of ParticleVsNetworkConfig, kept only while mnist.go (being rewritten
+// elsewhere) still uses it.
+//
+// Deprecated: use ParticleVsNetworkConfig.
+type PVNConfig = ParticleVsNetworkConfig
+
+// DefaultParticleVsNetwork returns the full (or quick) settings.
+func DefaultParticleVsNetwork(quick bool) ParticleVsNetworkConfig {
+	c := ParticleVsNetworkConfig{Clusters: 4, PerCluster: 64, Radius: 0.15, Scale: 2, Augment: "noise:0.1", Temperature: 0.5, Width: 256,
 		DeepDepth: 4, Activation: arch.LeakyReLU, Scaling: arch.ScalingNTK, LR: 0.05, Steps: 3000, LogEvery: 25,
 		Snapshots: []int{0, 100, 300, 1000, 3000}, Seeds: 3, FirstSeed: 1}
 	if quick {
@@ -50,8 +57,8 @@ func DefaultPVN(quick bool) PVNConfig {
 	return c
 }
 
-func bindPVN(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) {
-	c := DefaultPVN(quick)
+func bindParticleVsNetwork(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) {
+	c := DefaultParticleVsNetwork(quick)
 	bindPointFlags(fs, &c.Clusters, &c.PerCluster, &c.Radius, &c.Scale, &c.Augment)
 	fs.Float64Var(&c.Temperature, "temperature", c.Temperature, "temperature τ of NT-Xent")
 	fs.IntVar(&c.Width, "width", c.Width, "hidden width m of both networks")
@@ -65,7 +72,7 @@ func bindPVN(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) {
 	fs.IntSliceVar(&c.Snapshots, "snapshots", c.Snapshots, "steps drawn as panels")
 	fs.IntVar(&c.Seeds, "seeds", c.Seeds, "seeds (initialisation and augmentation; the data use the first)")
 	fs.Uint64Var(&c.FirstSeed, "first-seed", c.FirstSeed, "first seed")
-	return func(cm Common) (*Result, error) { return RunPVN(c, cm) }
+	return func(cm Common) (*Result, error) { return RunParticleVsNetwork(c, cm) }
 }
 
 // bindPointFlags binds the flags of the clustered 2-D data shared by particle-vs-network and persistence.
@@ -136,8 +143,8 @@ func (g Geometry) values() []float64 {
 var seriesLabels = []string{"within-cluster spread (rad)", "min angle between cluster means (rad)", "silhouette",
 	"linear-probe accuracy", "uniformity (Wang & Isola)", "training loss"}
 
-// RunPVN runs particle-vs-network and writes its files.
-func RunPVN(c PVNConfig, cm Common) (*Result, error) {
+// RunParticleVsNetwork runs particle-vs-network and writes its files.
+func RunParticleVsNetwork(c ParticleVsNetworkConfig, cm Common) (*Result, error) {
 	start := time.Now()
 	dir, spec, d, b, err := setupPoints("particle-vs-network", cm, c, c.Augment, c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
 	if err != nil {
@@ -324,7 +331,7 @@ func censNote(c, n int) string {
 }
 
 // pvnFigures draws the panel figure (one row per method, one panel per snapshot) and the time series.
-func pvnFigures(dir string, d datasets.Points, methods []method, first map[string]*trajectory, c PVNConfig) error {
+func pvnFigures(dir string, d datasets.Points, methods []method, first map[string]*trajectory, c ParticleVsNetworkConfig) error {
 	var grid [][]*plot.Plot
 	for mi, m := range methods {
 		tj := first[m.name]
