@@ -7,14 +7,14 @@ import (
 )
 
 // CNNEncoder is the small CNN of arch with an optional projection head (Head.Out == 0: none), the twin of
-// models.CNNEncoder: same parameter order and seeds.
+// models.Encoder{Body: models.CNNBody{…}, Head: …}: same parameter order and seeds.
 type CNNEncoder struct {
 	CNN  arch.CNN
 	Head arch.Head
 }
 
 // ResNetEncoder is ResNet-18 with an optional projection head (Head.Out == 0: none), the twin of
-// models.ResNetEncoder.
+// models.Encoder{Body: models.ResNetBody{…}, Head: …}.
 type ResNetEncoder struct {
 	ResNet arch.ResNet18
 	Head   arch.Head
@@ -30,7 +30,7 @@ type ConvModel interface {
 // Params lists the CNN's parameters followed by the head's.
 func (e CNNEncoder) Params() []arch.Param { return withHead(e.CNN.Params(), e.Head) }
 
-// Init draws the CNN's initial values from seed and the head's from seed+1, as models.CNNEncoder does.
+// Init draws the CNN's initial values from seed and the head's from seed+1, as models.Encoder does.
 func (e CNNEncoder) Init(seed uint64) [][]float64 { return initHead(e.CNN.Init(seed), e.Head, seed) }
 
 func (e CNNEncoder) encoder() (int, arch.Head) { return len(e.CNN.Params()), e.Head }
@@ -38,7 +38,7 @@ func (e CNNEncoder) encoder() (int, arch.Head) { return len(e.CNN.Params()), e.H
 // Params lists the ResNet's parameters followed by the head's.
 func (e ResNetEncoder) Params() []arch.Param { return withHead(e.ResNet.Params(), e.Head) }
 
-// Init draws the ResNet's initial values from seed and the head's from seed+1, as models.ResNetEncoder does.
+// Init draws the ResNet's initial values from seed and the head's from seed+1, as models.Encoder does.
 func (e ResNetEncoder) Init(seed uint64) [][]float64 {
 	return initHead(e.ResNet.Init(seed), e.Head, seed)
 }
