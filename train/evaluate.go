@@ -2,11 +2,11 @@ package train
 
 import (
 	"fmt"
-	"github.com/gomlx/compute"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/checkpoint"
 	"github.com/gosimclr/gosimclr/eval"
 )
@@ -16,12 +16,12 @@ type EvalReport = eval.Report
 
 // splits returns the learned-feature and raw-input splits of train and test: the encoder's features in
 // evaluation mode (before the projection head), and the inputs themselves as the baseline.
-func splits(f *featurizer, model string, train, test *dataset) (features, raw eval.Split, err error) {
-	trF, _, dim, _, err := f.run(model, train)
+func splits(f *Featurizer, train, test *dataset) (features, raw eval.Split, err error) {
+	trF, _, dim, _, err := f.run(train)
 	if err != nil {
 		return features, raw, err
 	}
-	teF, _, _, _, err := f.run(model, test)
+	teF, _, _, _, err := f.run(test)
 	if err != nil {
 		return features, raw, err
 	}
@@ -68,14 +68,14 @@ func RawCacheDir() string {
 
 // evaluate runs the kNN and linear-probe evaluation on the test split, on features and raw inputs, with
 // progress on log.
-func evaluate(f *featurizer, model string, train, test *dataset, o EvalOptions, log io.Writer) (EvalReport, error) {
+func evaluate(f *Featurizer, train, test *dataset, o EvalOptions, log io.Writer) (EvalReport, error) {
 	opt := eval.Options{KNN: eval.KNNOptions{K: o.KNNK, T: o.KNNT}, Probe: eval.ProbeOptions{Lambdas: o.Lambdas},
 		NoRaw: o.NoRaw, RawCache: RawCacheDir(), Progress: log}
 	fmt.Fprintf(log, "evaluating on %d test examples (kNN k=%s T=%s, linear probe; features%s)…\n", test.n,
 		orDefault(o.KNNK, eval.DefaultK), orDefault(o.KNNT, eval.DefaultT), map[bool]string{false: " and raw inputs", true: ""}[o.NoRaw])
 	f.progress = log
 	defer func() { f.progress = nil }()
-	features, raw, err := splits(f, model, train, test)
+	features, raw, err := splits(f, train, test)
 	if err != nil {
 		return EvalReport{}, err
 	}
@@ -102,12 +102,12 @@ func orDefault[T int | float64](v, def T) string {
 }
 
 // knnNow is the periodic kNN accuracy of the current features on the test split.
-func knnNow(f *featurizer, model string, train, test *dataset) (float64, error) {
-	trF, _, dim, _, err := f.run(model, train)
+func knnNow(f *Featurizer, train, test *dataset) (float64, error) {
+	trF, _, dim, _, err := f.run(train)
 	if err != nil {
 		return 0, err
 	}
-	teF, _, _, _, err := f.run(model, test)
+	teF, _, _, _, err := f.run(test)
 	if err != nil {
 		return 0, err
 	}
@@ -117,8 +117,8 @@ func knnNow(f *featurizer, model string, train, test *dataset) (float64, error) 
 func writeEval(path string, r EvalReport) error { return r.WriteJSON(path) }
 
 // EvaluateRun evaluates the trained run in dir (simclr eval --run DIR): it rebuilds the model from
-// dir/config.json, loads the newest complete checkpoint, and writes dir/eval.json. backendSpec, if not empty,
-// overrides the run's backend.
+// dir/config.json, loads the newest complete checkpoint (or o.Checkpoint's), and writes dir/eval.json.
+// backendSpec, if not empty, overrides the run's backend. It builds no training step.
 func EvaluateRun(dir, backendSpec string, o EvalOptions, log io.Writer) (EvalReport, error) {
 	r, err := OpenRun(dir, o.Checkpoint, backendSpec, log)
 	if err != nil {
@@ -128,22 +128,20 @@ func EvaluateRun(dir, backendSpec string, o EvalOptions, log io.Writer) (EvalRep
 		return EvalReport{}, fmt.Errorf("train: %s: the data set %s has no class labels to evaluate against", dir, r.train.name)
 	}
 	fmt.Fprintf(log, "evaluating %s at step %d (%s)\n", dir, r.Step, r.path)
-	rep, err := evaluate(newFeaturizer(r.backend, r.st, r.st.DType), r.Config.Model, r.train, r.test, o, log)
+	rep, err := evaluate(r.Featurizer(r.Params), r.train, r.test, o, log)
 	if err != nil {
 		return rep, err
 	}
 	return rep, writeEval(filepath.Join(dir, "eval.json"), rep)
 }
 
-// OpenedRun is a trained run loaded back: its settings, data, and the step with a checkpoint's parameters.
+// OpenedRun is a trained run loaded back: its Setup (settings, data, model, backend) and a checkpoint's
+// parameters, without a training step.
 type OpenedRun struct {
-	Config  Config
-	Step    int // the checkpoint's step
-	path    string
-	train   *dataset
-	test    *dataset
-	st      *Stepper
-	backend compute.Backend
+	*Setup
+	Step   int               // the checkpoint's step
+	Params []*tensors.Tensor // the checkpoint's parameters, in Model.Params() order
+	path   string
 }
 
 // OpenRun loads the run in dir at the checkpoint of step (0: its newest), with its own data and model, on
@@ -153,7 +151,7 @@ func OpenRun(dir string, step int, backendSpec string, log io.Writer) (*OpenedRu
 	if err != nil {
 		return nil, usagef("--run %s: reading the run's config.json: %v", dir, err)
 	}
-	c := saved.Config.Resolve()
+	c := saved.Config
 	if backendSpec != "" {
 		c.Backend = backendSpec
 	}
@@ -173,16 +171,22 @@ func OpenRun(dir string, step int, backendSpec string, log io.Writer) (*OpenedRu
 	} else if meta, ts, path, err = latestCheckpoint(dir, saved.Environment.RunID, log); err != nil {
 		return nil, err
 	}
-	train, test, err := loadData(c)
+	s, err := Open(c)
 	if err != nil {
 		return nil, err
 	}
-	st, be, err := newStepperFor(c, train)
+	params, err := checkpointParams(s.Model, s.DType, ts)
 	if err != nil {
-		return nil, err
-	}
-	if err := st.restore(ts); err != nil {
 		return nil, fmt.Errorf("train: %s: %w", path, err)
 	}
-	return &OpenedRun{Config: c, Step: meta.Step, path: path, train: train, test: test, st: st, backend: be}, nil
+	return &OpenedRun{Setup: s, Step: meta.Step, Params: params, path: path}, nil
+}
+
+// ParamValues copies the parameters to the host as float64 slices, in Model.Params() order.
+func (r *OpenedRun) ParamValues() [][]float64 {
+	out := make([][]float64, len(r.Params))
+	for i, t := range r.Params {
+		out[i] = flat64(t)
+	}
+	return out
 }

@@ -138,7 +138,7 @@ func ExportRun(dir string, step int, format, out string, log io.Writer) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	ts, meta, err := torchTensors(r.st.Model, r.st.ParamValues())
+	ts, meta, err := torchTensors(r.Model, r.ParamValues())
 	if err != nil {
 		return nil, err
 	}
@@ -178,9 +178,9 @@ func EmbedRun(dir string, step int, split, out, inputsOut string, log io.Writer)
 	if split == "train" {
 		data = r.train
 	}
-	f := newFeaturizer(r.backend, r.st, r.st.DType)
+	f := r.Featurizer(r.Params)
 	f.progress = log
-	feats, _, dim, _, err := f.run(r.Config.Model, data)
+	feats, _, dim, _, err := f.run(data)
 	if err != nil {
 		return err
 	}

@@ -8,31 +8,50 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gosimclr/gosimclr/models"
 )
 
 // featureChunk is how many examples one evaluation-mode forward pass takes; the last chunk is zero-padded so
 // that a single graph serves every chunk.
 const featureChunk = 1024
 
-// featurizer runs the encoder in evaluation mode (batch-norm running averages) over whole splits.
-type featurizer struct {
+// Featurizer runs a model's encoder in evaluation mode (batch-norm running averages, no views) with the
+// parameter tensors it was given: a batch at a time (Latents) or over whole splits (run). It builds no
+// training step. Setup.Featurizer makes one.
+type Featurizer struct {
 	progress io.Writer // if not nil, run reports its progress with an estimate of the time left
-	st       *Stepper
+	input    models.Input
 	dt       dtypes.DType
+	params   []*tensors.Tensor
 	exec     *graph.Exec
 }
 
-func newFeaturizer(b compute.Backend, st *Stepper, dt dtypes.DType) *featurizer {
-	f := &featurizer{st: st, dt: dt}
+func newFeaturizer(b compute.Backend, m models.Model, in models.Input, dt dtypes.DType, params []*tensors.Tensor) *Featurizer {
+	f := &Featurizer{input: in, dt: dt, params: params}
 	f.exec = graph.MustNewExec(b, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
-		out := st.Model.Forward(in[1:], in[0], false)
+		out := m.Forward(in[1:], in[0], false)
 		return []*graph.Node{out.Features, out.Z}
 	}).WithName("features")
 	return f
 }
 
+// Latents returns the features [n, F] and latents [n, k] of the batch x (as the model reads it: values
+// [n, dims…] or, for a model of indices, int32 indices [n]), as float64 rows.
+func (f *Featurizer) Latents(x *tensors.Tensor) (features, z []float64, err error) {
+	args := []any{x}
+	for _, p := range f.params {
+		args = append(args, p)
+	}
+	outs, err := f.exec.Call(args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("train: features: %w", err)
+	}
+	return flat64(outs[0]), flat64(outs[1]), nil
+}
+
 // run returns the features [n, F] and latents [n, k] of every example of data, as float32 rows.
-func (f *featurizer) run(model string, data *dataset) (features, z []float32, fdim, zdim int, err error) {
+func (f *Featurizer) run(data *dataset) (features, z []float32, fdim, zdim int, err error) {
 	t0, next := time.Now(), 0.25
 	for start := 0; start < data.n; start += featureChunk {
 		if done := float64(start) / float64(data.n); f.progress != nil && start > 0 && done >= next {
@@ -45,16 +64,10 @@ func (f *featurizer) run(model string, data *dataset) (features, z []float32, fd
 		for i := range idx {
 			idx[i] = start + min(i, m-1) // pad by repeating the last example
 		}
-		x := batchTensor(inputOf(model), data, idx, f.dt)
-		args := []any{x}
-		for _, p := range f.st.Params {
-			args = append(args, p)
-		}
-		outs, err := f.exec.Call(args...)
+		fv, zv, err := f.Latents(batchTensor(f.input, data, idx, f.dt))
 		if err != nil {
-			return nil, nil, 0, 0, fmt.Errorf("train: features: %w", err)
+			return nil, nil, 0, 0, err
 		}
-		fv, zv := flat64(outs[0]), flat64(outs[1])
 		fdim, zdim = len(fv)/featureChunk, len(zv)/featureChunk
 		for _, v := range fv[:m*fdim] {
 			features = append(features, float32(v))

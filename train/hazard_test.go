@@ -35,17 +35,20 @@ func TestGoStepRunsNoMathExp(t *testing.T) {
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			cfg = cfg.Resolve()
-			data, _, err := loadData(cfg)
-			if err != nil {
-				t.Skip(err)
+			if _, _, err := loadData(cfg.Resolve()); err != nil {
+				t.Skip(err) // a data set that is not installed here
 			}
 			cfg.Backend = "go"
-			st, b, err := newStepperFor(cfg, data)
+			s, err := Open(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			x := batchTensor(inputOf(cfg.Model), data, newSampler(data.n, cfg.BatchSize, 1).batch(1), dtypes.Float32)
+			st, err := s.Stepper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := s.Backend
+			x := batchTensor(s.Input, s.train, newSampler(s.train.n, s.Batch, 1).batch(1), dtypes.Float32)
 			g := graph.NewGraph(b, "hazards")
 			in := []*graph.Node{graph.Parameter(g, "x", x.Shape()), graph.Parameter(g, "rng", st.RNG.Shape()),
 				graph.Parameter(g, "lr", shapes.Make(dtypes.Float32))}

@@ -99,8 +99,8 @@ func (m *metricsWriter) Close() error {
 }
 
 // writeEmbedding writes the latents of every (unaugmented) example as CSV: index,label,z0,…,z{k−1}.
-func writeEmbedding(path string, f *featurizer, model string, data *dataset) error {
-	_, z, _, k, err := f.run(model, data)
+func writeEmbedding(path string, f *Featurizer, data *dataset) error {
+	_, z, _, k, err := f.run(data)
 	if err != nil {
 		return err
 	}

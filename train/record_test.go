@@ -74,13 +74,13 @@ func TestRunsDoNotMix(t *testing.T) {
 // keeps this run's newest keep checkpoints and leaves the stale one alone.
 func TestPruneKeepsOnlyThisRun(t *testing.T) {
 	dir := t.TempDir()
-	c := smallRun(dir, 10).Resolve()
-	data, _, err := loadData(c)
+	c := smallRun(dir, 10)
+	c.Backend = "go"
+	s, err := Open(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Backend = "go"
-	st, _, err := newStepperFor(c, data)
+	st, err := s.Stepper()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/checkpoint"
+	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
 )
 
@@ -85,19 +86,7 @@ func (s *Stepper) restore(ts []checkpoint.Tensor) error {
 	}
 	np, ns := len(s.Params), len(s.State)
 	for i, t := range ts {
-		var v *tensors.Tensor
-		switch {
-		case t.F32 != nil:
-			v = tensors.FromFlatDataAndDimensions(t.F32, t.Dims...)
-		case t.F64 != nil:
-			v = tensors.FromFlatDataAndDimensions(t.F64, t.Dims...)
-		default:
-			u := make([]uint64, len(t.I64))
-			for j, x := range t.I64 {
-				u[j] = uint64(x)
-			}
-			v = tensors.FromFlatDataAndDimensions(u, t.Dims...)
-		}
+		v := fromCkpt(t)
 		switch {
 		case i < np:
 			s.Params[i] = v
@@ -108,6 +97,41 @@ func (s *Stepper) restore(ts []checkpoint.Tensor) error {
 		}
 	}
 	return nil
+}
+
+// fromCkpt makes a tensor of a checkpoint's entry, in its dtype.
+func fromCkpt(t checkpoint.Tensor) *tensors.Tensor {
+	switch {
+	case t.F32 != nil:
+		return tensors.FromFlatDataAndDimensions(t.F32, t.Dims...)
+	case t.F64 != nil:
+		return tensors.FromFlatDataAndDimensions(t.F64, t.Dims...)
+	}
+	u := make([]uint64, len(t.I64))
+	for j, x := range t.I64 {
+		u[j] = uint64(x)
+	}
+	return tensors.FromFlatDataAndDimensions(u, t.Dims...)
+}
+
+// checkpointParams returns the parameters of a checkpoint (its leading "param/" entries, as snapshot writes
+// them), checked against the names and shapes of m's parameters and the dtype dt: what evaluating, exporting
+// or embedding a run needs, without its optimiser state or a training step.
+func checkpointParams(m models.Model, dt dtypes.DType, ts []checkpoint.Tensor) ([]*tensors.Tensor, error) {
+	specs := m.Params()
+	if len(ts) < len(specs) {
+		return nil, fmt.Errorf("checkpoint holds %d tensors, this model has %d parameters", len(ts), len(specs))
+	}
+	var out []*tensors.Tensor
+	for i, p := range specs {
+		t := ts[i]
+		if t.Name != "param/"+p.Name || !reflect.DeepEqual(normDims(t.Dims), normDims(p.Dims)) ||
+			(t.F32 != nil) != (dt == dtypes.Float32) || (t.F64 != nil) != (dt == dtypes.Float64) {
+			return nil, fmt.Errorf("checkpoint tensor %d is %s %v, this model needs param/%s %v in %s", i, t.Name, t.Dims, p.Name, p.Dims, dt)
+		}
+		out = append(out, fromCkpt(t))
+	}
+	return out, nil
 }
 
 func normDims(d []int) []int {

@@ -127,10 +127,10 @@ func runTrain(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	if *dryRun {
+	if *dryRun { // a real run validates in train.Open, the one place that does
+		if err := c.Validate(); err != nil {
+			return err
+		}
 		// The settings, and the actions (not settings, never in config.json) the run would take.
 		b, _ := json.MarshalIndent(struct {
 			train.Config

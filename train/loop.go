@@ -1,0 +1,43 @@
+package train
+
+import "github.com/gomlx/gomlx/core/tensors"
+
+// Loop runs the training steps First…Last of a Stepper, in order: Before(t), the step on the batch Batch(t)
+// with the learning-rate factor Schedule(t), then After(t, result). The batches are gathered on a goroutine of
+// their own, two steps ahead, so that assembling the next batch overlaps the current step. The first error of
+// a step or a hook stops the loop and is returned. simclr train (Run) and the experiments share it.
+type Loop struct {
+	Stepper     *Stepper
+	First, Last int
+	Batch       func(step int) *tensors.Tensor // called in step order, ahead of the step
+	Schedule    func(step int) float64         // nil: a constant learning rate
+	Before      func(step int) error           // nil: nothing
+	After       func(step int, r StepResult) error
+}
+
+// Run runs the loop.
+func (l Loop) Run() error {
+	batches := prefetch(l.First, l.Last, l.Batch)
+	defer batches.stop()
+	for step := l.First; step <= l.Last; step++ {
+		if l.Before != nil {
+			if err := l.Before(step); err != nil {
+				return err
+			}
+		}
+		l.Stepper.LRScale = 1
+		if l.Schedule != nil {
+			l.Stepper.LRScale = l.Schedule(step)
+		}
+		r, err := l.Stepper.Step(batches.next())
+		if err != nil {
+			return err
+		}
+		if l.After != nil {
+			if err := l.After(step, r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

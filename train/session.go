@@ -1,0 +1,262 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gosimclr/gosimclr/backend"
+	"github.com/gosimclr/gosimclr/checkpoint"
+)
+
+// session is one sitting of simclr train: the named steps of Run (start, each step's bookkeeping, finish) and
+// the state they share.
+type session struct {
+	*Setup
+	c        Config // s.Config with the output folder prepared
+	log      io.Writer
+	st       *Stepper
+	feats    *Featurizer
+	smp      *sampler
+	mw       *metricsWriter
+	prog     *progress
+	stop     *signalWatch
+	runID    string
+	first    int     // the first step of this sitting (1, or the resumed checkpoint's step + 1)
+	elapsed0 float64 // training seconds before this sitting
+	start    time.Time
+	skipped  int
+	lastCkpt string
+	sum      Summary
+}
+
+// resumePoint reads the checkpoint that --resume names, checks that c may continue it, and returns it (nil
+// for a new run) with the run's identity (a fresh one for a new run).
+func resumePoint(c Config, log io.Writer) (*ckptMeta, []checkpoint.Tensor, string, error) {
+	if c.Resume == "" {
+		return nil, nil, newRunID(), nil
+	}
+	runID := ""
+	if rec, err := ReadRunRecord(filepath.Join(c.Resume, "config.json"), Defaults()); err == nil {
+		runID = rec.Environment.RunID
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, "", usagef("--resume %s: reading the run's config.json: %v", c.Resume, err)
+	}
+	m, ts, path, err := latestCheckpoint(c.Resume, runID, log)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if diffs := configDiff(m.Config, c); len(diffs) > 0 {
+		return nil, nil, "", usagef("--resume %s: these settings differ from the run's and would change it: %s (only %s may change)",
+			c.Resume, strings.Join(diffs, "; "), harmlessList())
+	}
+	if m.Step >= c.Steps {
+		return nil, nil, "", usagef("--resume %s: the run already reached step %d; pass --steps larger than that to continue", c.Resume, m.Step)
+	}
+	fmt.Fprintf(log, "resuming from %s (step %d)\n", path, m.Step)
+	return &m, ts, runID, nil
+}
+
+// startSession builds the step (restored from --resume's checkpoint, if any), prepares the output folder,
+// writes config.json and opens metrics.csv.
+func startSession(s *Setup, log io.Writer) (*session, error) {
+	c := s.Config
+	resumed, ts, runID, err := resumePoint(c, log)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.Stepper()
+	if err != nil {
+		return nil, err
+	}
+	r := &session{Setup: s, c: c, log: log, st: st, runID: runID, first: 1}
+	if resumed != nil {
+		if err := st.restore(ts); err != nil {
+			return nil, fmt.Errorf("train: --resume %s: %w", c.Resume, err)
+		}
+		r.first, r.elapsed0, r.skipped, r.sum.InitialLoss = resumed.Step+1, resumed.Seconds, resumed.Skipped, resumed.Initial
+	} else if r.c.OutDir, err = prepareOutDir(c.OutDir, c.Overwrite); err != nil {
+		return nil, err
+	}
+	rec := RunRecord{Config: r.c, Environment: Environment{RunID: runID, GitCommit: GitCommit(), GoVersion: runtime.Version(),
+		SIMD: backend.SIMD, BackendDesc: backend.Describe(s.Backend), DataName: s.train.name, Examples: s.train.n,
+		TestExample: s.test.n, Params: countParams(st.ParamSpecs())}}
+	rec.Backend = backend.Spec(c.Backend)
+	if err := writeRecord(r.c.OutDir, rec); err != nil {
+		return nil, err
+	}
+	if r.mw, err = r.openMetrics(resumed); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "training %s on %s (%d examples, %d parameters), backend %s, into %s\n", c.Model, s.train.name, s.train.n,
+		rec.Environment.Params, rec.Environment.BackendDesc, r.c.OutDir)
+	r.feats = s.Featurizer(st.Params)
+	r.smp = newSampler(s.train.n, s.Batch, c.Seed)
+	r.prog = newProgress(log, c.Steps)
+	r.stop = watchSignals()
+	r.start = time.Now()
+	return r, nil
+}
+
+// openMetrics opens metrics.csv: a new file, or, for a resumed run, the rows up to its checkpoint.
+func (r *session) openMetrics(resumed *ckptMeta) (*metricsWriter, error) {
+	c := r.c
+	var extra []string
+	if c.EvalEvery > 0 {
+		extra = append(extra, "knn_accuracy")
+	}
+	if c.OnNaN == "skip" {
+		extra = append(extra, "skipped_steps")
+	}
+	path := filepath.Join(c.OutDir, "metrics.csv")
+	if resumed != nil {
+		if err := truncateMetrics(path, resumed.Step, r.logged); err != nil {
+			return nil, err
+		}
+	}
+	mw, err := newMetricsWriter(path, extra, resumed != nil)
+	if err != nil {
+		return nil, err
+	}
+	sched := c.Schedule()
+	mw.lr = func(step int) float64 { return c.LR * sched.Factor(step) }
+	mw.batch, mw.examples, mw.lastStep, mw.lastSec = r.Batch, r.train.n, float64(r.first-1), r.elapsed0
+	return mw, nil
+}
+
+// logged reports whether a step is written to metrics.csv whatever else happens (the first step, every
+// --log-every and every --eval-every); the last step and an interrupted one are written too.
+func (r *session) logged(step int) bool {
+	return step == 1 || step%r.c.LogEvery == 0 || (r.c.EvalEvery > 0 && step%r.c.EvalEvery == 0)
+}
+
+func (r *session) elapsed() float64 { return r.elapsed0 + time.Since(r.start).Seconds() }
+
+// batch is the training batch of a step.
+func (r *session) batch(step int) *tensors.Tensor {
+	return batchTensor(r.Input, r.train, r.smp.batch(step-1), r.DType)
+}
+
+// after is the bookkeeping of one step: the NaN policy, metrics.csv (with the periodic kNN accuracy),
+// progress, and checkpoints (periodic, or on a signal, which then ends the run).
+func (r *session) after(step int, res StepResult) error {
+	c := r.c
+	if !res.Finite {
+		if c.OnNaN == "stop" {
+			return NaNError{Step: step, LastCheckpoint: r.lastCkpt}
+		}
+		r.skipped++
+	}
+	if step == 1 {
+		r.sum.InitialLoss = res.Loss
+	}
+	r.sum.FinalLoss, r.sum.Steps = res.Loss, step
+	if r.logged(step) || step == c.Steps {
+		if err := r.write(step, res); err != nil {
+			return err
+		}
+	}
+	if sig := r.stop.received(); sig != nil {
+		r.prog.done()
+		if err := r.checkpoint(step, r.elapsed()); err != nil {
+			return err
+		}
+		return InterruptedError{Signal: sig, Step: step, Dir: c.OutDir}
+	}
+	if c.CheckpointEvery > 0 && step%c.CheckpointEvery == 0 && step != c.Steps {
+		return r.checkpoint(step, r.elapsed())
+	}
+	return nil
+}
+
+// write adds the row of a step to metrics.csv: loss, geometry, and the kNN accuracy on --eval-every steps.
+func (r *session) write(step int, res StepResult) error {
+	c := r.c
+	if err := r.st.Geometry(&res); err != nil {
+		return err
+	}
+	var extra []float64
+	if c.EvalEvery > 0 {
+		acc := -1.0 // not measured at this step: written as an empty field
+		if step%c.EvalEvery == 0 || step == c.Steps {
+			var err error
+			if acc, err = knnNow(r.feats, r.train, r.test); err != nil {
+				return err
+			}
+		}
+		extra = append(extra, acc)
+	}
+	if c.OnNaN == "skip" {
+		extra = append(extra, float64(r.skipped))
+	}
+	if err := r.mw.Write(step, res, r.elapsed(), extra); err != nil {
+		return err
+	}
+	r.prog.update(step, res.Loss, r.elapsed())
+	return nil
+}
+
+// checkpoint writes the checkpoint of a step (and redraws curves.png).
+func (r *session) checkpoint(step int, seconds float64) error {
+	if err := checkFinite(r.st); err != nil {
+		return err
+	}
+	meta := ckptMeta{Step: step, Seconds: seconds, Skipped: r.skipped, Initial: r.sum.InitialLoss, Config: r.c, RunID: r.runID}
+	if err := saveCheckpoint(r.c.OutDir, r.st, meta, r.c.KeepCheckpoints); err != nil {
+		return err
+	}
+	if err := writeCurves(r.c.OutDir); err != nil {
+		fmt.Fprintf(r.log, "warning: curves.png: %v\n", err) // a figure that cannot be drawn stops no run
+	}
+	r.lastCkpt = filepath.Join(r.c.OutDir, ckptName(step))
+	return nil
+}
+
+// finish writes what a finished run leaves: the last checkpoint, params.ckpt, the embedding of a point set,
+// and the evaluation (eval.json).
+func (r *session) finish() (Summary, error) {
+	c, sum := r.c, r.sum
+	sum.Seconds = r.elapsed()
+	r.prog.done()
+	if err := r.mw.Close(); err != nil {
+		return sum, err
+	}
+	if err := r.checkpoint(c.Steps, sum.Seconds); err != nil {
+		return sum, err
+	}
+	if err := saveParams(filepath.Join(c.OutDir, "params.ckpt"), r.st, c.Steps); err != nil {
+		return sum, err
+	}
+	if !r.train.isImages() {
+		if err := writeEmbedding(filepath.Join(c.OutDir, "embedding.csv"), r.feats, r.train); err != nil {
+			return sum, err
+		}
+	}
+	if r.skipped > 0 {
+		fmt.Fprintf(r.log, "warning: %d steps had a NaN/Inf loss or gradient and were skipped\n", r.skipped)
+	}
+	fmt.Fprintf(r.log, "done: %d steps in %.1fs, loss %.6f → %.6f; results in %s\n", sum.Steps, sum.Seconds, sum.InitialLoss, sum.FinalLoss, c.OutDir)
+	if c.Eval && r.train.classes > 1 {
+		rep, err := evaluate(r.feats, r.train, r.test, EvalOptions{}, r.log)
+		if err != nil {
+			return sum, err
+		}
+		sum.Eval = &rep
+		if err := writeEval(filepath.Join(c.OutDir, "eval.json"), rep); err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
+}
+
+// close releases what a sitting holds, whatever happened.
+func (r *session) close() {
+	r.mw.Close()
+	r.stop.close()
+}

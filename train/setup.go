@@ -1,0 +1,87 @@
+package train
+
+import (
+	"math"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gosimclr/gosimclr/backend"
+	"github.com/gosimclr/gosimclr/losses"
+	"github.com/gosimclr/gosimclr/models"
+	"github.com/gosimclr/gosimclr/optim"
+)
+
+// Setup is what a run is made of before it takes a step: its settings, data, model, views, optimiser, loss,
+// backend and dtype. Open builds one from settings (simclr train, eval, export, embed); experiments fill one
+// by hand for data and models that are not in the registries. From a Setup, Stepper builds the compiled
+// training step and Featurizer the evaluation-mode forward pass.
+type Setup struct {
+	Config  Config // resolved and validated; the zero Config for a Setup filled by hand
+	Model   models.Model
+	Input   models.Input // what Model reads: batchTensor gathers it
+	Views   ViewsFn      // nil: both views are the batch itself
+	Opt     optim.Optimizer
+	Loss    losses.Config
+	Seed    uint64 // the parameters' initialisation and the views' RNG
+	Backend compute.Backend
+	DType   dtypes.DType
+	Batch   int // examples per step (Config.BatchSize, or the whole training split)
+
+	train, test *dataset // nil for a Setup filled by hand
+}
+
+// Open validates and resolves c (the one place settings are checked), loads its data, and builds its model,
+// views, optimiser, loss and backend. With --epochs, the returned Setup's Config.Steps is the number of steps
+// they come to.
+func Open(c Config) (*Setup, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	c = c.Resolve()
+	// The data first: --epochs and --batch-size 0 need its size.
+	train, test, err := loadData(c)
+	if err != nil {
+		return nil, err
+	}
+	n := c.BatchSize
+	if n == 0 {
+		n = train.n
+	}
+	if n > train.n {
+		return nil, usagef("--batch-size %d is larger than the data set (%d examples)", n, train.n)
+	}
+	if c.Epochs > 0 {
+		c.Steps = int(math.Ceil(c.Epochs * float64(train.n) / float64(n)))
+		if err := c.Schedule().Validate(); err != nil {
+			return nil, usagef("--epochs %g (%d steps): %v", c.Epochs, c.Steps, err)
+		}
+	}
+	model, views, err := buildModel(c, train)
+	if err != nil {
+		return nil, err
+	}
+	b, err := backend.New(backend.Spec(c.Backend))
+	if err != nil {
+		return nil, err
+	}
+	dt := dtypes.Float32
+	if c.DType == "float64" {
+		dt = dtypes.Float64
+	}
+	return &Setup{Config: c, Model: model, Input: inputOf(c.Model), Views: views, Opt: c.Opt(),
+		Loss:  losses.Config{Kernel: c.Kernel, Part: c.Loss, Temperature: c.Temperature},
+		Seed:  c.Seed, Backend: b, DType: dt, Batch: n, train: train, test: test}, nil
+}
+
+// Stepper builds the compiled training step, with parameters initialised from s.Seed.
+func (s *Setup) Stepper() (*Stepper, error) {
+	return NewStepper(s.Backend, s.Model, s.Opt, s.Loss, s.Views, s.DType, s.Seed)
+}
+
+// Featurizer builds the evaluation-mode forward pass of s.Model (batch-norm running averages, no views) over
+// the parameter tensors params. params is read at every call, so a Stepper's Params, which Step and restore
+// update in place, can be passed once and the features follow the training.
+func (s *Setup) Featurizer(params []*tensors.Tensor) *Featurizer {
+	return newFeaturizer(s.Backend, s.Model, s.Input, s.DType, params)
+}
