@@ -17,7 +17,6 @@ import (
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
-	"github.com/gosimclr/gosimclr/ref"
 	"github.com/spf13/pflag"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -108,17 +107,6 @@ func (o Offset) Forward(params []*graph.Node, x *graph.Node, _ bool) models.Outp
 // Project does nothing.
 func (o Offset) Project(params []*graph.Node) []*graph.Node { return params }
 
-// host evaluates T on the data x [N, In] with ref.
-func (o Offset) host(p [][]float64, x []float64) []float64 {
-	np := len(o.MLP.Params())
-	f := ref.MLPForward(o.MLP, p[:np], x, o.N).Out
-	f0 := ref.MLPForward(o.MLP, p[np:2*np], x, o.N).Out
-	for i := range f {
-		f[i] += p[2*np][i] - f0[i]
-	}
-	return f
-}
-
 // RunAuthors1D runs the experiment and writes its files.
 func RunAuthors1D(c Authors1DConfig, cm Common) (*Result, error) {
 	start := time.Now()
@@ -143,8 +131,8 @@ func RunAuthors1D(c Authors1DConfig, cm Common) (*Result, error) {
 	a := arch.MLP{In: 2, Width: c.Width, Depth: 1, Out: 1, Activation: c.Activation, Scaling: arch.ScalingStandard,
 		Trainable: arch.TrainBoth, StandardHidden: true}
 	m := Offset{MLP: a, N: d.N, OffsetStd: c.OffsetStd}
-	tr := trainee{name: "authors-1d", model: m, latent: func(p [][]float64) []float64 { return m.host(p, d.X) },
-		input: pointsTensor(d.X, d.N, 2), views: vectorViews(spec), opt: optim.Optimizer{Name: optim.SGD, LR: c.LR}}
+	x := pointsTensor(d.X, d.N, 2)
+	tr := trainee{name: "authors-1d", model: m, input: x, clean: x, views: vectorViews(spec), opt: optim.Optimizer{Name: optim.SGD, LR: c.LR}}
 	rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelGaussian, Temperature: c.Temperature},
 		seed: c.Seed, keepAll: true, labels: d.Labels, classes: d.K, k: 1, metrics: true}
 	tj, err := run(b, tr, rc)

@@ -16,7 +16,6 @@ import (
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
-	"github.com/gosimclr/gosimclr/ref"
 	"github.com/spf13/pflag"
 )
 
@@ -109,10 +108,6 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 		return nil, err
 	}
 	n, in := len(labels), h*w
-	x64 := make([]float64, len(px))
-	for i, v := range px {
-		x64[i] = float64(v)
-	}
 	images := tensors.FromFlatDataAndDimensions(px, n, h, w, 1)
 	views := func(rng, x *graph.Node) (*graph.Node, *graph.Node) {
 		rng, v1, v2 := pl.Views(rng, x)
@@ -137,13 +132,16 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 			var tr trainee
 			switch m.depth {
 			case 0:
-				tr = particleTrainee(ref.MLPForward(one, one.Init(seed), x64, n).Out, n, 2, optim.Optimizer{Name: optim.SGD, LR: plr})
+				start, err := initialLatents(b, models.Encoder{Body: models.MLPBody{MLP: one}}, images, seed)
+				if err != nil {
+					return nil, err
+				}
+				tr = particleTrainee(start, n, 2, optim.Optimizer{Name: optim.SGD, LR: plr})
 			default:
 				a := one
 				a.Depth = m.depth
 				tr = trainee{name: m.name, model: models.Encoder{Body: models.MLPBody{MLP: a}},
-					latent: func(p [][]float64) []float64 { return ref.MLPForward(a, p, x64, n).Out },
-					input:  images, views: views, opt: optim.Optimizer{Name: optim.SGD, LR: c.LR}}
+					input: images, clean: images, views: views, opt: optim.Optimizer{Name: optim.SGD, LR: c.LR}}
 			}
 			rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelExp, Temperature: c.Temperature}, seed: seed,
 				snapshots: c.Snapshots, labels: labels, classes: 3, k: 2, sphere: true, metrics: true}

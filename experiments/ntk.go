@@ -202,10 +202,9 @@ func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 				ag := a
 				ag.Normalize = false // g, the output before normalisation: the kernel NTK theory says stays put
 				tr := mlpTrainee("ntk", a, d.X, d.N, spec, optim.Optimizer{Name: optim.SGD, LR: c.LR})
-				inner := tr.latent
 				var last []float64
 				var params0, paramsT [][]float64
-				tr.latent = func(pv [][]float64) []float64 { // called at every logged step: measure the kernel there
+				rc.observe = func(t int, pv [][]float64) { // called at every logged step: measure the kernel there
 					th, thg := kernel(a, pv, xs, p), kernel(ag, pv, xs, p)
 					if thetaG0 == nil {
 						thetaG0 = thg
@@ -220,16 +219,11 @@ func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 						diff[i] = th[i] - theta0[i]
 					}
 					last, paramsT = th, pv
-					drift.add(s, m, int(seed), -1, frob(th), frob(diff)/norm0)
-					return inner(pv)
+					drift.add(s, m, int(seed), t, frob(th), frob(diff)/norm0)
 				}
-				tj, err := run(b, tr, rc)
+				_, err := run(b, tr, rc)
 				if err != nil {
 					return nil, err
-				}
-				// Fill in the steps of the drift rows just written (the latent hook does not know the step).
-				for i, t := range tj.steps {
-					drift.rows[len(drift.rows)-len(tj.steps)+i][3] = fmt.Sprint(t)
 				}
 				diff := make([]float64, len(last))
 				for i := range last {

@@ -13,6 +13,7 @@ import (
 	"github.com/gosimclr/gosimclr/datasets"
 	"github.com/gosimclr/gosimclr/datasets/augment"
 	"github.com/gosimclr/gosimclr/losses"
+	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
 	"github.com/spf13/pflag"
 	"gonum.org/v1/plot"
@@ -124,7 +125,10 @@ func pointRun(b compute.Backend, d datasets.Points, m method, a arch.MLP, spec a
 	if m.depth == 0 {
 		one := a
 		one.Depth = 1
-		start := initialLatents(one, d.X, d.N, c.seed)
+		start, err := initialLatents(b, models.Encoder{Body: models.MLPBody{MLP: one}}, pointsTensor(d.X, d.N, one.In), c.seed)
+		if err != nil {
+			return nil, err
+		}
 		tr = particleTrainee(start, d.N, a.Out, optim.Optimizer{Name: optim.SGD, LR: particleLR})
 	} else {
 		a.Depth = m.depth

@@ -15,18 +15,17 @@ import (
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
-	"github.com/gosimclr/gosimclr/ref"
 	"github.com/gosimclr/gosimclr/train"
 )
 
 // trainee is one model trained full-batch on a fixed data set: a network or the particles.
 type trainee struct {
-	name   string
-	model  models.Model
-	latent func(params [][]float64) []float64 // the latents of the clean data [N·k], on the host
-	input  *tensors.Tensor                    // the full batch fed to every step
-	views  train.ViewsFn                      // nil: both views are the input (particles)
-	opt    optim.Optimizer
+	name  string
+	model models.Model
+	input *tensors.Tensor // the full batch fed to every step
+	clean *tensors.Tensor // what the recorded latents are of: the unaugmented data (or the particles' indices)
+	views train.ViewsFn   // nil: both views are the input (particles)
+	opt   optim.Optimizer
 }
 
 // runCfg says how long to train and what to record.
@@ -40,6 +39,8 @@ type runCfg struct {
 	classes, k      int
 	sphere          bool
 	metrics         bool // compute Geometry at logged steps (else only the loss)
+	// observe, if not nil, sees the parameters of every logged step t before its update (the NTK's kernel).
+	observe func(t int, params [][]float64)
 }
 
 // trajectory is what a run records.
@@ -55,39 +56,52 @@ func (c runCfg) logged(t int) bool {
 	return t == 0 || t%c.logEvery == 0 || t == c.steps || slices.Contains(c.snapshots, t)
 }
 
-// run trains tr for c.steps SGD/Adam steps and records the metrics of its latent points.
+// run trains tr for c.steps SGD/Adam steps with train.Loop and records the metrics of its latent points: at a
+// logged step t, the latents of the clean data at the parameters of step t (the featurizer graph, evaluation
+// mode) and the loss of step t's update.
 func run(b compute.Backend, tr trainee, c runCfg) (*trajectory, error) {
-	st, err := train.NewStepper(b, tr.model, tr.opt, c.loss, tr.views, dtypes.Float32, c.seed)
+	s := train.Setup{Model: tr.model, Views: tr.views, Opt: tr.opt, Loss: c.loss, Seed: c.seed, Backend: b, DType: dtypes.Float32}
+	st, err := s.Stepper()
 	if err != nil {
 		return nil, fmt.Errorf("experiments: %s: %w", tr.name, err)
 	}
+	feats := s.Featurizer(st.Params)
 	out := &trajectory{latents: map[int][]float64{}}
-	start := time.Now()
 	n := len(c.labels)
-	for t := 0; t <= c.steps; t++ {
-		var z []float64
-		if c.logged(t) {
-			z = tr.latent(st.ParamValues())
-		}
-		r, err := st.Step(tr.input) // the loss at the parameters of step t, then the update to t+1
-		if err != nil {
-			return nil, fmt.Errorf("experiments: %s: step %d: %w", tr.name, t, err)
-		}
-		if z == nil {
-			continue
-		}
-		g := Geometry{Loss: r.Loss, Spread: math.NaN(), MinSep: math.NaN(), Silhouette: math.NaN(), Probe: math.NaN(), Uniformity: math.NaN()}
-		if c.metrics {
-			g = Measure(latentSet{Z: z, N: n, K: c.k, Labels: c.labels, C: c.classes, Sphere: c.sphere}, r.Loss)
-		}
-		out.steps = append(out.steps, t)
-		out.rows = append(out.rows, g)
-		if c.keepAll || slices.Contains(c.snapshots, t) {
-			out.latents[t] = z
-		}
-		if !r.Finite {
-			return out, fmt.Errorf("experiments: %s: loss or gradient not finite at step %d; lower the learning rate", tr.name, t)
-		}
+	var z []float64 // the latents of the step being taken, when it is logged
+	loop := train.Loop{Stepper: st, First: 0, Last: c.steps,
+		Batch: func(int) *tensors.Tensor { return tr.input },
+		Before: func(t int) (err error) {
+			z = nil
+			if c.logged(t) {
+				if c.observe != nil {
+					c.observe(t, st.ParamValues())
+				}
+				_, z, err = feats.Latents(tr.clean)
+			}
+			return err
+		},
+		After: func(t int, r train.StepResult) error {
+			if z == nil {
+				return nil
+			}
+			g := Geometry{Loss: r.Loss, Spread: math.NaN(), MinSep: math.NaN(), Silhouette: math.NaN(), Probe: math.NaN(), Uniformity: math.NaN()}
+			if c.metrics {
+				g = Measure(latentSet{Z: z, N: n, K: c.k, Labels: c.labels, C: c.classes, Sphere: c.sphere}, r.Loss)
+			}
+			out.steps = append(out.steps, t)
+			out.rows = append(out.rows, g)
+			if c.keepAll || slices.Contains(c.snapshots, t) {
+				out.latents[t] = z
+			}
+			if !r.Finite {
+				return fmt.Errorf("loss or gradient not finite at step %d; lower the learning rate", t)
+			}
+			return nil
+		}}
+	start := time.Now()
+	if err := loop.Run(); err != nil {
+		return out, fmt.Errorf("experiments: %s: %w", tr.name, err)
 	}
 	out.seconds = time.Since(start).Seconds()
 	out.final = st.ParamValues()
@@ -124,28 +138,29 @@ func vectorViews(spec augment.VectorSpec) train.ViewsFn {
 
 // mlpTrainee trains the MLP a (no head) on the points x [n, a.In] with the vector augmentation spec.
 func mlpTrainee(name string, a arch.MLP, x []float64, n int, spec augment.VectorSpec, opt optim.Optimizer) trainee {
-	return trainee{
-		name:   name,
-		model:  models.Encoder{Body: models.MLPBody{MLP: a}},
-		latent: func(p [][]float64) []float64 { return ref.MLPForward(a, p, x, n).Out },
-		input:  pointsTensor(x, n, a.In),
-		views:  vectorViews(spec),
-		opt:    opt,
-	}
+	in := pointsTensor(x, n, a.In)
+	return trainee{name: name, model: models.Encoder{Body: models.MLPBody{MLP: a}}, input: in, clean: in, views: vectorViews(spec), opt: opt}
 }
 
 // particleTrainee optimises the n latent points directly, starting from start [n·k] (projected on the sphere).
 func particleTrainee(start []float64, n, k int, opt optim.Optimizer) trainee {
-	return trainee{
-		name:   "particles",
-		model:  models.Particle{N: n, K: k, Start: start},
-		latent: func(p [][]float64) []float64 { return append([]float64(nil), p[0]...) },
-		input:  indexTensor(n),
-		opt:    opt,
-	}
+	idx := indexTensor(n)
+	return trainee{name: "particles", model: models.Particle{N: n, K: k, Start: start}, input: idx, clean: idx, opt: opt}
 }
 
-// initialLatents is the latent embedding of x by the untrained MLP a drawn from seed (as train.NewStepper draws it).
-func initialLatents(a arch.MLP, x []float64, n int, seed uint64) []float64 {
-	return ref.MLPForward(a, a.Init(seed), x, n).Out
+// initialLatents is the latent embedding of the batch x by model m with the parameters that train.NewStepper
+// draws from seed, computed by the featurizer graph on b.
+func initialLatents(b compute.Backend, m models.Model, x *tensors.Tensor, seed uint64) ([]float64, error) {
+	var params []*tensors.Tensor
+	specs := m.Params()
+	for i, v := range m.Init(seed) {
+		f := make([]float32, len(v))
+		for j, x := range v {
+			f[j] = float32(x)
+		}
+		params = append(params, tensors.FromFlatDataAndDimensions(f, specs[i].Dims...))
+	}
+	s := train.Setup{Model: m, Backend: b, DType: dtypes.Float32}
+	_, z, err := s.Featurizer(params).Latents(x)
+	return z, err
 }
