@@ -1,5 +1,5 @@
 // Package experiments runs the reproduction and extension experiments of Calder & Lee (2025) (issue 4; the
-// maths and targets are in ../shared/paper.md §4–§7): the loss landscape of invariant embeddings, particle
+// maths and targets are in doc/paper.md §4–§7): the loss landscape of invariant embeddings, particle
 // versus network gradient descent on the latent circle, the persistence of cluster structure against depth,
 // width, scaling and temperature, the empirical neural tangent kernel, the authors' later 1-D setting, and
 // MNIST {0, 1, 2}. Each experiment writes config.json, CSV time series, PNG figures and summary.md into its
