@@ -21,8 +21,9 @@ import (
 //	            scored on the same points: linear separability of the clusters
 //	Uniformity: Wang & Isola's log mean_{i≠j} exp(−2‖u_i − u_j‖²) on u (NaN for a Euclidean latent space)
 //	Loss:       the training loss at that step (on the augmented views)
+//	OutNorm:    mean ‖g_i‖ of the output before its normalisation (the latents' own norm when there is none)
 type Geometry struct {
-	Spread, MinSep, Silhouette, Probe, Uniformity, Loss float64
+	Spread, MinSep, Silhouette, Probe, Uniformity, Loss, OutNorm float64
 }
 
 // latentSet is N latent points of dimension k with their labels.

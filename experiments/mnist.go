@@ -167,7 +167,7 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 		return nil, err
 	}
 	d := datasets.Points{N: n, Labels: labels, K: 3, Name: "mnist-012"}
-	if err := pvnFigures(dir, d, methods, first, PVNConfig{Snapshots: c.Snapshots, FirstSeed: c.FirstSeed}); err != nil {
+	if err := pvnFigures(dir, d, methods, first, ParticleVsNetworkConfig{Snapshots: c.Snapshots, FirstSeed: c.FirstSeed}); err != nil {
 		return nil, err
 	}
 	res := &Result{Name: "mnist-012", Dir: dir, Title: "MNIST digits 0, 1, 2: particles, one-hidden-layer and the authors' deeper MLP",

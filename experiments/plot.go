@@ -15,22 +15,31 @@ import (
 
 func colorOf(i int) color.RGBA { return plotstyle.Color(i) }
 
-// curve is one line of a line plot; Err, when set, draws ±Err bars at each point.
+// curve is one line of a line plot; Err, when set, draws ±Err bars at each point, or Lo and Hi, when set,
+// bars from Lo to Hi (an asymmetric interval). Points with Censored set are drawn as upward triangles: a lower
+// bound (e.g. a median past the end of the runs).
 type curve struct {
-	Name   string
-	X, Y   []float64
-	Err    []float64
-	Color  int
-	Dashed bool
-	Dots   bool // draw markers as well
+	Name     string
+	X, Y     []float64
+	Err      []float64
+	Lo, Hi   []float64
+	Censored []bool
+	Color    int
+	Dashed   bool
+	Dots     bool // draw markers as well
 }
 
 // xyErr adapts a curve to plotter's XYer and YErrorer.
 type xyErr struct{ c curve }
 
-func (p xyErr) Len() int                        { return len(p.c.X) }
-func (p xyErr) XY(i int) (float64, float64)     { return p.c.X[i], p.c.Y[i] }
-func (p xyErr) YError(i int) (float64, float64) { return p.c.Err[i], p.c.Err[i] }
+func (p xyErr) Len() int                    { return len(p.c.X) }
+func (p xyErr) XY(i int) (float64, float64) { return p.c.X[i], p.c.Y[i] }
+func (p xyErr) YError(i int) (float64, float64) {
+	if p.c.Lo != nil {
+		return p.c.Y[i] - p.c.Lo[i], p.c.Hi[i] - p.c.Y[i]
+	}
+	return p.c.Err[i], p.c.Err[i]
+}
 
 // newPlot returns a plot with title and axis labels in the project's style.
 func newPlot(title, xlab, ylab string) *plot.Plot { return plotstyle.New(title, xlab, ylab, 13) }
@@ -38,8 +47,8 @@ func newPlot(title, xlab, ylab string) *plot.Plot { return plotstyle.New(title, 
 // addCurves draws the curves on p, skipping NaN points, with a legend entry per named curve.
 func addCurves(p *plot.Plot, cs []curve) error {
 	for _, c := range cs {
-		var pts plotter.XYs
-		var errs []float64
+		var pts, cens plotter.XYs
+		var errs, los, his []float64
 		for i := range c.X {
 			if math.IsNaN(c.Y[i]) || math.IsInf(c.Y[i], 0) {
 				continue
@@ -47,6 +56,12 @@ func addCurves(p *plot.Plot, cs []curve) error {
 			pts = append(pts, plotter.XY{X: c.X[i], Y: c.Y[i]})
 			if c.Err != nil {
 				errs = append(errs, c.Err[i])
+			}
+			if c.Lo != nil {
+				los, his = append(los, c.Lo[i]), append(his, c.Hi[i])
+			}
+			if c.Censored != nil && c.Censored[i] {
+				cens = append(cens, pts[len(pts)-1])
 			}
 		}
 		if len(pts) == 0 {
@@ -62,7 +77,7 @@ func addCurves(p *plot.Plot, cs []curve) error {
 		}
 		p.Add(l)
 		thumbs := []plot.Thumbnailer{l}
-		if c.Dots || c.Err != nil {
+		if c.Dots || c.Err != nil || c.Lo != nil {
 			s, err := plotter.NewScatter(pts)
 			if err != nil {
 				return err
@@ -71,12 +86,20 @@ func addCurves(p *plot.Plot, cs []curve) error {
 			p.Add(s)
 			thumbs = append(thumbs, s)
 		}
-		if c.Err != nil {
+		if len(cens) > 0 {
+			s, err := plotter.NewScatter(cens)
+			if err != nil {
+				return err
+			}
+			s.Color, s.Radius, s.Shape = colorOf(c.Color), vg.Points(5), draw.TriangleGlyph{}
+			p.Add(s)
+		}
+		if c.Err != nil || c.Lo != nil {
 			xs, ys := make([]float64, len(pts)), make([]float64, len(pts))
 			for i, q := range pts {
 				xs[i], ys[i] = q.X, q.Y
 			}
-			eb, err := plotter.NewYErrorBars(xyErr{curve{X: xs, Y: ys, Err: errs}})
+			eb, err := plotter.NewYErrorBars(xyErr{curve{X: xs, Y: ys, Err: errs, Lo: los, Hi: his}})
 			if err != nil {
 				return err
 			}

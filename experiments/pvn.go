@@ -41,12 +41,6 @@ type ParticleVsNetworkConfig struct {
 	FirstSeed   uint64  `json:"first-seed"`
 }
 
-// PVNConfig is the former name of ParticleVsNetworkConfig, kept only while mnist.go (being rewritten
-// elsewhere) still uses it.
-//
-// Deprecated: use ParticleVsNetworkConfig.
-type PVNConfig = ParticleVsNetworkConfig
-
 // DefaultParticleVsNetwork returns the full (or quick) settings.
 func DefaultParticleVsNetwork(quick bool) ParticleVsNetworkConfig {
 	c := ParticleVsNetworkConfig{Clusters: 4, PerCluster: 64, Radius: 0.15, Scale: 2, Augment: "noise:0.1", Temperature: 0.5, Width: 256,

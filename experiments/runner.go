@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/datasets/augment"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
@@ -26,7 +28,15 @@ type trainee struct {
 	clean *tensors.Tensor // what the recorded latents are of: the unaugmented data (or the particles' indices)
 	views train.ViewsFn   // nil: both views are the input (particles)
 	opt   optim.Optimizer
+	// raw, if not nil, is model without its output normalisation (same parameters): OutNorm is measured on it.
+	raw models.Model
 }
+
+// errStopped ends a run that runCfg.stop ended: not a failure.
+var errStopped = errors.New("stopped: event decided")
+
+// errNotFinite is the error of a run whose loss or gradient stopped being finite (a divergence).
+var errNotFinite = errors.New("loss or gradient not finite")
 
 // runCfg says how long to train and what to record.
 type runCfg struct {
@@ -41,6 +51,8 @@ type runCfg struct {
 	metrics         bool // compute Geometry at logged steps (else only the loss)
 	// observe, if not nil, sees the parameters of every logged step t before its update (the NTK's kernel).
 	observe func(t int, params [][]float64)
+	// stop, if not nil, ends the run after a logged step for which it returns true (an event already decided).
+	stop func(steps []int, rows []Geometry) bool
 }
 
 // trajectory is what a run records.
@@ -66,19 +78,32 @@ func run(b compute.Backend, tr trainee, c runCfg) (*trajectory, error) {
 		return nil, fmt.Errorf("experiments: %s: %w", tr.name, err)
 	}
 	feats := s.Featurizer(st.Params)
+	var rawFeats *train.Featurizer
+	if tr.raw != nil {
+		rs := s
+		rs.Model = tr.raw
+		rawFeats = rs.Featurizer(st.Params)
+	}
 	out := &trajectory{latents: map[int][]float64{}}
 	n := len(c.labels)
 	var z []float64 // the latents of the step being taken, when it is logged
+	var outNorm float64
 	loop := train.Loop{Stepper: st, First: 0, Last: c.steps,
 		Batch: func(int) *tensors.Tensor { return tr.input },
 		Before: func(t int) (err error) {
 			z = nil
-			if c.logged(t) {
-				if c.observe != nil {
-					c.observe(t, st.ParamValues())
-				}
-				_, z, err = feats.Latents(tr.clean)
+			if !c.logged(t) {
+				return nil
 			}
+			if c.observe != nil {
+				c.observe(t, st.ParamValues())
+			}
+			if _, z, err = feats.Latents(tr.clean); err != nil || rawFeats == nil {
+				outNorm = meanRowNorm(z, c.k)
+				return err
+			}
+			_, g, err := rawFeats.Latents(tr.clean)
+			outNorm = meanRowNorm(g, c.k)
 			return err
 		},
 		After: func(t int, r train.StepResult) error {
@@ -89,18 +114,22 @@ func run(b compute.Backend, tr trainee, c runCfg) (*trajectory, error) {
 			if c.metrics {
 				g = Measure(latentSet{Z: z, N: n, K: c.k, Labels: c.labels, C: c.classes, Sphere: c.sphere}, r.Loss)
 			}
+			g.OutNorm = outNorm
 			out.steps = append(out.steps, t)
 			out.rows = append(out.rows, g)
 			if c.keepAll || slices.Contains(c.snapshots, t) {
 				out.latents[t] = z
 			}
 			if !r.Finite {
-				return fmt.Errorf("loss or gradient not finite at step %d; lower the learning rate", t)
+				return fmt.Errorf("%w at step %d; lower the learning rate", errNotFinite, t)
+			}
+			if c.stop != nil && c.stop(out.steps, out.rows) {
+				return errStopped
 			}
 			return nil
 		}}
 	start := time.Now()
-	if err := loop.Run(); err != nil {
+	if err := loop.Run(); err != nil && !errors.Is(err, errStopped) {
 		return out, fmt.Errorf("experiments: %s: %w", tr.name, err)
 	}
 	out.seconds = time.Since(start).Seconds()
@@ -163,4 +192,13 @@ func initialLatents(b compute.Backend, m models.Model, x *tensors.Tensor, seed u
 	s := train.Setup{Model: m, Backend: b, DType: dtypes.Float32}
 	_, z, err := s.Featurizer(params).Latents(x)
 	return z, err
+}
+
+// meanRowNorm is the mean Euclidean norm of the rows of z [n·k].
+func meanRowNorm(z []float64, k int) float64 {
+	var sum float64
+	for i := 0; i+k <= len(z); i += k {
+		sum += math.Sqrt(hostmath.Dot(z[i:i+k], z[i:i+k]))
+	}
+	return sum / float64(len(z)/k)
 }

@@ -1,0 +1,238 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/gosimclr/gosimclr/internal/survival"
+	"gonum.org/v1/plot"
+)
+
+// dwGroup is one setting of the sweep (all its seeds): depth 0 is the particles.
+type dwGroup struct {
+	depth, width int
+	scaling      string
+}
+
+func (g dwGroup) String() string {
+	if g.depth == 0 {
+		return "particles"
+	}
+	return fmt.Sprintf("L=%d m=%d %s", g.depth, g.width, g.scaling)
+}
+
+// dwStat is the Kaplan–Meier summary of one group.
+type dwStat struct {
+	est      survival.Estimate
+	diverged int
+}
+
+// kmLevel is the confidence level of every interval of the sweep.
+const kmLevel = 0.95
+
+// depthWidthReport writes cells.csv, km.csv and the figures from the stored cells, and words the result.
+func depthWidthReport(c DepthWidthConfig, dir string, done []dwCell, total, remaining int, lmin float64) (*Result, error) {
+	stats := map[dwGroup]*dwStat{}
+	obs := map[dwGroup][]survival.Obs{}
+	tab := newTable("key", "depth", "width", "scaling", "seed", "persistence_step", "event", "diverged", "initial_silhouette",
+		"final_silhouette", "final_loss_gap", "initial_out_norm", "final_out_norm", "last_step", "seconds")
+	for _, cl := range done {
+		g := dwGroup{cl.Depth, cl.Width, cl.Scaling}
+		obs[g] = append(obs[g], cl.Persistence)
+		if stats[g] == nil {
+			stats[g] = &dwStat{}
+		}
+		if cl.Diverged {
+			stats[g].diverged++
+		}
+		n := len(cl.Steps) - 1
+		tab.add(cl.key(), cl.Depth, cl.Width, cl.Scaling, int(cl.Seed), cl.Persistence.Time, cl.Persistence.Event, cl.Diverged,
+			cl.Silhouette[0], cl.Silhouette[n], cl.Loss[n]-lmin, cl.OutNorm[0], cl.OutNorm[n], cl.Steps[n], cl.Seconds)
+	}
+	if err := tab.write(filepath.Join(dir, "cells.csv")); err != nil {
+		return nil, err
+	}
+	km := newTable("group", "depth", "width", "scaling", "n", "events", "censored", "diverged", "median", "median_censored",
+		"lo", "hi", "hi_censored")
+	var rows [][]string
+	groups := dwGroups(c)
+	for _, g := range groups {
+		if stats[g] == nil {
+			continue
+		}
+		e := survival.Median(obs[g], kmLevel)
+		stats[g].est = e
+		km.add(g.String(), g.depth, g.width, g.scaling, e.N, e.Events, e.N-e.Events, stats[g].diverged, e.Median, e.MedianCensored,
+			e.Lo, e.Hi, e.HiCensored)
+		rows = append(rows, []string{g.String(), fmt.Sprint(e.N), fmt.Sprint(e.Events), fmt.Sprint(stats[g].diverged), e.String()})
+	}
+	if err := km.write(filepath.Join(dir, "km.csv")); err != nil {
+		return nil, err
+	}
+	res := &Result{Name: "depth-width", Dir: dir, Title: "Cluster persistence against depth, width and parameterisation (survival analysis)",
+		Figures: []string{"persistence_km.png", "silhouette_vs_gap.png"}}
+	if err := dwMedianFigure(c, filepath.Join(dir, res.Figures[0]), stats); err != nil {
+		return nil, err
+	}
+	if err := dwClockFigure(c, filepath.Join(dir, res.Figures[1]), done, lmin); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Cells finished: %d of %d (%d remain; `simclr experiment depth-width` resumes them).\n\n", len(done), total, remaining)
+	fmt.Fprintf(&b, "Persistence time (ours): the first logged step that starts %d consecutive measurements (every %d steps) of the "+
+		"silhouette below %.3f (halfway between collapsed clusters, 1, and the regular N-gon with contiguous clusters); "+
+		"a run that never does so is censored at T = %d (or where it diverged). Medians are Kaplan–Meier with "+
+		"Brookmeyer–Crowley %.0f%% intervals (log(−log) Greenwood bands); \">T\" marks a median or bound past the end of the runs. "+
+		"n counts seeds.\n\n", c.Window, c.LogEvery, c.Threshold(done), c.Steps, 100*kmLevel)
+	b.WriteString(markdown([]string{"setting", "n", "events", "diverged", "KM median [95% CI] (steps)"}, rows))
+	res.Numbers = b.String()
+	res.Verdict = dwVerdict(c, stats)
+	res.Ours = fmt.Sprintf("Every setting: %d Gaussian clusters × %d points (std %g, centres on a circle of radius %g, drawn from seed %d), "+
+		"augmentation %q for networks and particles alike (the same loss), NT-Xent τ = %g, %s activation, normalised output "+
+		"on S¹, full-batch SGD lr %g (particles lr·N), %d steps, the grid, the threshold and the window.",
+		c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed, c.Augment, c.Temperature, c.Activation, c.LR, c.Steps)
+	return res, nil
+}
+
+// Threshold is the silhouette threshold the stored cells used (NaN before any).
+func (c DepthWidthConfig) Threshold(done []dwCell) float64 {
+	if len(done) == 0 {
+		return math.NaN()
+	}
+	return done[0].Threshold
+}
+
+// dwGroups lists the settings in table order: particles, then by scaling, width and depth.
+func dwGroups(c DepthWidthConfig) []dwGroup {
+	out := []dwGroup{{}}
+	for _, sc := range c.Scalings {
+		for _, m := range c.Widths {
+			for _, l := range c.Depths {
+				out = append(out, dwGroup{l, m, sc})
+			}
+		}
+	}
+	return out
+}
+
+// dwMedianFigure draws, per parameterisation, the KM median persistence against depth for each width, with
+// its interval; censored medians are triangles at T, and the particles' median a dashed line.
+func dwMedianFigure(c DepthWidthConfig, path string, stats map[dwGroup]*dwStat) error {
+	clip := func(v float64) float64 { return math.Min(v, 1.05*float64(c.Steps)) }
+	var panels []*plot.Plot
+	for _, sc := range c.Scalings {
+		var cs []curve
+		for wi, m := range c.Widths {
+			cv := curve{Name: fmt.Sprintf("m = %d", m), Color: wi, Dots: true}
+			for _, l := range c.Depths {
+				st := stats[dwGroup{l, m, sc}]
+				if st == nil {
+					continue
+				}
+				e := st.est
+				cv.X = append(cv.X, float64(l))
+				cv.Y = append(cv.Y, clip(e.Median))
+				cv.Lo, cv.Hi = append(cv.Lo, clip(e.Lo)), append(cv.Hi, clip(e.Hi))
+				cv.Censored = append(cv.Censored, e.MedianCensored)
+			}
+			cs = append(cs, cv)
+		}
+		if p := stats[dwGroup{}]; p != nil && len(c.Depths) > 0 {
+			y := clip(p.est.Median)
+			cs = append(cs, curve{Name: fmt.Sprintf("particles (n=%d)", p.est.N), X: []float64{float64(c.Depths[0]), float64(c.Depths[len(c.Depths)-1])},
+				Y: []float64{y, y}, Color: len(c.Widths), Dashed: true})
+		}
+		p, err := lineChart(fmt.Sprintf("%s: KM median persistence, 95%% CI (▲ censored)", sc), "hidden layers L (log scale)",
+			"persistence (steps)", cs, true)
+		if err != nil {
+			return err
+		}
+		p.Y.Min, p.Y.Max = 0, 1.1*float64(c.Steps)
+		p.X.Min, p.X.Max = 0.8*float64(slices.Min(c.Depths)), 1.25*float64(slices.Max(c.Depths)) // also when no cell is done
+		panels = append(panels, p)
+	}
+	return saveGrid([][]*plot.Plot{panels}, path, 16, 11)
+}
+
+// dwClockFigure draws the silhouette of the first seed's runs against the common clock, the loss gap to the
+// regular N-gon (log scale), for the particles and each depth at the middle width.
+func dwClockFigure(c DepthWidthConfig, path string, done []dwCell, lmin float64) error {
+	m := c.Widths[len(c.Widths)/2]
+	var panels []*plot.Plot
+	for _, sc := range c.Scalings {
+		var cs []curve
+		for _, cl := range done {
+			if cl.Seed != c.FirstSeed || (cl.Depth != 0 && (cl.Width != m || cl.Scaling != sc)) {
+				continue
+			}
+			cv := curve{Name: dwGroup{cl.Depth, cl.Width, cl.Scaling}.String(), Color: cl.Depth}
+			for i := range cl.Steps {
+				if gap := cl.Loss[i] - lmin; gap > 0 {
+					cv.X, cv.Y = append(cv.X, gap), append(cv.Y, cl.Silhouette[i])
+				}
+			}
+			cs = append(cs, cv)
+		}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, cv := range cs {
+			for _, x := range cv.X {
+				lo, hi = math.Min(lo, x), math.Max(hi, x)
+			}
+		}
+		if lo > hi { // nothing to draw yet: an empty panel with a valid log axis
+			lo, hi = 1e-6, 1
+		}
+		p, err := lineChart(fmt.Sprintf("%s, m = %d, seed %d: silhouette against the loss gap", sc, m, c.FirstSeed),
+			"loss − loss of the regular N-gon (log scale; time runs right to left)", "silhouette", cs, true)
+		if err != nil {
+			return err
+		}
+		p.X.Min, p.X.Max = lo/1.5, hi*1.5
+		panels = append(panels, p)
+	}
+	return saveGrid([][]*plot.Plot{panels}, path, 16, 11)
+}
+
+// dwVerdict compares the deepest with the shallowest network at every width and parameterisation: longer or
+// shorter only where the two intervals do not overlap.
+func dwVerdict(c DepthWidthConfig, stats map[dwGroup]*dwStat) string {
+	if len(c.Depths) < 2 {
+		return "One depth only: no depth comparison."
+	}
+	lo, hi := c.Depths[0], c.Depths[len(c.Depths)-1]
+	var longer, shorter, unresolved []string
+	for _, sc := range c.Scalings {
+		for _, m := range c.Widths {
+			a, b := stats[dwGroup{lo, m, sc}], stats[dwGroup{hi, m, sc}]
+			if a == nil || b == nil {
+				continue
+			}
+			name := fmt.Sprintf("m=%d %s (L=%d: %s, n=%d; L=%d: %s, n=%d)", m, sc, lo, a.est, a.est.N, hi, b.est, b.est.N)
+			switch {
+			case b.est.Lo > a.est.Hi:
+				longer = append(longer, name)
+			case b.est.Hi < a.est.Lo:
+				shorter = append(shorter, name)
+			default:
+				unresolved = append(unresolved, name)
+			}
+		}
+	}
+	if len(longer)+len(shorter)+len(unresolved) == 0 {
+		return fmt.Sprintf("Not yet measurable: no width has finished cells at both L=%d and L=%d.", lo, hi)
+	}
+	var s []string
+	if len(longer) > 0 {
+		s = append(s, fmt.Sprintf("L=%d kept the clusters LONGER than L=%d (non-overlapping 95%% intervals) at %s.", hi, lo, strings.Join(longer, "; ")))
+	}
+	if len(shorter) > 0 {
+		s = append(s, fmt.Sprintf("L=%d kept the clusters SHORTER than L=%d (non-overlapping 95%% intervals) at %s.", hi, lo, strings.Join(shorter, "; ")))
+	}
+	if len(unresolved) > 0 {
+		s = append(s, fmt.Sprintf("No difference resolved (overlapping intervals) at %s.", strings.Join(unresolved, "; ")))
+	}
+	return strings.Join(s, " ")
+}

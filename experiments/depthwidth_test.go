@@ -1,0 +1,122 @@
+package experiments
+
+import (
+	"encoding/csv"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gosimclr/gosimclr/ref"
+)
+
+// TestLossOfRegularPolygon: the closed form equals the reference NT-Xent loss of 2N views in N equal pairs
+// on the vertices of a regular N-gon.
+func TestLossOfRegularPolygon(t *testing.T) {
+	for _, c := range []struct {
+		n   int
+		tau float64
+	}{{4, 0.5}, {16, 0.1}, {128, 0.5}, {7, 2}} {
+		z := make([]float64, 2*c.n*2)
+		for v := range 2 {
+			for i := range c.n {
+				a := 2 * math.Pi * float64(i) / float64(c.n)
+				z[(v*c.n+i)*2], z[(v*c.n+i)*2+1] = math.Cos(a), math.Sin(a)
+			}
+		}
+		want := ref.Loss(z, 2*c.n, 2, ref.LossConfig{Kernel: ref.KernelExp, Temperature: c.tau}).Loss
+		if got := lossOfRegularPolygon(c.n, c.tau); math.Abs(got-want) > 1e-9*math.Abs(want) {
+			t.Errorf("N=%d τ=%g: %.12g, want %.12g", c.n, c.tau, got, want)
+		}
+	}
+}
+
+// TestDepthWidthResumes: a sweep stopped by its budget after its first cells continues where it stopped, a
+// finished sweep runs nothing again, and other settings are refused for the same folder.
+func TestDepthWidthResumes(t *testing.T) {
+	dir := t.TempDir()
+	c := DefaultDepthWidth(true)
+	c.PerCluster, c.Depths, c.Widths, c.Scalings, c.Seeds, c.Steps, c.LogEvery, c.Window = 8, []int{1, 2}, []int{16}, []string{"ntk"}, 2, 40, 10, 2
+	var log strings.Builder
+	cm := Common{OutDir: dir, Log: &log}
+	c.For = 1 // a budget spent at once: no cell starts, the report says so
+	r, err := RunDepthWidth(c, cm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cellsDir := filepath.Join(dir, "depth-width", "cells")
+	if n := countFiles(t, cellsDir); n != 0 || !strings.Contains(r.Numbers, "Cells finished: 0 of 6 (6 remain") {
+		t.Fatalf("after a spent budget: %d cells stored, numbers %q", n, r.Numbers)
+	}
+	c.For = 0
+	if r, err = RunDepthWidth(c, cm); err != nil {
+		t.Fatal(err)
+	}
+	if n := countFiles(t, cellsDir); n != 6 { // 2 seeds × (particles, L=1, L=2)
+		t.Fatalf("%d cells stored, want 6", n)
+	}
+	if !strings.Contains(r.Numbers, "Cells finished: 6 of 6") {
+		t.Errorf("numbers do not say the sweep is complete:\n%s", r.Numbers)
+	}
+	// A sweep interrupted before its last two cells: only those run again.
+	for _, k := range []string{"L2-m16-ntk-seed1", "particles-seed2"} {
+		if err := os.Remove(filepath.Join(cellsDir, k+".json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log.Reset()
+	if _, err := RunDepthWidth(c, cm); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(log.String(), "skip"); n != 4 || countFiles(t, cellsDir) != 6 {
+		t.Errorf("resumed sweep skipped %d cells, want 4:\n%s", n, log.String())
+	}
+	rows := readCSV(t, filepath.Join(dir, "depth-width", "km.csv"))
+	if len(rows) != 4 { // header, particles, L=1, L=2
+		t.Fatalf("km.csv has %d rows, want 4", len(rows))
+	}
+	for _, row := range rows[1:] {
+		if row[4] != "2" { // n
+			t.Errorf("group %s: n = %s, want 2", row[0], row[4])
+		}
+	}
+	for _, f := range []string{"persistence_km.png", "silhouette_vs_gap.png", "cells.csv", "summary.md"} {
+		if st, err := os.Stat(filepath.Join(dir, "depth-width", f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+	c.Temperature = 0.1
+	if _, err := RunDepthWidth(c, cm); err == nil || !strings.Contains(err.Error(), "other settings") {
+		t.Errorf("other settings in the same folder: %v, want a refusal", err)
+	}
+}
+
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range es {
+		if strings.HasSuffix(e.Name(), ".json") {
+			n++
+		}
+	}
+	return n
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
