@@ -84,8 +84,11 @@ type dwCell struct {
 	OutNorm     []float64    `json:"out_norm"`
 	Threshold   float64      `json:"threshold"`
 	Persistence survival.Obs `json:"persistence"`
-	Diverged    bool         `json:"diverged"`
-	Seconds     float64      `json:"seconds"`
+	// NeverVisible: the silhouette never reached the threshold, so there were no clusters to keep (no
+	// persistence time; counted apart).
+	NeverVisible bool    `json:"never_visible"`
+	Diverged     bool    `json:"diverged"`
+	Seconds      float64 `json:"seconds"`
 }
 
 func (d dwCell) key() string {
@@ -168,7 +171,13 @@ func RunDepthWidth(c DepthWidthConfig, cm Common) (*Result, error) {
 		if cl.Diverged { // censored where the run stopped being finite
 			last = cl.Steps[len(cl.Steps)-1]
 		}
-		cl.Persistence = survival.PersistenceWindow(cl.Steps, cl.Silhouette, thr, c.Window, last)
+		// Persistence counts from the first measurement with visible clusters (a deep network's initial embedding
+		// can squeeze them together before training pulls them apart).
+		i0 := slices.IndexFunc(cl.Silhouette, func(s float64) bool { return s >= thr })
+		cl.NeverVisible = i0 < 0
+		if !cl.NeverVisible {
+			cl.Persistence = survival.PersistenceWindow(cl.Steps[i0:], cl.Silhouette[i0:], thr, c.Window, last)
+		}
 		return cl, nil
 	}
 	var deadline time.Time
@@ -194,9 +203,10 @@ func RunDepthWidth(c DepthWidthConfig, cm Common) (*Result, error) {
 	return res, writeSummary(res, cm, res.Numbers)
 }
 
-// belowWindow reports whether the last w silhouettes are all below thr (the event is decided: stop).
+// belowWindow reports whether the last w silhouettes are all below thr after an earlier one was at or above it
+// (the persistence event is decided: the run may stop).
 func belowWindow(rows []Geometry, thr float64, w int) bool {
-	if len(rows) < w {
+	if len(rows) <= w {
 		return false
 	}
 	for _, g := range rows[len(rows)-w:] {
@@ -204,7 +214,7 @@ func belowWindow(rows []Geometry, thr float64, w int) bool {
 			return false
 		}
 	}
-	return true
+	return slices.ContainsFunc(rows[:len(rows)-w], func(g Geometry) bool { return g.Silhouette >= thr })
 }
 
 // lossOfRegularPolygon is the NT-Xent loss (exp kernel, temperature tau) of 2N views in N equal pairs at the

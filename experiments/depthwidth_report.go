@@ -28,6 +28,7 @@ func (g dwGroup) String() string {
 type dwStat struct {
 	est      survival.Estimate
 	diverged int
+	never    int // runs whose clusters were never visible: not in est
 }
 
 // kmLevel is the confidence level of every interval of the sweep.
@@ -38,25 +39,29 @@ func depthWidthReport(c DepthWidthConfig, dir string, done []dwCell, total, rema
 	stats := map[dwGroup]*dwStat{}
 	obs := map[dwGroup][]survival.Obs{}
 	tab := newTable("key", "depth", "width", "scaling", "seed", "persistence_step", "event", "diverged", "initial_silhouette",
-		"final_silhouette", "final_loss_gap", "initial_out_norm", "final_out_norm", "last_step", "seconds")
+		"final_silhouette", "final_loss_gap", "initial_out_norm", "final_out_norm", "last_step", "never_visible", "seconds")
 	for _, cl := range done {
 		g := dwGroup{cl.Depth, cl.Width, cl.Scaling}
-		obs[g] = append(obs[g], cl.Persistence)
 		if stats[g] == nil {
 			stats[g] = &dwStat{}
 		}
 		if cl.Diverged {
 			stats[g].diverged++
 		}
+		if cl.NeverVisible {
+			stats[g].never++
+		} else {
+			obs[g] = append(obs[g], cl.Persistence)
+		}
 		n := len(cl.Steps) - 1
 		tab.add(cl.key(), cl.Depth, cl.Width, cl.Scaling, int(cl.Seed), cl.Persistence.Time, cl.Persistence.Event, cl.Diverged,
-			cl.Silhouette[0], cl.Silhouette[n], cl.Loss[n]-lmin, cl.OutNorm[0], cl.OutNorm[n], cl.Steps[n], cl.Seconds)
+			cl.Silhouette[0], cl.Silhouette[n], cl.Loss[n]-lmin, cl.OutNorm[0], cl.OutNorm[n], cl.Steps[n], cl.NeverVisible, cl.Seconds)
 	}
 	if err := tab.write(filepath.Join(dir, "cells.csv")); err != nil {
 		return nil, err
 	}
-	km := newTable("group", "depth", "width", "scaling", "n", "events", "censored", "diverged", "median", "median_censored",
-		"lo", "hi", "hi_censored")
+	km := newTable("group", "depth", "width", "scaling", "n", "events", "censored", "diverged", "never_visible", "median",
+		"median_censored", "lo", "hi", "hi_censored")
 	var rows [][]string
 	groups := dwGroups(c)
 	for _, g := range groups {
@@ -65,9 +70,10 @@ func depthWidthReport(c DepthWidthConfig, dir string, done []dwCell, total, rema
 		}
 		e := survival.Median(obs[g], kmLevel)
 		stats[g].est = e
-		km.add(g.String(), g.depth, g.width, g.scaling, e.N, e.Events, e.N-e.Events, stats[g].diverged, e.Median, e.MedianCensored,
-			e.Lo, e.Hi, e.HiCensored)
-		rows = append(rows, []string{g.String(), fmt.Sprint(e.N), fmt.Sprint(e.Events), fmt.Sprint(stats[g].diverged), e.String()})
+		st := stats[g]
+		km.add(g.String(), g.depth, g.width, g.scaling, e.N, e.Events, e.N-e.Events, st.diverged, st.never, e.Median,
+			e.MedianCensored, e.Lo, e.Hi, e.HiCensored)
+		rows = append(rows, []string{g.String(), fmt.Sprint(e.N), fmt.Sprint(e.Events), fmt.Sprint(st.diverged), fmt.Sprint(st.never), e.String()})
 	}
 	if err := km.write(filepath.Join(dir, "km.csv")); err != nil {
 		return nil, err
@@ -84,10 +90,12 @@ func depthWidthReport(c DepthWidthConfig, dir string, done []dwCell, total, rema
 	fmt.Fprintf(&b, "Cells finished: %d of %d (%d remain; `simclr experiment depth-width` resumes them).\n\n", len(done), total, remaining)
 	fmt.Fprintf(&b, "Persistence time (ours): the first logged step that starts %d consecutive measurements (every %d steps) of the "+
 		"silhouette below %.3f (halfway between collapsed clusters, 1, and the regular N-gon with contiguous clusters); "+
-		"a run that never does so is censored at T = %d (or where it diverged). Medians are Kaplan–Meier with "+
+		"counted from the first measurement at or above it; a run that never falls so is censored at T = %d (or where it "+
+		"diverged), and a run whose silhouette never reached the threshold has no persistence time (counted apart, \"never "+
+		"visible\"). Medians are Kaplan–Meier with "+
 		"Brookmeyer–Crowley %.0f%% intervals (log(−log) Greenwood bands); \">T\" marks a median or bound past the end of the runs. "+
 		"n counts seeds.\n\n", c.Window, c.LogEvery, c.Threshold(done), c.Steps, 100*kmLevel)
-	b.WriteString(markdown([]string{"setting", "n", "events", "diverged", "KM median [95% CI] (steps)"}, rows))
+	b.WriteString(markdown([]string{"setting", "n", "events", "diverged", "never visible (not in n)", "KM median [95% CI] (steps)"}, rows))
 	res.Numbers = b.String()
 	res.Verdict = dwVerdict(c, stats)
 	res.Ours = fmt.Sprintf("Every setting: %d Gaussian clusters × %d points (std %g, centres on a circle of radius %g, drawn from seed %d), "+

@@ -120,3 +120,30 @@ func readCSV(t *testing.T, path string) [][]string {
 	}
 	return rows
 }
+
+// TestBelowWindow: a run may stop only once w measurements in a row are below the threshold after one at or
+// above it; a start below the threshold (clusters not yet visible) stops nothing.
+func TestBelowWindow(t *testing.T) {
+	rows := func(s ...float64) []Geometry {
+		var g []Geometry
+		for _, v := range s {
+			g = append(g, Geometry{Silhouette: v})
+		}
+		return g
+	}
+	for _, c := range []struct {
+		sil  []float64
+		want bool
+	}{
+		{[]float64{0.9, 0.5, 0.5}, true},
+		{[]float64{0.9, 0.5, 0.9, 0.5}, false},
+		{[]float64{0.5, 0.5, 0.5}, false},
+		{[]float64{0.5, 0.9, 0.5}, false},
+		{[]float64{0.5, 0.9, 0.5, 0.4}, true},
+		{[]float64{0.8, 0.8, 0.8}, false}, // at the threshold counts as visible
+	} {
+		if got := belowWindow(rows(c.sil...), 0.8, 2); got != c.want {
+			t.Errorf("%v: %v, want %v", c.sil, got, c.want)
+		}
+	}
+}

@@ -168,7 +168,10 @@ func vectorViews(spec augment.VectorSpec) train.ViewsFn {
 // mlpTrainee trains the MLP a (no head) on the points x [n, a.In] with the vector augmentation spec.
 func mlpTrainee(name string, a arch.MLP, x []float64, n int, spec augment.VectorSpec, opt optim.Optimizer) trainee {
 	in := pointsTensor(x, n, a.In)
-	return trainee{name: name, model: models.Encoder{Body: models.MLPBody{MLP: a}}, input: in, clean: in, views: vectorViews(spec), opt: opt}
+	raw := a
+	raw.Normalize = false
+	return trainee{name: name, model: models.Encoder{Body: models.MLPBody{MLP: a}}, input: in, clean: in, views: vectorViews(spec), opt: opt,
+		raw: models.Encoder{Body: models.MLPBody{MLP: raw}}}
 }
 
 // particleTrainee optimises the n latent points directly, starting from start [n·k] (projected on the sphere).
