@@ -35,7 +35,9 @@ func uniform(seed uint64, n int) []float32 {
 // pipeline).
 func stepperStep(b compute.Backend, model models.Model, opt string, x *tensors.Tensor) (func() error, error) {
 	identity := func(rng, x *graph.Node) (*graph.Node, *graph.Node) { return rng, x }
-	st, err := train.NewStepper(b, model, optim.Optimizer{Name: opt, LR: 1e-3}, losses.Config{Kernel: losses.KernelExp, Temperature: benchTemperature}, identity, dtypes.Float32, 1)
+	s := train.Setup{Model: model, Views: identity, Opt: optim.Optimizer{Name: opt, LR: 1e-3},
+		Loss: losses.Config{Kernel: losses.KernelExp, Temperature: benchTemperature}, Seed: 1, Backend: b, DType: dtypes.Float32}
+	st, err := s.Stepper()
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ func TestConvEncodersTrain(t *testing.T) {
 		{"cnn", models.Encoder{Body: models.CNNBody{CNN: arch.CNN{H: 28, W: 28, C: 1, Channels: []int{8, 16}, Dense: 32}}, Head: withIn(head, 32)}, 28, 28, 1, 0.02},
 		{"resnet18", models.Encoder{Body: models.ResNetBody{ResNet18: arch.ResNet18{H: 32, W: 32, C: 3, Stem: arch.StemCIFAR, Width: 8}}, Head: withIn(head, 64)}, 32, 32, 3, 0.1},
 	} {
-		st, err := NewStepper(be, c.model, optim.Optimizer{Name: optim.SGD, LR: c.lr}, losses.Config{Temperature: 0.5}, nil, dtypes.Float32, 1)
+		st, err := newStepper(be, c.model, optim.Optimizer{Name: optim.SGD, LR: c.lr}, losses.Config{Temperature: 0.5}, nil, dtypes.Float32, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func BenchmarkCNNStep(b *testing.B) {
 		Body: models.CNNBody{CNN: arch.CNN{H: 28, W: 28, C: 1, Channels: arch.DefaultCNNChannels, Dense: arch.DefaultCNNDense}},
 		Head: arch.Head{In: arch.DefaultCNNDense, Hidden: 256, Out: 128},
 	}
-	st, err := NewStepper(be, enc, optim.Optimizer{Name: optim.Adam, LR: 1e-3}, losses.Config{Temperature: 0.5}, nil, dtypes.Float32, 1)
+	st, err := newStepper(be, enc, optim.Optimizer{Name: optim.Adam, LR: 1e-3}, losses.Config{Temperature: 0.5}, nil, dtypes.Float32, 1)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func Open(c Config) (*Setup, error) {
 
 // Stepper builds the compiled training step, with parameters initialised from s.Seed.
 func (s *Setup) Stepper() (*Stepper, error) {
-	return NewStepper(s.Backend, s.Model, s.Opt, s.Loss, s.Views, s.DType, s.Seed)
+	return newStepper(s.Backend, s.Model, s.Opt, s.Loss, s.Views, s.DType, s.Seed)
 }
 
 // Featurizer builds the evaluation-mode forward pass of s.Model (batch-norm running averages, no views) over

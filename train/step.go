@@ -30,7 +30,7 @@ type Stepper struct {
 	Params []*tensors.Tensor // in Model.Params() order
 	State  []*tensors.Tensor // in Opt.State(...) order
 	RNG    *tensors.Tensor
-	// LRScale multiplies the optimiser's learning rate on the next Step (a schedule's factor; NewStepper sets
+	// LRScale multiplies the optimiser's learning rate on the next Step (a schedule's factor; newStepper sets
 	// it to 1). It is an input of the compiled step, so changing it recompiles nothing.
 	LRScale float64
 
@@ -50,8 +50,8 @@ type StepResult struct {
 	Z      *tensors.Tensor
 }
 
-// NewStepper builds the step for model on backend b, with parameters initialised from seed.
-func NewStepper(b compute.Backend, model models.Model, opt optim.Optimizer, loss losses.Config, views ViewsFn, dt dtypes.DType, seed uint64) (*Stepper, error) {
+// newStepper builds the step for model on backend b, with parameters initialised from seed.
+func newStepper(b compute.Backend, model models.Model, opt optim.Optimizer, loss losses.Config, views ViewsFn, dt dtypes.DType, seed uint64) (*Stepper, error) {
 	s := &Stepper{Model: model, Opt: opt, Loss: loss, Views: views, DType: dt, LRScale: 1, backend: b}
 	ps := model.Params()
 	for i, v := range model.Init(seed) {

@@ -42,7 +42,7 @@ func TestStepMatchesReference(t *testing.T) {
 				tol = 2e-4
 			}
 			identity := func(rng, x *graph.Node) (*graph.Node, *graph.Node) { return rng, x }
-			st, err := NewStepper(b, c.enc, optim.Optimizer{Name: c.opt, LR: lr}, losses.Config{Temperature: 0.5}, identity, dt, 3)
+			st, err := newStepper(b, c.enc, optim.Optimizer{Name: c.opt, LR: lr}, losses.Config{Temperature: 0.5}, identity, dt, 3)
 			if err != nil {
 				t.Fatal(err)
 			}
