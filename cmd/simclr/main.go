@@ -41,7 +41,7 @@ var commands = []command{
 	{"embed", "write a run's encoder features of its data as .npy (with labels)", runEmbed},
 	{"bench", "time SimCLR steps on a backend and on the pure-Go reference", runBench},
 	{"augment", "write a PNG grid of augmented views of a data set's images", runAugment},
-	{"experiment", "run a reproduction experiment (loss-landscape, particle-vs-network, persistence, ntk, authors-1d, mnist-012, all)", runExperiment},
+	{"experiment", "run a reproduction experiment (loss-landscape, particle-vs-network, depth-width, ntk, authors-1d, mnist-012, all)", runExperiment},
 }
 
 // usageError makes main exit with status 2.

@@ -122,7 +122,7 @@ func TestVersionAndHelp(t *testing.T) {
 		}
 	}
 	out, code = simclr(t, nil, "experiment", "--help")
-	for _, e := range []string{"loss-landscape", "persistence", "particle gradient descent"} {
+	for _, e := range []string{"loss-landscape", "depth-width", "particle gradient descent"} {
 		if code != 0 || !strings.Contains(out, e) {
 			t.Errorf("experiment --help lacks %q (exit %d):\n%s", e, code, out)
 		}
