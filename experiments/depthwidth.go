@@ -40,6 +40,7 @@ type DepthWidthConfig struct {
 	Seeds       int           `json:"seeds"`
 	FirstSeed   uint64        `json:"first-seed"`
 	For         time.Duration `json:"-"` // this sitting's budget: no new cell starts after it (0: none)
+	ReportOnly  bool          `json:"-"` // run no cell: only the report of the cells stored
 }
 
 // DefaultDepthWidth returns the full (or quick) settings.
@@ -69,6 +70,7 @@ func bindDepthWidth(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error)
 	fs.IntVar(&c.Seeds, "seeds", c.Seeds, "seeds per cell")
 	fs.Uint64Var(&c.FirstSeed, "first-seed", c.FirstSeed, "first seed (the data are drawn from it)")
 	fs.DurationVar(&c.For, "for", 0, "stop starting new cells after this long (e.g. 2h; 0: run to the end); run again to resume")
+	fs.BoolVar(&c.ReportOnly, "report-only", false, "run no cell: write the tables, figures and summary of the cells already stored")
 	return func(cm Common) (*Result, error) { return RunDepthWidth(c, cm) }
 }
 
@@ -184,6 +186,9 @@ func RunDepthWidth(c DepthWidthConfig, cm Common) (*Result, error) {
 	if c.For > 0 {
 		deadline = start.Add(c.For)
 	}
+	if c.ReportOnly {
+		deadline = time.Unix(0, 0) // passed: RunUntil starts nothing and counts what remains
+	}
 	remaining, err := cells.RunUntil(store, keys, work, cm.Log, deadline)
 	if err != nil {
 		return nil, err
@@ -248,7 +253,7 @@ func sameSettings(path string, c DepthWidthConfig) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("experiments: %s: %w", path, err)
 	}
-	m.Settings.For = c.For
+	m.Settings.For, m.Settings.ReportOnly = c.For, c.ReportOnly
 	if !reflect.DeepEqual(m.Settings, c) {
 		return fmt.Errorf("experiments: %s holds the cells of other settings (%+v); resume with those flags or use another --out-dir", path, m.Settings)
 	}

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -144,6 +145,48 @@ func TestBelowWindow(t *testing.T) {
 	} {
 		if got := belowWindow(rows(c.sil...), 0.8, 2); got != c.want {
 			t.Errorf("%v: %v, want %v", c.sil, got, c.want)
+		}
+	}
+}
+
+// TestDepthWidthCommittedCells: the committed km.csv and cells.csv of results/depth-width are what the report
+// computes from the committed raw cells (cells/*.json) under the committed settings.
+func TestDepthWidthCommittedCells(t *testing.T) {
+	const dir = "../results/depth-width"
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Skip("no committed sweep:", err)
+	}
+	var m struct {
+		Settings DepthWidthConfig `json:"settings"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	c := m.Settings
+	var done []dwCell
+	for _, cl := range c.plan() {
+		raw, err := os.ReadFile(filepath.Join(dir, "cells", cl.key()+".json"))
+		if err != nil {
+			continue
+		}
+		var d dwCell
+		if err := json.Unmarshal(raw, &d); err != nil {
+			t.Fatalf("%s: %v", cl.key(), err)
+		}
+		done = append(done, d)
+	}
+	tmp := t.TempDir()
+	if _, err := depthWidthReport(c, tmp, done, len(c.plan()), len(c.plan())-len(done), lossOfRegularPolygon(c.Clusters*c.PerCluster, c.Temperature)); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"km.csv", "cells.csv"} {
+		want, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(filepath.Join(tmp, f)); string(got) != string(want) {
+			t.Errorf("%s differs from what the committed cells give", f)
 		}
 	}
 }

@@ -16,15 +16,16 @@ func runExperiment(args []string) error {
 	for _, e := range experiments.Experiments {
 		names = append(names, e.Name)
 	}
-	names = append(names, "all")
+	names = append(names, "all", "report")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintf(os.Stderr, "usage: simclr experiment NAME [--quick] [flags]\n\nexperiments:\n")
 		for _, e := range experiments.Experiments {
 			fmt.Fprintf(os.Stderr, "  %-20s %s\n", e.Name, e.Summary)
 		}
-		fmt.Fprintf(os.Stderr, "  %-20s every experiment in turn, then results/REPORT.md\n\n"+
+		fmt.Fprintf(os.Stderr, "  %-20s every experiment in turn, then OUT-DIR/REPORT.md\n"+
+			"  %-20s assemble OUT-DIR/REPORT.md from the summaries already in OUT-DIR (runs nothing)\n\n"+
 			"simclr experiment NAME --help lists NAME's flags (with --quick: its quick defaults). Each writes\n"+
-			"OUT-DIR/NAME/: config.json, CSV time series, PNG figures, summary.md.\n", "all")
+			"OUT-DIR/NAME/: config.json, CSV time series, PNG figures, summary.md.\n", "all", "report")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}
@@ -37,9 +38,13 @@ func runExperiment(args []string) error {
 	fs.BoolVar(&cm.Quick, "quick", false, "run the reduced version (under 2 minutes on 2 cores); its defaults are shown with --quick --help")
 	fs.StringVarP(&cm.OutDir, "out-dir", "o", "results", "parent folder: the experiment writes OUT-DIR/NAME/ (all: also OUT-DIR/REPORT.md)")
 	fs.StringVar(&cm.Backend, "backend", "", "compute backend (default $GOMLX_BACKEND or go)")
-	if name == "all" {
+	switch name {
+	case "all", "report":
 		if err := parse(fs, rest); err != nil {
 			return err
+		}
+		if name == "report" {
+			return experiments.Report(cm.OutDir)
 		}
 		return experiments.All(cm)
 	}

@@ -1,0 +1,58 @@
+package experiments
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Report assembles outDir/REPORT.md from the experiments' own summary.md files already in outDir (each written
+// by its experiment from its raw files), in the order of Experiments, after outDir/preface.md if there is one.
+// It runs nothing: experiments finish in different sittings, and the report states what each folder holds.
+// A missing folder is listed as not run.
+func Report(outDir string) error {
+	var b strings.Builder
+	b.WriteString("# Reproducing Calder & Lee (2025) and testing it on deeper and wider networks\n\n")
+	b.WriteString("Assembled by `simclr experiment report` from each experiment's `summary.md`, which the experiment wrote " +
+		"from the raw files beside it (CSV, JSON cells, config.json with its commit). Every setting is ours unless a " +
+		"section cites the authors' code (`doc/paper.md` §6.2).\n\n")
+	if pre, err := os.ReadFile(filepath.Join(outDir, "preface.md")); err == nil {
+		b.Write(pre)
+		b.WriteString("\n")
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	var missing []string
+	for _, e := range Experiments {
+		sum, err := os.ReadFile(filepath.Join(outDir, e.Name, "summary.md"))
+		if errors.Is(err, os.ErrNotExist) {
+			missing = append(missing, e.Name)
+			continue
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "## %s\n\nFolder [`%s/`](%s/).\n\n%s\n", e.Name, e.Name, e.Name, demote(string(sum), e.Name))
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(&b, "## Not run yet\n\n%s: no summary.md in %s.\n", strings.Join(missing, ", "), outDir)
+	}
+	return os.WriteFile(filepath.Join(outDir, "REPORT.md"), []byte(b.String()), 0o644)
+}
+
+var (
+	heading = regexp.MustCompile(`(?m)^(#+) `)
+	image   = regexp.MustCompile(`!\[([^\]]*)\]\(([^)/]+)\)`)
+)
+
+// demote nests a summary.md under the report's section of its experiment: headings one level deeper, the
+// title as a bold line, and figure links relative to the report's folder.
+func demote(s, dir string) string {
+	title, rest, _ := strings.Cut(s, "\n")
+	title = "**" + strings.TrimPrefix(title, "# ") + "**"
+	rest = heading.ReplaceAllString(rest, "##$1 ")
+	rest = image.ReplaceAllString(rest, "![$1]("+dir+"/$2)")
+	return title + "\n" + rest
+}

@@ -1,0 +1,77 @@
+package experiments
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReportAssembles: the report nests each summary under its experiment (headings one level deeper, figures
+// relative to the report's folder), keeps the preface, and lists the experiments with no summary.
+func TestReportAssembles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, s string) {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("preface.md", "What changed since the last report.\n")
+	write("depth-width/summary.md", "# Sweep title\n\nn = 8 seeds.\n\n## Verdict\n\nNo difference.\n\n![persistence_km.png](persistence_km.png)\n")
+	if err := Report(dir); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "REPORT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := string(b)
+	for _, want := range []string{"What changed since the last report.", "## depth-width", "**Sweep title**", "n = 8 seeds.",
+		"### Verdict", "![persistence_km.png](depth-width/persistence_km.png)", "## Not run yet", "loss-landscape, particle-vs-network"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("REPORT.md lacks %q:\n%s", want, r)
+		}
+	}
+	if strings.Contains(r, "\n## Verdict") || strings.Contains(r, "## Not run yet\n\nloss-landscape, particle-vs-network, depth-width") {
+		t.Errorf("a heading was not demoted or a present summary is listed as missing:\n%s", r)
+	}
+}
+
+// TestCommittedReportIsCurrent: results/REPORT.md is what Report assembles from the committed summaries (so
+// every number in it is one its experiment wrote from its raw files).
+func TestCommittedReportIsCurrent(t *testing.T) {
+	want, err := os.ReadFile("../results/REPORT.md")
+	if err != nil {
+		t.Skip("no committed report:", err)
+	}
+	dir := t.TempDir()
+	for _, f := range append([]string{"preface.md"}, summaries()...) {
+		b, err := os.ReadFile(filepath.Join("../results", f))
+		if err != nil {
+			continue
+		}
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Report(dir); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "REPORT.md"))
+	if string(got) != string(want) {
+		t.Error("results/REPORT.md differs from what `simclr experiment report -o results` assembles from the committed summaries: run it")
+	}
+}
+
+func summaries() []string {
+	var out []string
+	for _, e := range Experiments {
+		out = append(out, filepath.Join(e.Name, "summary.md"))
+	}
+	return out
+}
