@@ -1,8 +1,8 @@
 package experiments
 
 import (
+	"cmp"
 	"fmt"
-	"github.com/gosimclr/gosimclr/internal/hostmath"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -11,9 +11,9 @@ import (
 
 	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/datasets"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/optim"
-	"github.com/gosimclr/gosimclr/ref"
 	"github.com/spf13/pflag"
 	"gonum.org/v1/plot"
 )
@@ -65,37 +65,15 @@ func bindNTK(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) {
 	return func(cm Common) (*Result, error) { return RunNTK(c, cm) }
 }
 
-// jacobians returns J [P·k, #params]: row a·k+j is ∂T_j(x_a)/∂θ over all parameters (in a.Params() order,
-// flattened), from ref.MLPBackward with the one-hot output gradient e_j on the batch of the single example x_a.
-func jacobians(a arch.MLP, params [][]float64, x []float64, p int) []float64 {
-	var np int
-	for _, v := range params {
-		np += len(v)
+// kernel returns Θ = J Jᵀ [P·k, P·k] of the p examples x [p, In], J from g.Jacobian: block (a, b) is the k×k
+// empirical NTK Θ(x_a, x_b) = J_θT(x_a) J_θT(x_b)ᵀ.
+func kernel(g *mlpGraphs, params [][]float64, x []float64, p int) ([]float64, error) {
+	j, err := g.Jacobian(params, x, p)
+	if err != nil {
+		return nil, err
 	}
-	k := a.Out
-	j := make([]float64, p*k*np)
-	for i := range p {
-		cache := ref.MLPForward(a, params, x[i*a.In:(i+1)*a.In], 1)
-		for o := range k {
-			dOut := make([]float64, k)
-			dOut[o] = 1
-			dp, _ := ref.MLPBackward(cache, dOut)
-			row := j[(i*k+o)*np:]
-			off := 0
-			for _, g := range dp {
-				copy(row[off:], g)
-				off += len(g)
-			}
-		}
-	}
-	return j
-}
-
-// kernel returns Θ = J Jᵀ [P·k, P·k]: block (a, b) is the k×k empirical NTK Θ(x_a, x_b) = J_θT(x_a) J_θT(x_b)ᵀ.
-func kernel(a arch.MLP, params [][]float64, x []float64, p int) []float64 {
-	j := jacobians(a, params, x, p)
-	rows := p * a.Out
-	return ref.MatMul(nil, j, j, rows, len(j)/rows, rows, false, true)
+	rows := p * g.a.Out
+	return hostmath.MatMul(nil, j, j, rows, len(j)/rows, rows, false, true), nil
 }
 
 func frob(x []float64) float64 { return math.Sqrt(hostmath.Dot(x, x)) }
@@ -120,14 +98,14 @@ func blockMatrix(theta []float64, labels []int, classes, k int) []float64 {
 	return b
 }
 
-// onestepCheck takes one SGD step of size lr on the NT-Xent loss of the fixed views v [2P, d] (float64, pure
-// Go) and returns ‖Δz_pred − Δz_obs‖/‖Δz_obs‖ with Δz_pred = −lr Θ ∇_z L and Δz_obs the change of the views'
-// latents.
-func onestepCheck(a arch.MLP, params [][]float64, v []float64, p2 int, tau, lr float64) float64 {
-	cache := ref.MLPForward(a, params, v, p2)
-	z := cache.Out
-	g := ref.Loss(z, p2, a.Out, ref.LossConfig{Kernel: ref.KernelExp, Temperature: tau}).DZ
-	dp, _ := ref.MLPBackward(cache, g)
+// onestepCheck takes one SGD step of size lr on g's loss (NT-Xent in RunNTK) of the fixed views v [2P, In]
+// (float64 graphs on g's backend) and returns ‖Δz_pred − Δz_obs‖/‖Δz_obs‖ with Δz_pred = −lr Θ ∇_z L and
+// Δz_obs the change of the views' latents.
+func onestepCheck(g *mlpGraphs, params [][]float64, v []float64, p2 int, lr float64) (float64, error) {
+	z, dz, dp, err := g.LossGrad(params, v, p2)
+	if err != nil {
+		return 0, err
+	}
 	next := make([][]float64, len(params))
 	for i, w := range params {
 		next[i] = make([]float64, len(w))
@@ -135,9 +113,15 @@ func onestepCheck(a arch.MLP, params [][]float64, v []float64, p2 int, tau, lr f
 			next[i][j] = w[j] - lr*dp[i][j]
 		}
 	}
-	z1 := ref.MLPForward(a, next, v, p2).Out
-	theta := kernel(a, params, v, p2)
-	pred := ref.MatMul(nil, theta, g, p2*a.Out, p2*a.Out, 1, false, false)
+	z1, _, _, err := g.LossGrad(next, v, p2) // only the latents after the step are needed
+	if err != nil {
+		return 0, err
+	}
+	theta, err := kernel(g, params, v, p2)
+	if err != nil {
+		return 0, err
+	}
+	pred := hostmath.MatMul(nil, theta, dz, p2*g.a.Out, p2*g.a.Out, 1, false, false) // Θ ∇_z L   [2P·k]
 	var num, den float64
 	for i := range z {
 		obs := z1[i] - z[i]
@@ -145,7 +129,7 @@ func onestepCheck(a arch.MLP, params [][]float64, v []float64, p2 int, tau, lr f
 		num += d * d
 		den += obs * obs
 	}
-	return math.Sqrt(num / den)
+	return math.Sqrt(num / den), nil
 }
 
 // subset returns the first per points of each cluster of d (rows and labels).
@@ -185,6 +169,7 @@ func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 	finalDrift, finalDriftG := map[ntkKey][]float64{}, map[ntkKey][]float64{}
 	init := map[ntkKey][]float64{}
 	var checkRows [][]string
+	loss := losses.Config{Kernel: losses.KernelExp, Temperature: c.Temperature}
 	var blocks [][]string
 	var curves []curve
 	for si, s := range c.Scalings {
@@ -194,18 +179,28 @@ func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 			if err := a.Validate(); err != nil {
 				return nil, err
 			}
+			ag := a
+			ag.Normalize = false // g, the output before normalisation: the kernel NTK theory says stays put
+			ga, gg := newMLPGraphs(b, a, loss), newMLPGraphs(b, ag, loss)
 			for seed := c.FirstSeed; seed < c.FirstSeed+uint64(c.Seeds); seed++ {
-				rc := runCfg{steps: c.Steps, logEvery: c.Every, loss: losses.Config{Kernel: losses.KernelExp, Temperature: c.Temperature}, seed: seed,
+				rc := runCfg{steps: c.Steps, logEvery: c.Every, loss: loss, seed: seed,
 					labels: d.Labels, classes: d.K, k: 2, sphere: true}
 				var theta0, thetaG0, lastG []float64
 				var norm0 float64
-				ag := a
-				ag.Normalize = false // g, the output before normalisation: the kernel NTK theory says stays put
+				var kernelErr error // observe cannot return an error: the first one is kept here
 				tr := mlpTrainee("ntk", a, d.X, d.N, spec, optim.Optimizer{Name: optim.SGD, LR: c.LR})
 				var last []float64
 				var params0, paramsT [][]float64
 				rc.observe = func(t int, pv [][]float64) { // called at every logged step: measure the kernel there
-					th, thg := kernel(a, pv, xs, p), kernel(ag, pv, xs, p)
+					th, err := kernel(ga, pv, xs, p)
+					var thg []float64
+					if err == nil {
+						thg, err = kernel(gg, pv, xs, p)
+					}
+					if err != nil {
+						kernelErr = cmp.Or(kernelErr, err)
+						return
+					}
 					if thetaG0 == nil {
 						thetaG0 = thg
 					}
@@ -222,7 +217,7 @@ func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 					drift.add(s, m, int(seed), t, frob(th), frob(diff)/norm0)
 				}
 				_, err := run(b, tr, rc)
-				if err != nil {
+				if err = cmp.Or(err, kernelErr); err != nil {
 					return nil, err
 				}
 				diff := make([]float64, len(last))
@@ -240,7 +235,10 @@ func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 						if when == "final" {
 							pv = paramsT
 						}
-						e := onestepCheck(a, pv, views, 2*p, c.Temperature, lr)
+						e, err := onestepCheck(ga, pv, views, 2*p, lr)
+						if err != nil {
+							return nil, err
+						}
 						checks.add(s, m, int(seed), when, lr, e)
 						if seed == c.FirstSeed && (m == c.Widths[0] || m == c.Widths[len(c.Widths)-1]) {
 							checkRows = append(checkRows, []string{s, fmt.Sprint(m), when, fmt.Sprint(lr), sci(e)})
