@@ -37,7 +37,7 @@ func Report(outDir string) error {
 		fmt.Fprintf(&b, "## %s\n\nFolder [`%s/`](%s/).\n\n%s\n", e.Name, e.Name, e.Name, demote(string(sum), e.Name))
 	}
 	if len(missing) > 0 {
-		fmt.Fprintf(&b, "## Not run yet\n\n%s: no summary.md in %s.\n", strings.Join(missing, ", "), outDir)
+		fmt.Fprintf(&b, "## Not run yet\n\n%s: no summary.md in their folders.\n", strings.Join(missing, ", "))
 	}
 	return os.WriteFile(filepath.Join(outDir, "REPORT.md"), []byte(b.String()), 0o644)
 }
