@@ -15,15 +15,7 @@ import (
 // over First…Last inclusive, and the first hook error stops it.
 func TestLoopOrder(t *testing.T) {
 	c := smallRun(t.TempDir(), 5)
-	c.Backend = "go"
-	s, err := Open(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := s.Stepper()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, st := openStepper(t, c)
 	smp := newSampler(s.train.n, s.Batch, c.Seed)
 	var calls []string
 	var scales []float64
@@ -61,15 +53,7 @@ func TestLoopOrder(t *testing.T) {
 // model, and refused, naming the tensor, for a model of another width or dtype.
 func TestCheckpointParamsRefusesOtherModel(t *testing.T) {
 	c := smallRun(t.TempDir(), 5)
-	c.Backend = "go"
-	s, err := Open(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := s.Stepper()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, st := openStepper(t, c)
 	ts := st.snapshot()
 	ps, err := checkpointParams(s.Model, s.DType, ts)
 	if err != nil {
@@ -94,4 +78,19 @@ func TestCheckpointParamsRefusesOtherModel(t *testing.T) {
 	if _, err := checkpointParams(s.Model, s.DType, ts[:1]); err == nil {
 		t.Error("a truncated checkpoint: no error")
 	}
+}
+
+// openStepper opens the settings c on the Go backend and builds their training step.
+func openStepper(t *testing.T, c Config) (*Setup, *Stepper) {
+	t.Helper()
+	c.Backend = "go"
+	s, err := Open(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stepper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, st
 }

@@ -74,16 +74,7 @@ func TestRunsDoNotMix(t *testing.T) {
 // keeps this run's newest keep checkpoints and leaves the stale one alone.
 func TestPruneKeepsOnlyThisRun(t *testing.T) {
 	dir := t.TempDir()
-	c := smallRun(dir, 10)
-	c.Backend = "go"
-	s, err := Open(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := s.Stepper()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st := openStepper(t, smallRun(dir, 10))
 	if err := saveCheckpoint(dir, st, ckptMeta{Step: 999, RunID: "other"}, 3); err != nil {
 		t.Fatal(err)
 	}
