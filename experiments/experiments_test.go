@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gosimclr/gosimclr/ref"
 )
 
 func TestMain(m *testing.M) {
@@ -44,7 +46,8 @@ func TestClosedForms(t *testing.T) {
 
 // TestLandscapeAcceptance is acceptance point 2 of issue 4: uniform embeddings reach the closed-form minimum
 // within 1e-3, K-point collapses match their exact sums, interleaved = contiguous, and both data sets have the
-// same minimum; the ref batch loss less the finite-batch correction is the directly computed population value.
+// same minimum; the batch loss (ntXent) less the finite-batch correction is the directly computed population
+// value.
 func TestLandscapeAcceptance(t *testing.T) {
 	c := DefaultLandscape(true)
 	c.PerClusterA, c.PerClusterB, c.Temperatures = 128, 100, []float64{0.1, 0.5, 1}
@@ -89,6 +92,27 @@ func TestLandscapeAcceptance(t *testing.T) {
 		}
 		if math.Abs(m-UniformLoss(kk.k, kk.tau)) > 1e-3 {
 			t.Errorf("%s k=%d τ=%g: minimum %.6f is not L_unif %.6f", kk.data, kk.k, kk.tau, m, UniformLoss(kk.k, kk.tau))
+		}
+	}
+}
+
+// TestLandscapeLossMatchesRef checks ntXent, the landscape's batch loss, against ref.Loss with the exp kernel on
+// random latents, at every temperature of the experiment and one far below them.
+func TestLandscapeLossMatchesRef(t *testing.T) {
+	rng := newRNG(5)
+	for _, n := range []int{1, 7, 300} {
+		for _, k := range []int{1, 2, 3, 16} {
+			z := make([]float64, 2*n*k)
+			for i := range z {
+				z[i] = 2 * rng.NormFloat64()
+			}
+			for _, tau := range append(DefaultLandscape(false).Temperatures, 0.002) {
+				got := ntXent(z, 2*n, k, tau)
+				want := ref.Loss(z, 2*n, k, ref.LossConfig{Kernel: ref.KernelExp, Temperature: tau}).Loss
+				if math.Abs(got-want) > 1e-12*max(1, math.Abs(want)) {
+					t.Errorf("n=%d k=%d τ=%g: ntXent %.15g, ref.Loss %.15g", n, k, tau, got, want)
+				}
+			}
 		}
 	}
 }
