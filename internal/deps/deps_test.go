@@ -15,10 +15,6 @@ const module = "github.com/gosimclr/gosimclr"
 // that may import ref.
 var mayImportRef = []string{module + "/bench"}
 
-// pendingRef lists packages that still import ref while they are being rewritten not to; each must leave
-// the list as soon as it stops, and none may join it.
-var pendingRef = []string{module + "/experiments"}
-
 // pure lists the packages that may depend on no GoMLX module, directly or not.
 var pure = []string{module + "/ref", module + "/internal/hostmath", module + "/recipe", module + "/arch"}
 
@@ -66,12 +62,7 @@ func TestImports(t *testing.T) {
 		found[p.path] = true
 		support := strings.HasSuffix(p.path[strings.LastIndex(p.path, "/")+1:], "test")
 		importsRef := slices.Contains(p.imports, ref)
-		switch {
-		case importsRef && slices.Contains(pendingRef, p.path):
-			t.Logf("%s still imports ref (pending)", p.path)
-		case slices.Contains(pendingRef, p.path):
-			t.Errorf("%s no longer imports ref: remove it from pendingRef", p.path)
-		case importsRef && !support && !slices.Contains(mayImportRef, p.path):
+		if importsRef && !support && !slices.Contains(mayImportRef, p.path) {
 			t.Errorf("%s imports ref, the test oracle: use internal/hostmath or recipe instead", p.path)
 		}
 		if slices.Contains(pure, p.path) {
@@ -80,7 +71,7 @@ func TestImports(t *testing.T) {
 			}
 		}
 	}
-	for _, p := range slices.Concat(mayImportRef, pendingRef, pure) {
+	for _, p := range slices.Concat(mayImportRef, pure) {
 		if !found[p] {
 			t.Errorf("%s: no such package (update the lists of this test)", p)
 		}
