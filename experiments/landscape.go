@@ -20,7 +20,7 @@ import (
 // LandscapeConfig sets the loss-landscape experiment (paper.md §4.1–4.2, target 2; the paper's Figure 1).
 // Every value is ours.
 type LandscapeConfig struct {
-	Temperatures []float64 `json:"taus"`
+	Temperatures []float64 `json:"temperatures"`
 	Dims         []int     `json:"latent-dims"`
 	PerClusterA  int       `json:"per-cluster-a"` // data set A: 4 Gaussian clusters in R², centres on a circle
 	PerClusterB  int       `json:"per-cluster-b"` // data set B: 6 uniform balls in R³, random centres
@@ -40,7 +40,7 @@ func DefaultLandscape(quick bool) LandscapeConfig {
 
 func bindLandscape(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) {
 	c := DefaultLandscape(quick)
-	fs.Float64SliceVar(&c.Temperatures, "taus", c.Temperatures, "temperatures τ")
+	fs.Float64SliceVar(&c.Temperatures, "temperatures", c.Temperatures, "loss temperatures τ")
 	fs.IntSliceVar(&c.Dims, "latent-dims", c.Dims, "latent dimensions k (2: circle, 3: sphere)")
 	fs.IntVar(&c.PerClusterA, "per-cluster-a", c.PerClusterA, "points per cluster of data set A (4 Gaussian clusters in R²)")
 	fs.IntVar(&c.PerClusterB, "per-cluster-b", c.PerClusterB, "points per cluster of data set B (6 uniform balls in R³)")
@@ -351,7 +351,7 @@ func RunLandscape(c LandscapeConfig, cm Common) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := newTable("data", "k", "n", "clusters", "tau", "config", "batch_loss", "finite_batch_correction",
+	t := newTable("data", "k", "n", "clusters", "temperature", "config", "batch_loss", "finite_batch_correction",
 		"population", "population_direct", "closed_form", "closed_form_of", "abs_diff")
 	var md [][]string
 	worstUnif, worstK, worstCheck := 0.0, 0.0, 0.0
