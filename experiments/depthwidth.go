@@ -173,13 +173,7 @@ func RunDepthWidth(c DepthWidthConfig, cm Common) (*Result, error) {
 		if cl.Diverged { // censored where the run stopped being finite
 			last = cl.Steps[len(cl.Steps)-1]
 		}
-		// Persistence counts from the first measurement with visible clusters (a deep network's initial embedding
-		// can squeeze them together before training pulls them apart).
-		i0 := slices.IndexFunc(cl.Silhouette, func(s float64) bool { return s >= thr })
-		cl.NeverVisible = i0 < 0
-		if !cl.NeverVisible {
-			cl.Persistence = survival.PersistenceWindow(cl.Steps[i0:], cl.Silhouette[i0:], thr, c.Window, last)
-		}
+		cl.Persistence, cl.NeverVisible = persistenceOf(cl.Steps, cl.Silhouette, thr, c.Window, last)
 		return cl, nil
 	}
 	var deadline time.Time

@@ -170,33 +170,6 @@ func TestMetricsHandMade(t *testing.T) {
 	}
 }
 
-func TestPersistence(t *testing.T) {
-	steps := []int{0, 10, 20, 30}
-	rows := func(s ...float64) []Geometry {
-		var g []Geometry
-		for _, v := range s {
-			g = append(g, Geometry{Silhouette: v})
-		}
-		return g
-	}
-	vis := func(g Geometry) bool { return g.Silhouette >= 0.5 }
-	for _, c := range []struct {
-		sil             []float64
-		time            int
-		censored, never bool
-	}{
-		{[]float64{0.9, 0.8, 0.4, 0.9}, 20, false, false},
-		{[]float64{0.9, 0.8, 0.7, 0.6}, 30, true, false},
-		{[]float64{0.1, 0.2, 0.3, 0.4}, -1, false, true},
-		{[]float64{0.1, 0.6, 0.3, 0.4}, 20, false, false}, // visible only after a start without clusters
-	} {
-		tm, cens, never := persistence(steps, rows(c.sil...), vis)
-		if tm != c.time || cens != c.censored || never != c.never {
-			t.Errorf("%v: got (%d, %v, %v), want (%d, %v, %v)", c.sil, tm, cens, never, c.time, c.censored, c.never)
-		}
-	}
-}
-
 // TestQuickRuns runs loss-landscape in quick mode and particle-vs-network in quick mode with one seed, and checks
 // their files.
 func TestQuickRuns(t *testing.T) {
@@ -219,7 +192,8 @@ func TestQuickRuns(t *testing.T) {
 	}
 	for _, f := range []string{"loss-landscape/summary.md", "loss-landscape/landscape.csv", "loss-landscape/loss_vs_tau.png",
 		"loss-landscape/config.json", "particle-vs-network/summary.md", "particle-vs-network/timeseries.csv",
-		"particle-vs-network/persistence.csv", "particle-vs-network/panels.png", "particle-vs-network/timeseries.png"} {
+		"particle-vs-network/persistence.csv", "particle-vs-network/panels.png", "particle-vs-network/timeseries.png",
+		"particle-vs-network/silhouette_vs_gap.png"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", f, err)
 		}

@@ -221,27 +221,6 @@ func SilThreshold(labels []int, classes, k int) float64 {
 	return (1 + TrivialSilhouette(labels, classes, k)) / 2
 }
 
-// persistence returns the first logged step at which visible(row) is false after it was true at an earlier
-// logged step. censored is true when it stays visible to the last step (time = that step: "> T"); never is
-// true when it was never visible (time = −1).
-func persistence(steps []int, rows []Geometry, visible func(Geometry) bool) (time int, censored, never bool) {
-	seen := false
-	for i, r := range rows {
-		v := visible(r)
-		if v {
-			seen = true
-		} else if seen {
-			return steps[i], false, false
-		}
-	}
-	if !seen {
-		return -1, false, true
-	}
-	return steps[len(steps)-1], true, false
-}
-
-func probeVisible(g Geometry) bool { return g.Probe >= probeThreshold }
-
 // datasetsPointsForLabels wraps labels as a data set with one dummy coordinate (for embed).
 func datasetsPointsForLabels(labels []int, classes int) datasets.Points {
 	return datasets.Points{X: make([]float64, len(labels)), N: len(labels), D: 1, Labels: labels, K: classes}
