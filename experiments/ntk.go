@@ -434,9 +434,10 @@ func ntkNumbers(c NTKConfig, cells []ntkCell, runs map[ntkCell][]ntkSeed, p int)
 	body += v
 	dNTK, _ := meanStd(lastOf(runs[c.cell(arch.ScalingNTK, 1, hi)], func(r ntkSeed) []float64 { return r.drift }))
 	dMF, _ := meanStd(lastOf(runs[c.cell(arch.ScalingMeanField, 1, hi)], func(r ntkSeed) []float64 { return r.drift }))
-	verdict = fmt.Sprintf("(1–2) The scale-free drift of the NTK falls with width under 1/√m scaling at a fixed lr (slope %.2f; "+
-		"theory: ≤ −0.5) and %s under 1/m with lr ∝ m (slope %.2f); at m = %d it is %.3g vs %.3g (n = %d seeds). ", slopes[arch.ScalingNTK],
-		map[bool]string{true: "does not fall", false: "also falls"}[slopes[arch.ScalingMeanField] >= 0], slopes[arch.ScalingMeanField],
+	trend := func(s string) string { return map[bool]string{true: "does not fall", false: "falls"}[slopes[s] >= 0] }
+	verdict = fmt.Sprintf("(1–2) The scale-free drift of the NTK %s with width under 1/√m scaling at a fixed lr (slope %.2f; "+
+		"theory: ≤ −0.5) and %s under 1/m with lr ∝ m (slope %.2f); at m = %d it is %.3g vs %.3g (n = %d seeds). ",
+		trend(arch.ScalingNTK), slopes[arch.ScalingNTK], trend(arch.ScalingMeanField), slopes[arch.ScalingMeanField],
 		hi, dNTK, dMF, c.Seeds) + ntkLocalityVerdict(c, runs) + " " + verd6
 	body += "\n### What this does not show\n\n" +
 		"- Widths stop at " + fmt.Sprint(hi) + " and depths at " + fmt.Sprint(c.Depths[len(c.Depths)-1]) + "; the slopes are two-point " +
@@ -603,19 +604,8 @@ func ntkFigures(dir string, c NTKConfig, runs map[ntkCell][]ntkSeed) error {
 	if err := savePlot(p, filepath.Join(dir, "drift_vs_width.png"), 16, 11); err != nil {
 		return err
 	}
-	cs = nil
-	for i, f := range []func(locality) float64{func(x locality) float64 { return x.Within }, func(x locality) float64 { return x.Self }} {
-		for w, when := range []string{"init", "final"} {
-			cv := curve{Name: []string{"within-cluster share", "self share"}[i] + ", " + when, Color: i, Dashed: w == 0}
-			for _, l := range c.Depths {
-				mean, std := meanStd(perSeed(runs[c.cell(arch.ScalingNTK, l, c.DepthWidth)], func(r ntkSeed) float64 { return f(r.loc[w]) }))
-				cv.X, cv.Y, cv.Err = append(cv.X, float64(l)), append(cv.Y, mean), append(cv.Err, std)
-			}
-			cs = append(cs, cv)
-		}
-	}
 	p, err = lineChart(fmt.Sprintf("NTK locality against depth (m = %d, mean ± std, %d seeds; particles: 1)", c.DepthWidth, c.Seeds),
-		"hidden layers L (log scale)", "share of |Θ|²_F", cs, len(c.Depths) > 1)
+		"hidden layers L", "share of |Θ|²_F", localityCurves(c, runs), false)
 	if err != nil {
 		return err
 	}
@@ -623,6 +613,34 @@ func ntkFigures(dir string, c NTKConfig, runs map[ntkCell][]ntkSeed) error {
 		return err
 	}
 	return velocityFigure(dir, c, runs)
+}
+
+// localityCurves returns the within-cluster and self shares against depth, at init (dashed) and after training
+// (solid); where the two differ by less than 0.01 at every depth only one curve is drawn, named so, since the
+// other would hide under it.
+func localityCurves(c NTKConfig, runs map[ntkCell][]ntkSeed) []curve {
+	var cs []curve
+	for i, f := range []func(locality) float64{func(x locality) float64 { return x.Within }, func(x locality) float64 { return x.Self }} {
+		var pair [2]curve
+		var gap float64
+		for w, when := range []string{"init", "final"} {
+			pair[w] = curve{Name: []string{"within-cluster share", "self share"}[i] + ", " + when, Color: i, Dashed: w == 0}
+			for j, l := range c.Depths {
+				mean, std := meanStd(perSeed(runs[c.cell(arch.ScalingNTK, l, c.DepthWidth)], func(r ntkSeed) float64 { return f(r.loc[w]) }))
+				pair[w].X, pair[w].Y, pair[w].Err = append(pair[w].X, float64(l)), append(pair[w].Y, mean), append(pair[w].Err, std)
+				if w == 1 {
+					gap = max(gap, math.Abs(mean-pair[0].Y[j]))
+				}
+			}
+		}
+		if gap < 0.01 {
+			pair[1].Name = fmt.Sprintf("%s, init = final within %.3f", []string{"within-cluster share", "self share"}[i], gap)
+			cs = append(cs, pair[1])
+			continue
+		}
+		cs = append(cs, pair[0], pair[1])
+	}
+	return cs
 }
 
 // velocityFigure scatters the predicted against the measured cluster-mean velocity components (6(c)), each
