@@ -137,4 +137,3 @@ func GitCommit() string {
 	}
 	return "unknown"
 }
-

@@ -70,8 +70,8 @@ func Open(c Config) (*Setup, error) {
 		dt = dtypes.Float64
 	}
 	return &Setup{Config: c, Model: model, Input: inputOf(c.Model), Views: views, Opt: c.Opt(),
-		Loss:  losses.Config{Kernel: c.Kernel, Part: c.Loss, Temperature: c.Temperature},
-		Seed:  c.Seed, Backend: b, DType: dt, Batch: n, train: train, test: test}, nil
+		Loss: losses.Config{Kernel: c.Kernel, Part: c.Loss, Temperature: c.Temperature},
+		Seed: c.Seed, Backend: b, DType: dt, Batch: n, train: train, test: test}, nil
 }
 
 // Stepper builds the compiled training step, with parameters initialised from s.Seed.
