@@ -7,4 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOEXPERIMENT=simd
 export GOMLX_BACKEND="${GOMLX_BACKEND:-go}"
-exec go run ./cmd/simclr experiment all "$@"
+scripts/build.sh bin/simclr >&2
+exec bin/simclr experiment all "$@"

@@ -179,3 +179,17 @@ func TestCurvesAndColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestGitCommitStamp: a link-time stamp (scripts/build.sh) wins over the build info and the working directory's git.
+func TestGitCommitStamp(t *testing.T) {
+	old := commit
+	defer func() { commit = old }()
+	commit = "0123abc"
+	if got := GitCommit(); got != "0123abc" {
+		t.Fatalf("GitCommit() = %q with the stamp 0123abc", got)
+	}
+	commit = ""
+	if got := GitCommit(); got == "0123abc" || got == "" {
+		t.Fatalf("GitCommit() = %q without a stamp", got)
+	}
+}

@@ -112,9 +112,18 @@ func saveParams(path string, st *Stepper, step int) error {
 	return checkpoint.Write(path, map[string]int{"step": step}, ts)
 }
 
-// GitCommit returns the VCS revision stamped in the binary (with "-dirty" for a modified tree), else what
-// `git rev-parse --short HEAD` says (binaries built with -buildvcs=false, go run), else "unknown".
+// commit is the revision stamped at link time: go build -ldflags "-X github.com/gosimclr/gosimclr/train.commit=REV"
+// (scripts/build.sh does it). It wins over everything else, because GOFLAGS=-buildvcs=false and go run leave
+// the binary without VCS settings.
+var commit string
+
+// GitCommit returns the revision the binary was built from: the link-time stamp (see commit), else the VCS
+// revision Go stamped in the binary (with "-dirty" for a modified tree), else `git describe --always --dirty`
+// of the working directory (right for go run in the repository, which is how that case arises), else "unknown".
 func GitCommit() string {
+	if commit != "" {
+		return commit
+	}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		rev, dirty := "", false
 		for _, s := range info.Settings {
@@ -132,7 +141,7 @@ func GitCommit() string {
 			return rev
 		}
 	}
-	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+	if out, err := exec.Command("git", "describe", "--always", "--dirty", "--abbrev=7").Output(); err == nil {
 		return strings.TrimSpace(string(out))
 	}
 	return "unknown"
