@@ -19,7 +19,8 @@ var Experiments = []Experiment{
 	{"loss-landscape", "loss of invariant embeddings against the closed forms (paper Fig. 1, Prop. 2.1)", bindLandscape},
 	{"particle-vs-network", "particle gradient descent vs one- and four-layer networks on the circle (Figs. 4/5)", bindParticleVsNetwork},
 	{"depth-width", "cluster persistence against depth × width × parameterisation, networks and particles on one loss (survival analysis)", bindDepthWidth},
-	{"ntk", "empirical NTK: drift against width under both scalings, cluster blocks, one-step prediction", bindNTK},
+	{"ntk", "empirical NTK under NT-Xent: scale-free drift against width, kernel locality against depth, prediction 6(c)", bindNTK},
+	{"mean-field", "1/√m against 1/m under the Gaussian-kernel loss (it sees ‖g‖): scale-free NTK drift against width", bindMeanField},
 	{"authors-1d", "the authors' later 1-D setting: four disks, diagonal shift, Gaussian kernel, T = f − f0 + b", bindAuthors1D},
 	{"mnist-012", "MNIST digits 0, 1, 2: deep and one-hidden-layer MLPs, same metrics and persistence", bindMNIST},
 }

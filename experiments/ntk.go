@@ -123,7 +123,7 @@ func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 	runs := map[ntkCell][]ntkSeed{}
 	cells := c.cells()
 	for _, cl := range cells {
-		if runs[cl], err = runNTKCell(b, c, d, spec, pts, cl); err != nil {
+		if runs[cl], err = runNTKCell(b, c, d, spec, pts, cl, losses.Config{Kernel: losses.KernelExp, Temperature: c.Temperature}, true); err != nil {
 			return nil, fmt.Errorf("experiments: ntk %s L=%d m=%d: %w", cl.scaling, cl.depth, cl.width, err)
 		}
 		last := runs[cl]
@@ -169,16 +169,18 @@ func newNTKPoints(d datasets.Points, per int, noise float64, seed uint64) ntkPoi
 	return pts
 }
 
-// runNTKCell trains cl from each seed and measures its kernels.
-func runNTKCell(b compute.Backend, c NTKConfig, d datasets.Points, spec augment.VectorSpec, pts ntkPoints, cl ntkCell) ([]ntkSeed, error) {
+// runNTKCell trains cl from each seed on loss and measures its kernels; with full, also the locality of the first
+// and last kernel and the 6(c) velocities (on NT-Xent, whatever loss trains).
+func runNTKCell(b compute.Backend, c NTKConfig, d datasets.Points, spec augment.VectorSpec, pts ntkPoints, cl ntkCell,
+	loss losses.Config, full bool) ([]ntkSeed, error) {
 	a := arch.MLP{In: 2, Width: cl.width, Depth: cl.depth, Out: 2, Activation: c.Activation, Scaling: cl.scaling, Trainable: arch.TrainBoth}
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
 	at := a
 	at.Normalize = true // T = g/‖g‖: its kernel moves the points the loss sees (6(c))
-	loss := losses.Config{Kernel: losses.KernelExp, Temperature: c.Temperature}
-	gg, gt := newMLPGraphs(b, a, loss), newMLPGraphs(b, at, loss)
+	ntXent := losses.Config{Kernel: losses.KernelExp, Temperature: c.Temperature}
+	gg, gt := newMLPGraphs(b, a, loss), newMLPGraphs(b, at, ntXent)
 	var out []ntkSeed
 	for seed := c.FirstSeed; seed < c.FirstSeed+uint64(c.Seeds); seed++ {
 		var r ntkSeed
@@ -209,6 +211,10 @@ func runNTKCell(b compute.Backend, c NTKConfig, d datasets.Points, spec augment.
 		}
 		for _, g := range traj.rows {
 			r.outNorm = append(r.outNorm, g.OutNorm)
+		}
+		if !full {
+			out = append(out, r)
+			continue
 		}
 		r.loc = [2]locality{kernelLocality(theta0, pts.labels, 2), kernelLocality(last, pts.labels, 2)}
 		for i, pv := range params {
@@ -291,16 +297,13 @@ func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0xe4b)) 
 
 // writeNTKTables writes drift.csv (per logged step), locality.csv, velocity.csv and pairs.csv (6(c)).
 func writeNTKTables(dir string, c NTKConfig, cells []ntkCell, runs map[ntkCell][]ntkSeed) error {
-	drift := newTable("scaling", "depth", "width", "lr", "seed", "step", "theta_norm", "out_norm", "scale_free_drift", "alignment")
+	drift := driftTable(c, cells, runs)
 	loc := newTable("scaling", "depth", "width", "seed", "when", "within", "self", "ratio")
 	vel := newTable("scaling", "depth", "width", "seed", "when", "cluster", "coord", "measured", "full", "block", "own", "particle")
 	pairs := newTable("scaling", "depth", "width", "seed", "when", "pair", "measured", "full", "block", "own", "particle")
 	for _, cl := range cells {
 		for i, r := range runs[cl] {
 			seed := int(c.FirstSeed) + i
-			for j, t := range r.steps {
-				drift.add(cl.scaling, cl.depth, cl.width, cl.lr, seed, t, r.norm[j], r.outNorm[j], r.drift[j], r.align[j])
-			}
 			for w, when := range []string{"init", "final"} {
 				loc.add(cl.scaling, cl.depth, cl.width, seed, when, r.loc[w].Within, r.loc[w].Self, r.loc[w].Ratio)
 				v := r.vel[w]
@@ -319,6 +322,20 @@ func writeNTKTables(dir string, c NTKConfig, cells []ntkCell, runs map[ntkCell][
 		}
 	}
 	return nil
+}
+
+// driftTable is drift.csv: per cell, seed and logged step the kernel's scale, the output norm and the scale-free
+// drift and alignment.
+func driftTable(c NTKConfig, cells []ntkCell, runs map[ntkCell][]ntkSeed) *table {
+	drift := newTable("scaling", "depth", "width", "lr", "seed", "step", "theta_norm", "out_norm", "scale_free_drift", "alignment")
+	for _, cl := range cells {
+		for i, r := range runs[cl] {
+			for j, t := range r.steps {
+				drift.add(cl.scaling, cl.depth, cl.width, cl.lr, int(c.FirstSeed)+i, t, r.norm[j], r.outNorm[j], r.drift[j], r.align[j])
+			}
+		}
+	}
+	return drift
 }
 
 // lastOf returns f of each seed's last logged step.
@@ -402,27 +419,13 @@ func (c NTKConfig) cell(s string, depth, width int) ntkCell {
 // ntkNumbers returns the summary's tables and the verdict.
 func ntkNumbers(c NTKConfig, cells []ntkCell, runs map[ntkCell][]ntkSeed, p int) (body, verdict string) {
 	lo, hi := c.Widths[0], c.Widths[len(c.Widths)-1]
-	var rows [][]string
-	slopes := map[string]float64{}
-	for _, s := range []string{arch.ScalingNTK, arch.ScalingMeanField} {
-		for _, m := range c.Widths {
-			rs := runs[c.cell(s, 1, m)]
-			rows = append(rows, []string{s, fmt.Sprint(m), fmt.Sprintf("%.4g", c.cell(s, 1, m).lr),
-				meanPM(lastOf(rs, func(r ntkSeed) []float64 { return r.drift })), meanPM(lastOf(rs, func(r ntkSeed) []float64 { return r.align })),
-				meanPM(perSeed(rs, func(r ntkSeed) float64 { return r.norm[len(r.norm)-1] / r.norm[0] })),
-				meanPM(perSeed(rs, func(r ntkSeed) float64 { return r.outNorm[0] })), meanPM(lastOf(rs, func(r ntkSeed) []float64 { return r.outNorm })),
-				meanPM(perSeed(rs, relDrift))})
-		}
-		a, _ := meanStd(lastOf(runs[c.cell(s, 1, lo)], func(r ntkSeed) []float64 { return r.drift }))
-		b, _ := meanStd(lastOf(runs[c.cell(s, 1, hi)], func(r ntkSeed) []float64 { return r.drift }))
-		slopes[s] = math.Log(b/a) / math.Log(float64(hi)/float64(lo))
-	}
+	rows, slopes := driftRows(c, runs)
 	body = fmt.Sprintf("Kernels on %d points (%d per cluster), k = 2; n = %d seeds per row (mean ± sample std). "+
 		"Θ is the NTK of the unnormalised output g; D = ‖Θ_t/‖Θ_t‖ − Θ_0/‖Θ_0‖‖_F ∈ [0, 2] and A = ⟨Θ_t, Θ_0⟩/(‖Θ_t‖‖Θ_0‖) ignore "+
 		"the kernel's scale (D² = 2 − 2A); the scale itself is ‖Θ_t‖/‖Θ_0‖, beside the mean ‖g‖ over the data. The last column is "+
 		"the scale-sensitive drift ‖Θ_t − Θ_0‖/‖Θ_0‖ that the previous version reported.\n\n"+
 		"### 1–2. Scale-free drift after %d steps against width, 1/√m (ntk) and 1/m (mean-field)\n\n", p, c.Subset, c.Seeds, c.Steps) +
-		markdown([]string{"scaling", "m", "lr", "D", "A", "‖Θ_t‖/‖Θ_0‖", "‖g‖ at init", "‖g‖ final", "‖Θ_t − Θ_0‖/‖Θ_0‖"}, rows) +
+		markdown(driftHeader, rows) +
 		fmt.Sprintf("\nLog-log slope of D from m = %d to m = %d (means): ntk %.2f, mean-field %.2f; lazy-training theory "+
 			"bounds the change of the kernel by O(1/√m) under the ntk scaling (slope ≤ −0.5; Lee et al. 2019). NT-Xent normalises z, so the loss depends on θ only through g/‖g‖, and g of the "+
 			"1/m net is that of the 1/√m net divided by √m: with the same parameters the two scalings have the same loss and "+
@@ -448,6 +451,31 @@ func ntkNumbers(c NTKConfig, cells []ntkCell, runs map[ntkCell][]ntkSeed, p int)
 		"and on their NT-Xent loss, not on the training batch; its lr is small so that the linearisation holds.\n" +
 		"- Locality is measured, not its effect on cluster survival (depth-width measures survival).\n"
 	return body, verdict
+}
+
+// driftHeader heads the rows of driftRows.
+var driftHeader = []string{"scaling", "m", "lr", "D", "A", "‖Θ_t‖/‖Θ_0‖", "‖g‖ at init", "‖g‖ final", "‖Θ_t − Θ_0‖/‖Θ_0‖"}
+
+// driftRows is the width sweep's table (one row per scaling and width, mean ± std over seeds of the last logged
+// step) and each scaling's log-log slope of the mean scale-free drift D from the first to the last width.
+func driftRows(c NTKConfig, runs map[ntkCell][]ntkSeed) ([][]string, map[string]float64) {
+	lo, hi := c.Widths[0], c.Widths[len(c.Widths)-1]
+	var rows [][]string
+	slopes := map[string]float64{}
+	for _, s := range []string{arch.ScalingNTK, arch.ScalingMeanField} {
+		for _, m := range c.Widths {
+			rs := runs[c.cell(s, 1, m)]
+			rows = append(rows, []string{s, fmt.Sprint(m), fmt.Sprintf("%.4g", c.cell(s, 1, m).lr),
+				meanPM(lastOf(rs, func(r ntkSeed) []float64 { return r.drift })), meanPM(lastOf(rs, func(r ntkSeed) []float64 { return r.align })),
+				meanPM(perSeed(rs, func(r ntkSeed) float64 { return r.norm[len(r.norm)-1] / r.norm[0] })),
+				meanPM(perSeed(rs, func(r ntkSeed) float64 { return r.outNorm[0] })), meanPM(lastOf(rs, func(r ntkSeed) []float64 { return r.outNorm })),
+				meanPM(perSeed(rs, relDrift))})
+		}
+		a, _ := meanStd(lastOf(runs[c.cell(s, 1, lo)], func(r ntkSeed) []float64 { return r.drift }))
+		b, _ := meanStd(lastOf(runs[c.cell(s, 1, hi)], func(r ntkSeed) []float64 { return r.drift }))
+		slopes[s] = math.Log(b/a) / math.Log(float64(hi)/float64(lo))
+	}
+	return rows, slopes
 }
 
 // ntkLocalityNumbers is the table of kernel locality against depth.
@@ -582,6 +610,23 @@ func ntkFigures(dir string, c NTKConfig, runs map[ntkCell][]ntkSeed) error {
 	if err := saveGrid([][]*plot.Plot{{pl, pr}}, filepath.Join(dir, "drift_vs_step.png"), 16, 11); err != nil {
 		return err
 	}
+	if err := driftWidthFigure(dir, c, runs, ""); err != nil {
+		return err
+	}
+	p, err := lineChart(fmt.Sprintf("NTK locality against depth (m = %d, mean ± std, %d seeds; particles: 1)", c.DepthWidth, c.Seeds),
+		"hidden layers L", "share of |Θ|²_F", localityCurves(c, runs), false)
+	if err != nil {
+		return err
+	}
+	if err := savePlot(p, filepath.Join(dir, "locality_vs_depth.png"), 16, 11); err != nil {
+		return err
+	}
+	return velocityFigure(dir, c, runs)
+}
+
+// driftWidthFigure is drift_vs_width.png: the scale-free drift after training against width, both scalings, with
+// the lazy-training slope for reference; note is added to its title.
+func driftWidthFigure(dir string, c NTKConfig, runs map[ntkCell][]ntkSeed, note string) error {
 	var cs []curve
 	for i, s := range []string{arch.ScalingNTK, arch.ScalingMeanField} {
 		cv := curve{Name: map[string]string{arch.ScalingNTK: "1/√m, lr η", arch.ScalingMeanField: fmt.Sprintf("1/m, lr η·m/%d", c.LRWidth)}[s], Color: i, Dashed: i > 0}
@@ -595,24 +640,13 @@ func ntkFigures(dir string, c NTKConfig, runs map[ntkCell][]ntkSeed) error {
 	for _, m := range c.Widths {
 		ref.X, ref.Y = append(ref.X, float64(m)), append(ref.Y, cs[0].Y[0]*math.Sqrt(float64(c.Widths[0])/float64(m)))
 	}
-	p, err := lineChart(fmt.Sprintf("scale-free NTK drift after %d steps (mean ± std, %d seeds)", c.Steps, c.Seeds),
+	p, err := lineChart(fmt.Sprintf("scale-free NTK drift after %d steps (mean ± std, %d seeds)%s", c.Steps, c.Seeds, note),
 		"hidden width m (log scale)", "D (log scale)", append(cs, ref), len(c.Widths) > 1)
 	if err != nil {
 		return err
 	}
 	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
-	if err := savePlot(p, filepath.Join(dir, "drift_vs_width.png"), 16, 11); err != nil {
-		return err
-	}
-	p, err = lineChart(fmt.Sprintf("NTK locality against depth (m = %d, mean ± std, %d seeds; particles: 1)", c.DepthWidth, c.Seeds),
-		"hidden layers L", "share of |Θ|²_F", localityCurves(c, runs), false)
-	if err != nil {
-		return err
-	}
-	if err := savePlot(p, filepath.Join(dir, "locality_vs_depth.png"), 16, 11); err != nil {
-		return err
-	}
-	return velocityFigure(dir, c, runs)
+	return savePlot(p, filepath.Join(dir, "drift_vs_width.png"), 16, 11)
 }
 
 // localityCurves returns the within-cluster and self shares against depth, at init (dashed) and after training
