@@ -139,10 +139,14 @@ func saveGrid(plots [][]*plot.Plot, path string, wcm, hcm float64) error {
 	return nil
 }
 
+// circleShift is how far each cluster index pushes its points out of the unit circle in circlePanel.
+const circleShift = 0.04
+
 // circlePanel draws latent points u = z/‖z‖ (the first two coordinates of z [n·k]) on the unit circle,
-// coloured by label, with the circle itself in grey.
+// coloured by label, with the circle itself in grey. Cluster c is drawn at radius 1 + circleShift·c so that
+// overlapping clusters stay visible; the axis label says so.
 func circlePanel(title string, z []float64, n, k int, labels []int, classes int, legend bool) (*plot.Plot, error) {
-	p := newPlot(title, "u₁", "u₂")
+	p := newPlot(title, fmt.Sprintf("u₁ (cluster c drawn at radius 1 + %gc)", circleShift), "u₂")
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -1.25, 1.25, -1.25, 1.25
 	var circ plotter.XYs
 	for i := 0; i <= 200; i++ {
@@ -160,8 +164,7 @@ func circlePanel(title string, z []float64, n, k int, labels []int, classes int,
 		var pts plotter.XYs
 		for i := range n {
 			if labels[i] == c {
-				// Points pushed slightly outwards by cluster index so that overlapping clusters stay visible.
-				r := 1 + 0.04*float64(c)
+				r := 1 + circleShift*float64(c)
 				y := 0.0
 				if k > 1 {
 					y = u[i*k+1]
