@@ -124,7 +124,7 @@ func (c DepthWidthConfig) plan() []dwCell {
 func RunDepthWidth(c DepthWidthConfig, cm Common) (*Result, error) {
 	start := time.Now()
 	dir := filepath.Join(cm.OutDir, "depth-width")
-	if err := sameSettings(filepath.Join(dir, "config.json"), c); err != nil {
+	if err := sameSettings(filepath.Join(dir, "config.json"), c, func(s *DepthWidthConfig) { s.For, s.ReportOnly = c.For, c.ReportOnly }); err != nil {
 		return nil, err
 	}
 	dir, spec, d, b, err := setupPoints("depth-width", cm, c, c.Augment, c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
@@ -233,8 +233,10 @@ func lossOfRegularPolygon(n int, tau float64) float64 {
 }
 
 // sameSettings refuses to add cells to a folder whose config.json holds other settings than c (a sweep
-// resumed with other flags would mix two experiments). A missing file is fine.
-func sameSettings(path string, c DepthWidthConfig) error {
+// resumed with other flags would mix two experiments). sitting, if not nil, copies c's fields that only steer
+// this sitting (a time budget, report-only) into the stored settings before they are compared. A missing file
+// is fine.
+func sameSettings[T any](path string, c T, sitting func(stored *T)) error {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -242,12 +244,14 @@ func sameSettings(path string, c DepthWidthConfig) error {
 		return err
 	}
 	var m struct {
-		Settings DepthWidthConfig `json:"settings"`
+		Settings T `json:"settings"`
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("experiments: %s: %w", path, err)
 	}
-	m.Settings.For, m.Settings.ReportOnly = c.For, c.ReportOnly
+	if sitting != nil {
+		sitting(&m.Settings)
+	}
 	if !reflect.DeepEqual(m.Settings, c) {
 		return fmt.Errorf("experiments: %s holds the cells of other settings (%+v); resume with those flags or use another --out-dir", path, m.Settings)
 	}
