@@ -28,7 +28,8 @@ func (g dwGroup) String() string {
 type dwStat struct {
 	est      survival.Estimate
 	diverged int
-	never    int // runs whose clusters were never visible: not in est
+	never    int            // runs whose clusters were never visible: not in est
+	obs      []survival.Obs // the persistence observations est is of
 }
 
 // kmLevel is the confidence level of every interval of the sweep.
@@ -69,7 +70,7 @@ func depthWidthReport(c DepthWidthConfig, dir string, done []dwCell, total, rema
 			continue
 		}
 		e := survival.Median(obs[g], kmLevel)
-		stats[g].est = e
+		stats[g].est, stats[g].obs = e, obs[g]
 		st := stats[g]
 		km.add(g.String(), g.depth, g.width, g.scaling, e.N, e.Events, e.N-e.Events, st.diverged, st.never, e.Median,
 			e.MedianCensored, e.Lo, e.Hi, e.HiCensored)
@@ -96,8 +97,14 @@ func depthWidthReport(c DepthWidthConfig, dir string, done []dwCell, total, rema
 		"Brookmeyer–Crowley %.0f%% intervals (log(−log) Greenwood bands); \">T\" marks a median or bound past the end of the runs. "+
 		"n counts seeds.\n\n", c.Window, c.LogEvery, c.Threshold(done), c.Steps, 100*kmLevel)
 	b.WriteString(markdown([]string{"setting", "n", "events", "diverged", "never visible (not in n)", "KM median [95% CI] (steps)"}, rows))
+	tests := dwLogRanks(c, stats)
+	if err := dwLogRankTable(tests).write(filepath.Join(dir, "logrank.csv")); err != nil {
+		return nil, err
+	}
+	b.WriteString(dwLogRankText(c, tests))
+	b.WriteString(dwDoesNotShow(c, total-remaining, total))
 	res.Numbers = b.String()
-	res.Verdict = dwVerdict(c, stats)
+	res.Verdict = dwVerdict(c, stats) + dwLogRankVerdict(c, tests)
 	res.Ours = fmt.Sprintf("Every setting: %d Gaussian clusters × %d points (std %g, centres on a circle of radius %g, drawn from seed %d), "+
 		"augmentation %q for networks and particles alike (the same loss), NT-Xent τ = %g, %s activation, normalised output "+
 		"on S¹, full-batch SGD lr %g (particles lr·N), %d steps, the grid, the threshold and the window.",
@@ -243,4 +250,114 @@ func dwVerdict(c DepthWidthConfig, stats map[dwGroup]*dwStat) string {
 		s = append(s, fmt.Sprintf("No difference resolved (overlapping intervals) at %s.", strings.Join(unresolved, "; ")))
 	}
 	return strings.Join(s, " ")
+}
+
+// dwTest is one log-rank comparison of a deeper network with the shallowest at the same width and
+// parameterisation.
+type dwTest struct {
+	g, base  dwGroup
+	n, nBase int
+	r        survival.LogRank
+}
+
+// dwLogRanks compares every finished depth L > Depths[0] with Depths[0], per width and parameterisation.
+func dwLogRanks(c DepthWidthConfig, stats map[dwGroup]*dwStat) []dwTest {
+	var out []dwTest
+	if len(c.Depths) < 2 {
+		return nil
+	}
+	for _, sc := range c.Scalings {
+		for _, m := range c.Widths {
+			base := dwGroup{c.Depths[0], m, sc}
+			if stats[base] == nil {
+				continue
+			}
+			for _, l := range c.Depths[1:] {
+				g := dwGroup{l, m, sc}
+				if st := stats[g]; st != nil && len(st.obs) > 0 && len(stats[base].obs) > 0 {
+					out = append(out, dwTest{g, base, len(st.obs), len(stats[base].obs), survival.LogRankTest(st.obs, stats[base].obs)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func dwLogRankTable(tests []dwTest) *table {
+	t := newTable("scaling", "width", "depth", "vs_depth", "n", "n_vs", "events", "events_vs", "expected", "chi2", "p", "hazard_ratio")
+	for _, x := range tests {
+		t.add(x.g.scaling, x.g.width, x.g.depth, x.base.depth, x.n, x.nBase, x.r.ObsA, x.r.ObsB, x.r.ExpA, x.r.Chi2, x.r.P, x.r.HazardRatio)
+	}
+	return t
+}
+
+// dwLogRankText is the table of log-rank tests with its reading.
+func dwLogRankText(c DepthWidthConfig, tests []dwTest) string {
+	if len(tests) == 0 {
+		return ""
+	}
+	var rows [][]string
+	for _, x := range tests {
+		rows = append(rows, []string{x.g.scaling, fmt.Sprint(x.g.width), fmt.Sprintf("L=%d vs L=%d", x.g.depth, x.base.depth), fmt.Sprintf("%d / %d", x.n, x.nBase),
+			fmt.Sprintf("%.0f / %.0f", x.r.ObsA, x.r.ExpA), fmt.Sprintf("%.0f / %.0f", x.r.ObsB, x.r.ExpB),
+			hazardRatio(x.r.HazardRatio), fmt.Sprintf("%.2f", x.r.Chi2), fmt.Sprintf("%.2g", x.r.P)})
+	}
+	return fmt.Sprintf("\nDepth against L = %d at the same width and parameterisation: the two-sample log-rank test of the "+
+		"persistence times (censoring included; never-visible runs excluded). Events are observed / expected under equal "+
+		"hazards; the hazard ratio is the O/E ratio, above 1 when the deeper network loses its clusters sooner. %d tests: "+
+		"with a Bonferroni correction a difference counts at p < %.2g.\n\n", c.Depths[0], len(tests), 0.05/float64(len(tests))) +
+		markdown([]string{"scaling", "m", "comparison", "n deeper / shallower", "events deeper (O / E)", "events shallower (O / E)", "hazard ratio", "χ²", "p"}, rows)
+}
+
+// dwLogRankVerdict counts the log-rank comparisons that pass the Bonferroni threshold, by direction.
+func dwLogRankVerdict(c DepthWidthConfig, tests []dwTest) string {
+	if len(tests) == 0 {
+		return ""
+	}
+	alpha := 0.05 / float64(len(tests))
+	var sooner, later []string
+	for _, x := range tests {
+		if x.r.P >= alpha {
+			continue
+		}
+		name := fmt.Sprintf("L=%d m=%d %s (HR %s, p %.2g)", x.g.depth, x.g.width, x.g.scaling, hazardRatio(x.r.HazardRatio), x.r.P)
+		if x.r.HazardRatio > 1 {
+			sooner = append(sooner, name)
+		} else {
+			later = append(later, name)
+		}
+	}
+	s := fmt.Sprintf(" Log-rank against L = %d (%d tests, Bonferroni p < %.2g): the deeper network lost its clusters sooner in %d",
+		c.Depths[0], len(tests), alpha, len(sooner))
+	if len(sooner) > 0 {
+		s += " (" + strings.Join(sooner, "; ") + ")"
+	}
+	s += fmt.Sprintf(", later in %d", len(later))
+	if len(later) > 0 {
+		s += " (" + strings.Join(later, "; ") + ")"
+	}
+	return s + fmt.Sprintf("; the other %d differences are not resolved at n = %d seeds per setting.", len(tests)-len(sooner)-len(later), c.Seeds)
+}
+
+// dwDoesNotShow says what the sweep cannot tell.
+func dwDoesNotShow(c DepthWidthConfig, done, total int) string {
+	s := "\n### What this does not show\n\n"
+	if done < total {
+		s += fmt.Sprintf("- The sweep is not finished (%d of %d cells): the missing settings are the most expensive ones (deep and wide), "+
+			"so nothing is said about them.\n", done, total)
+	}
+	return s + fmt.Sprintf("- One data set (%d clusters × %d points in R², one draw), one τ = %g, one learning rate %g, one activation: the "+
+		"dependence on any of them is not measured.\n", c.Clusters, c.PerCluster, c.Temperature, c.LR) +
+		"- Persistence is measured by a silhouette threshold and a window that are ours; a different threshold moves every median.\n" +
+		"- Depth and the learning rate interact: at a fixed lr a deeper network takes larger effective steps in function space, " +
+		"so \"shorter with depth\" may be a learning-rate effect rather than one of depth itself; the sweep does not separate them.\n" +
+		"- Full-batch SGD without augmentation: the setting of the theory, not SimCLR practice (minibatches, augmentations, Adam).\n"
+}
+
+// hazardRatio formats an O/E ratio; ∞ when the shallower network had no event (every run censored).
+func hazardRatio(x float64) string {
+	if math.IsInf(x, 1) {
+		return "∞ (no event at the shallower depth)"
+	}
+	return fmt.Sprintf("%.3g", x)
 }

@@ -149,7 +149,7 @@ func TestBelowWindow(t *testing.T) {
 	}
 }
 
-// TestDepthWidthCommittedCells: the committed km.csv and cells.csv of results/depth-width are what the report
+// TestDepthWidthCommittedCells: the committed km.csv, cells.csv and logrank.csv of results/depth-width are what the report
 // computes from the committed raw cells (cells/*.json) under the committed settings.
 func TestDepthWidthCommittedCells(t *testing.T) {
 	const dir = "../results/depth-width"
@@ -180,7 +180,7 @@ func TestDepthWidthCommittedCells(t *testing.T) {
 	if _, err := depthWidthReport(c, tmp, done, len(c.plan()), len(c.plan())-len(done), lossOfRegularPolygon(c.Clusters*c.PerCluster, c.Temperature)); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"km.csv", "cells.csv"} {
+	for _, f := range []string{"km.csv", "cells.csv", "logrank.csv"} {
 		want, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
