@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -13,6 +14,7 @@ import (
 	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/datasets"
 	"github.com/gosimclr/gosimclr/datasets/augment"
+	"github.com/gosimclr/gosimclr/internal/cells"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
@@ -34,6 +36,10 @@ type Authors1DConfig struct {
 	PerDisk     int     `json:"per-disk"`    // [C] 400; fewer: the first of each disk in the shuffled order
 	Seeds       int     `json:"seeds"`       // ours: ≥ 3 runs, seeds FirstSeed, FirstSeed+1, …
 	FirstSeed   uint64  `json:"first-seed"`  // seed s draws the data, θ0, the offsets b and the augmentation
+	// This sitting only (not compared when resuming): no new seed starts after For (0: none); ReportOnly runs
+	// no seed and writes the files of the seeds stored.
+	For        time.Duration `json:"-"`
+	ReportOnly bool          `json:"-"`
 }
 
 // DefaultAuthors1D returns the full (or quick) settings.
@@ -60,6 +66,8 @@ func bindAuthors1D(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) 
 	fs.IntVar(&c.PerDisk, "per-disk", c.PerDisk, "points per disk, ≤ 400 (authors: 400)")
 	fs.IntVar(&c.Seeds, "seeds", c.Seeds, "number of runs (seeds first-seed, first-seed+1, …)")
 	fs.Uint64Var(&c.FirstSeed, "first-seed", c.FirstSeed, "seed of the first run: data, initialisation, offsets and augmentation")
+	fs.DurationVar(&c.For, "for", 0, "start no new seed after this long (e.g. 2h; 0: run to the end); run again to resume")
+	fs.BoolVar(&c.ReportOnly, "report-only", false, "run no seed: write the tables, figures and summary of the seeds already stored")
 	return func(cm Common) (*Result, error) { return RunAuthors1D(c, cm) }
 }
 
@@ -107,7 +115,8 @@ func (o Offset) Forward(params []*graph.Node, x *graph.Node, _ bool) models.Outp
 // Project does nothing.
 func (o Offset) Project(params []*graph.Node) []*graph.Node { return params }
 
-// RunAuthors1D runs the experiment from c.Seeds seeds and writes its files.
+// RunAuthors1D runs the seeds not yet stored in OutDir/authors-1d/cells (all of them, or as many as c.For
+// allows; none with c.ReportOnly), one cell per seed, then writes the files of every stored seed.
 func RunAuthors1D(c Authors1DConfig, cm Common) (*Result, error) {
 	start := time.Now()
 	if c.Seeds < 1 || c.PerDisk < 2 || c.PerDisk > 400 || c.Steps < 1 || c.LogEvery < 1 {
@@ -115,6 +124,17 @@ func RunAuthors1D(c Authors1DConfig, cm Common) (*Result, error) {
 			c.Seeds, c.Steps, c.LogEvery, c.PerDisk)
 	}
 	dir := filepath.Join(cm.OutDir, "authors-1d")
+	store, err := cells.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	// Other settings are refused only where they would mix with stored seeds: a folder without cells (an older
+	// run's files, say) is simply rewritten.
+	if len(store.Keys()) > 0 {
+		if err := sameSettings(filepath.Join(dir, "config.json"), c, func(s *Authors1DConfig) { s.For, s.ReportOnly = c.For, c.ReportOnly }); err != nil {
+			return nil, err
+		}
+	}
 	if err := writeConfig(dir, "authors-1d", cm, c); err != nil {
 		return nil, err
 	}
@@ -126,42 +146,68 @@ func RunAuthors1D(c Authors1DConfig, cm Common) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	series := newTable("seed", "step", "silhouette_3", "overlap_3", "gap_3", "probe_3", "formed_3", "silhouette_4", "probe_4", "spread_4",
-		"loss", "mean_0", "mean_1", "mean_2", "mean_3")
-	var runs []a1dSeed
+	var keys []string
 	for si := range c.Seeds {
-		r, err := authors1DSeed(b, c, spec, c.FirstSeed+uint64(si))
+		keys = append(keys, a1dKey(c.FirstSeed+uint64(si)))
+	}
+	var ran float64 // seconds of the seeds run in this sitting
+	work := func(key string) (any, error) {
+		seed := c.FirstSeed + uint64(slices.Index(keys, key))
+		t0 := time.Now()
+		r, err := authors1DSeed(b, c, spec, seed)
 		if err != nil {
 			return nil, err
 		}
+		cl := a1dCellOf(r)
+		cl.Seconds = time.Since(t0).Seconds()
+		ran += cl.Seconds
 		cm.logf("authors-1d: seed %d: %.1f s, three groups from step %s\n", r.seed, r.tj.seconds, stepOrNever(r.onset))
-		for i, t := range r.tj.steps {
-			g, q, m := r.g[i], r.tj.rows[i], clusterMeans1D(r.tj.latents[t], r.d)
-			series.add(int(r.seed), t, g.Silhouette, g.Overlap, g.Gap, g.Probe, formed3(g), q.Silhouette, q.Probe, q.Spread, q.Loss,
-				m[0], m[1], m[2], m[3])
+		if a1dSeedDone != nil {
+			a1dSeedDone(seed)
 		}
-		runs = append(runs, r)
+		return cl, nil
 	}
-	if err := series.write(filepath.Join(dir, "timeseries.csv")); err != nil {
+	var deadline time.Time
+	if c.For > 0 {
+		deadline = start.Add(c.For)
+	}
+	if c.ReportOnly {
+		deadline = time.Unix(0, 0) // passed: RunUntil starts nothing and counts what remains
+	}
+	if _, err := cells.RunUntil(store, keys, work, cm.Log, deadline); err != nil {
 		return nil, err
 	}
-	if err := a1dFigures(dir, c, runs); err != nil {
+	var runs []a1dSeed
+	stored := 0.0 // seconds of every stored seed, whichever sitting ran it
+	for _, k := range keys {
+		var cl a1dCell
+		if !store.Done(k) {
+			continue
+		}
+		if err := store.Load(k, &cl); err != nil {
+			return nil, err
+		}
+		r, err := cl.run()
+		if err != nil {
+			return nil, err
+		}
+		runs, stored = append(runs, r), stored+cl.Seconds
+	}
+	res, err := a1dReport(c, dir, runs)
+	if err != nil {
 		return nil, err
 	}
-	res := &Result{Name: "authors-1d", Dir: dir, Title: "The authors' later 1-D setting (four disks, diagonal shift, Gaussian kernel)",
-		Figures: []string{"trajectory.png", "timeseries.png"}}
-	res.Numbers, res.Verdict = a1dFindings(c, runs)
-	res.Ours = "Authors' [C]: data, augmentation, loss, τ, width, activation, T = f − f0 + b, offsets' std, SGD lr and full-batch steps. " +
-		"Ours: the three-group criterion (silhouette ≥ 0.5 and overlap ≤ 0.05 on the groups of paper.md §6.2's invariance argument), " +
-		"He-normal instead of PyTorch's uniform initialisation, no output bias (the loss is shift-invariant, so it would not move), " +
-		"the codes measured and plotted are of the clean points (the authors plot view 1), float32, the seeds (each draws its own data)"
-	if c.PerDisk < 400 || c.Steps != 20000 {
-		res.Ours += fmt.Sprintf(", and in this run %d points per disk (authors: 400) and %d steps (authors: 20 000)", c.PerDisk, c.Steps)
-	}
-	res.Ours += "."
-	res.Seconds = time.Since(start).Seconds()
+	// Wall time: of the stored seeds' runs plus this sitting's own work besides them (one sitting: its wall time).
+	res.Seconds = stored + time.Since(start).Seconds() - ran
 	return res, writeSummary(res, cm, res.Numbers+"\n")
 }
+
+// a1dSeedDone, if not nil, is called after each seed's run in RunAuthors1D (tests: spend a sitting's budget at
+// a known point).
+var a1dSeedDone func(seed uint64)
+
+// a1dKey names the cell of a seed.
+func a1dKey(seed uint64) string { return fmt.Sprintf("seed%d", seed) }
 
 // a1dSeed is one seed's run and its three-group measurements.
 type a1dSeed struct {
@@ -198,21 +244,16 @@ func authors1DSeed(b compute.Backend, c Authors1DConfig, spec augment.VectorSpec
 	if err != nil {
 		return a1dSeed{}, err
 	}
-	r := a1dSeed{seed: seed, d: d, tj: tj, onset: -1, lost: -1}
+	r := a1dSeed{seed: seed, d: d, tj: tj}
 	u := make([]float64, d.N)
 	for i := range u {
 		u[i] = d.X[2*i] - d.X[2*i+1]
 	}
 	r.ref = measure3(u, d.Labels)
 	for _, t := range tj.steps {
-		g := measure3(tj.latents[t], d.Labels)
-		r.g = append(r.g, g)
-		if f := formed3(g); f && r.onset < 0 {
-			r.onset = t
-		} else if !f && r.onset >= 0 && r.lost < 0 {
-			r.lost = t
-		}
+		r.g = append(r.g, measure3(tj.latents[t], d.Labels))
 	}
+	r.onset, r.lost = onsetLost(tj.steps, r.g)
 	r.d03 = pairEffect(tj.latents[tj.steps[len(tj.steps)-1]], d.Labels, 0, 3)
 	return r, nil
 }
