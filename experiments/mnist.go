@@ -6,19 +6,21 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/datasets"
 	"github.com/gosimclr/gosimclr/datasets/augment"
+	"github.com/gosimclr/gosimclr/internal/cells"
 	"github.com/gosimclr/gosimclr/internal/survival"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
+	"github.com/gosimclr/gosimclr/train"
 	"github.com/spf13/pflag"
 )
 
@@ -40,6 +42,10 @@ type MNISTConfig struct {
 	Window      int     `json:"window"` // logged points below the threshold that end persistence
 	Seeds       int     `json:"seeds"`
 	FirstSeed   uint64  `json:"first-seed"`
+	// This sitting only (not compared when resuming): no new run starts after For (0: none); ReportOnly runs
+	// nothing and writes the files of the runs stored.
+	For        time.Duration `json:"-"`
+	ReportOnly bool          `json:"-"`
 }
 
 // DefaultMNIST returns the full (or quick) settings.
@@ -67,6 +73,8 @@ func bindMNIST(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) {
 	fs.IntVar(&c.Window, "window", c.Window, "persistence ends at the first of this many consecutive measurements below the threshold")
 	fs.IntVar(&c.Seeds, "seeds", c.Seeds, "seeds (initialisation and augmentation)")
 	fs.Uint64Var(&c.FirstSeed, "first-seed", c.FirstSeed, "first seed")
+	fs.DurationVar(&c.For, "for", 0, "start no new run (network, seed) after this long (e.g. 2h; 0: run to the end); run again to resume")
+	fs.BoolVar(&c.ReportOnly, "report-only", false, "run nothing: write the tables, figures and summary of the runs already stored")
 	return func(cm Common) (*Result, error) { return RunMNIST(c, cm) }
 }
 
@@ -105,13 +113,29 @@ type mnistRun struct {
 // kernel width √τ, where every kernel value is ≈ 1 and the loss ≈ log 2, its value when all codes are equal.
 const collapseStd = 0.01
 
-// RunMNIST runs mnist-012 and writes its files.
-func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
-	start := time.Now()
-	dir := filepath.Join(cm.OutDir, "mnist-012")
-	if err := writeConfig(dir, "mnist-012", cm, c); err != nil {
-		return nil, err
-	}
+// mnistMethods are the two networks, shallow first.
+func mnistMethods(c MNISTConfig) []method {
+	return []method{{"1 hidden layer", 1}, {fmt.Sprintf("%d hidden layers", c.DeepDepth), c.DeepDepth}}
+}
+
+// mnistKey names the cell of one network's run from one seed.
+func mnistKey(depth int, seed uint64) string { return fmt.Sprintf("L%d-seed%d", depth, seed) }
+
+// mnistCellDone, if not nil, is called after each run in RunMNIST (tests: spend a sitting's budget at a known
+// point).
+var mnistCellDone func(key string)
+
+// mnistData is what the runs share: the images, their views, the labels and the backend. RunMNIST makes it at
+// the first run of a sitting, so that --report-only needs neither the data nor a backend.
+type mnistData struct {
+	b      compute.Backend
+	images *tensors.Tensor
+	views  train.ViewsFn
+	labels []int
+	h, w   int
+}
+
+func loadMNISTData(c MNISTConfig, cm Common) (*mnistData, error) {
 	px, labels, h, w, err := mnistSubset(c.DataDir, c.PerClass)
 	if err != nil {
 		return nil, err
@@ -124,61 +148,133 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := len(labels)
-	images := tensors.FromFlatDataAndDimensions(px, n, h, w, 1)
 	views := func(rng, x *graph.Node) (*graph.Node, *graph.Node) {
 		rng, v1, v2 := pl.Views(rng, x)
 		return rng, graph.Concatenate([]*graph.Node{v1, v2}, 0)
 	}
-	thr := (1 + trivialSilhouette1D(labels, 3)) / 2
-	methods := []method{{"1 hidden layer", 1}, {fmt.Sprintf("%d hidden layers", c.DeepDepth), c.DeepDepth}}
-	series := newTable("method", "seed", "step", "spread", "min_sep", "silhouette", "probe_acc", "loss", "code_std")
-	var runs []mnistRun
-	for si := range c.Seeds {
-		seed := c.FirstSeed + uint64(si)
-		for _, m := range methods {
-			// PyTorch-like standard parameterisation (He-normal weights; PyTorch's default is uniform), no output bias.
-			a := arch.MLP{In: h * w, Width: c.Width, Depth: m.depth, Out: 1, Activation: c.Activation, Scaling: arch.ScalingStandard,
-				Trainable: arch.TrainBoth, StandardHidden: true}
-			tr := trainee{name: m.name, model: models.Encoder{Body: models.MLPBody{MLP: a}}, input: images, clean: images, views: views,
-				opt: optim.Optimizer{Name: optim.SGD, LR: c.LR}}
-			rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelGaussian, Temperature: c.Temperature},
-				seed: seed, keepAll: true, labels: labels, classes: 3, k: 1, metrics: true}
-			tj, err := run(b, tr, rc)
-			r := mnistRun{method: m.name, seed: seed, tj: tj, diverged: errors.Is(err, errNotFinite)}
-			if err != nil && !r.diverged {
-				return nil, err
-			}
-			r.measure(c, thr)
-			cm.logf("mnist-012: %s seed %d: %.1f s (diverged %v, collapsed %v)\n", m.name, seed, tj.seconds, r.diverged, r.collapsed)
-			for i, t := range tj.steps {
-				g := tj.rows[i]
-				series.add(m.name, int(seed), t, g.Spread, g.MinSep, g.Silhouette, g.Probe, g.Loss, r.codeStd[i])
-			}
-			runs = append(runs, r)
+	images := tensors.FromFlatDataAndDimensions(px, len(labels), h, w, 1)
+	return &mnistData{b: b, images: images, views: views, labels: labels, h: h, w: w}, nil
+}
+
+// mnistThreshold is the silhouette threshold: halfway between 1 and the silhouette of evenly spaced codes with
+// each digit on a contiguous block.
+func mnistThreshold(labels []int) float64 { return (1 + trivialSilhouette1D(labels, 3)) / 2 }
+
+// RunMNIST runs the (network, seed) runs not yet stored in OutDir/mnist-012/cells (all of them, or as many as
+// c.For allows; none with c.ReportOnly), one cell per run, then writes the files of every stored run.
+func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
+	start := time.Now()
+	if c.Seeds < 1 || c.Steps < 1 || c.LogEvery < 1 || c.DeepDepth == 1 {
+		return nil, fmt.Errorf("experiments: mnist-012: want seeds, steps and log-every ≥ 1 and a deep depth other than 1 (got %d, %d, %d, %d)",
+			c.Seeds, c.Steps, c.LogEvery, c.DeepDepth)
+	}
+	dir := filepath.Join(cm.OutDir, "mnist-012")
+	store, err := cells.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	// Other settings are refused only where they would mix with stored runs: a folder without cells (an older
+	// run's files, say) is simply rewritten.
+	if len(store.Keys()) > 0 {
+		if err := sameSettings(filepath.Join(dir, "config.json"), c, func(s *MNISTConfig) { s.For, s.ReportOnly = c.For, c.ReportOnly }); err != nil {
+			return nil, err
 		}
 	}
-	if err := series.write(filepath.Join(dir, "timeseries.csv")); err != nil {
+	if err := writeConfig(dir, "mnist-012", cm, c); err != nil {
 		return nil, err
 	}
-	res := &Result{Name: "mnist-012", Dir: dir, Title: "MNIST digits 0, 1, 2 at the authors' settings: 1-D codes of a one-hidden-layer and the authors' deeper MLP"}
-	if res.Figures, err = mnistFigures(dir, c, methods, runs, labels); err != nil {
+	methods := mnistMethods(c)
+	type planned struct {
+		m    method
+		seed uint64
+	}
+	plan := map[string]planned{}
+	var keys []string
+	for si := range c.Seeds { // seed by seed, both networks of a seed together
+		seed := c.FirstSeed + uint64(si)
+		for _, m := range methods {
+			k := mnistKey(m.depth, seed)
+			plan[k], keys = planned{m, seed}, append(keys, k)
+		}
+	}
+	var data *mnistData
+	var ran float64 // seconds of the runs made in this sitting
+	work := func(key string) (any, error) {
+		if data == nil {
+			if data, err = loadMNISTData(c, cm); err != nil {
+				return nil, err
+			}
+		}
+		p := plan[key]
+		t0 := time.Now()
+		r, err := mnistOne(c, data, p.m, p.seed)
+		if err != nil {
+			return nil, err
+		}
+		cl := mnCellOf(r, p.m.depth, data.labels)
+		cl.Seconds = time.Since(t0).Seconds()
+		ran += cl.Seconds
+		cm.logf("mnist-012: %s seed %d: %.1f s (diverged %v, collapsed %v)\n", p.m.name, p.seed, r.tj.seconds, r.diverged, r.collapsed)
+		if mnistCellDone != nil {
+			mnistCellDone(key)
+		}
+		return cl, nil
+	}
+	var deadline time.Time
+	if c.For > 0 {
+		deadline = start.Add(c.For)
+	}
+	if c.ReportOnly {
+		deadline = time.Unix(0, 0) // passed: RunUntil starts nothing and counts what remains
+	}
+	if _, err := cells.RunUntil(store, keys, work, cm.Log, deadline); err != nil {
 		return nil, err
 	}
-	res.Numbers = mnistNumbers(c, methods, runs, thr)
-	res.Verdict = mnistVerdict(c, methods, runs)
-	res.Ours = fmt.Sprintf("Authors' [C] (test-mnist.py, paper.md §6.2): digits {0,1,2}, the first %d training images of each (authors 300), "+
-		"pixels/255, hidden width %d, the deep net's %d hidden layers (784-100-100-100-1), LeakyReLU(0.2), a 1-D unnormalised code, the "+
-		"Gaussian-kernel loss of paper.md §3.4 with τ = %g, full-batch SGD with lr %g (authors 1e-3) for %d steps (authors 20 000; "+
-		"the notes and the issue agree on these settings; any value here that differs from the authors' is ours). Ours: blur + rescale by our %q preset (σ drawn per example, not once per batch; the area, not the "+
-		"factor, uniform), the plain network output f_θ(x) as the code (the notes do not say whether test-mnist.py uses the "+
-		"f_θ − f_θ0 + b construction of test-artificial-data.py), He-normal instead of PyTorch's uniform initialisation, no "+
-		"output bias, the one-hidden-layer comparison network, no particles (our particle model lives on the sphere, not in R¹), "+
-		"%d seeds, the persistence rule (window %d), the silhouette threshold %.3f, the probe threshold %.2f and the collapse "+
-		"criterion (code std < %g·√τ).", c.PerClass, c.Width, c.DeepDepth, c.Temperature, c.LR, c.Steps, c.Augment, c.Seeds, c.Window,
-		thr, probeThreshold, collapseStd)
-	res.Seconds = time.Since(start).Seconds()
+	var runs []mnistRun
+	var labels []int
+	stored := 0.0 // seconds of every stored run, whichever sitting made it
+	for _, k := range keys {
+		if !store.Done(k) {
+			continue
+		}
+		var cl mnCell
+		if err := store.Load(k, &cl); err != nil {
+			return nil, err
+		}
+		r, err := cl.run()
+		if err != nil {
+			return nil, err
+		}
+		if labels == nil {
+			labels = cl.Labels
+		}
+		runs, stored = append(runs, r), stored+cl.Seconds
+	}
+	res, err := mnistReport(c, dir, methods, runs, labels, len(keys))
+	if err != nil {
+		return nil, err
+	}
+	// Wall time: of the stored runs plus this sitting's own work besides them (one sitting: its wall time).
+	res.Seconds = stored + time.Since(start).Seconds() - ran
 	return res, writeSummary(res, cm, res.Numbers)
+}
+
+// mnistOne trains one network from one seed and measures it.
+func mnistOne(c MNISTConfig, d *mnistData, m method, seed uint64) (mnistRun, error) {
+	// PyTorch-like standard parameterisation (He-normal weights; PyTorch's default is uniform), no output bias.
+	a := arch.MLP{In: d.h * d.w, Width: c.Width, Depth: m.depth, Out: 1, Activation: c.Activation, Scaling: arch.ScalingStandard,
+		Trainable: arch.TrainBoth, StandardHidden: true}
+	tr := trainee{name: m.name, model: models.Encoder{Body: models.MLPBody{MLP: a}}, input: d.images, clean: d.images, views: d.views,
+		opt: optim.Optimizer{Name: optim.SGD, LR: c.LR}}
+	rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelGaussian, Temperature: c.Temperature},
+		seed: seed, keepAll: true, labels: d.labels, classes: 3, k: 1, metrics: true}
+	tj, err := run(d.b, tr, rc)
+	r := mnistRun{method: m.name, seed: seed, tj: tj, diverged: errors.Is(err, errNotFinite)}
+	if err != nil && !r.diverged {
+		return mnistRun{}, err
+	}
+	r.measure(c, mnistThreshold(d.labels))
+	return r, nil
 }
 
 // measure fills the codes' spread, divergence and collapse, and the persistence of the digit clusters.
@@ -211,123 +307,4 @@ func trivialSilhouette1D(labels []int, classes int) float64 {
 		z[i] = float64(i)
 	}
 	return Silhouette(latentSet{Z: z, N: len(z), K: 1, Labels: sorted, C: classes})
-}
-
-// mnistFigures draws, for the first seed, every code against the step for each network, and the metrics.
-func mnistFigures(dir string, c MNISTConfig, methods []method, runs []mnistRun, labels []int) ([]string, error) {
-	d := datasets.Points{N: len(labels), Labels: labels, K: 3, Name: "mnist-012"}
-	first := map[string]*trajectory{}
-	var figs []string
-	for _, r := range runs {
-		if r.seed != c.FirstSeed {
-			continue
-		}
-		first[r.method] = r.tj
-		f := fmt.Sprintf("trajectory_L%d.png", methodDepth(methods, r.method))
-		title := fmt.Sprintf("%s, seed %d: the 1-D code of all %d images (label = digit)", r.method, r.seed, d.N)
-		if err := trajectoryPlot(filepath.Join(dir, f), d, r.tj, title); err != nil {
-			return nil, err
-		}
-		figs = append(figs, f)
-	}
-	return append(figs, "timeseries.png"), seriesGrid(dir, "timeseries.png", fmt.Sprintf("seed %d", c.FirstSeed), methods, first)
-}
-
-func methodDepth(methods []method, name string) int {
-	for _, m := range methods {
-		if m.name == name {
-			return m.depth
-		}
-	}
-	return -1
-}
-
-// mnistNumbers is the summary's tables: persistence by KM, then every run.
-func mnistNumbers(c MNISTConfig, methods []method, runs []mnistRun, thr float64) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "The digit classes are the clusters. Silhouette of the 1-D codes by digit, Euclidean; its threshold %.3f is "+
-		"halfway between 1 (each digit collapsed to one code) and the silhouette of %d evenly spaced codes with each digit on a "+
-		"contiguous block (ours). A run diverged when its loss or gradient stopped being finite; it collapsed when the %d codes' "+
-		"std ended below %g·√τ (all codes nearly equal: loss ≈ log 2 = %.4f, the value of total collapse).\n\n",
-		thr, len(runs[0].tj.latents[0]), len(runs[0].tj.latents[0]), collapseStd, math.Log(2))
-	b.WriteString(kmLegend("silhouette", thr, c.Window, c.LogEvery, c.Steps))
-	var rs, rp, each [][]string
-	for _, m := range methods {
-		var gs, gp persistGroup
-		for _, r := range runs {
-			if r.method == m.name {
-				gs.add(r.sil, r.silNever, r.diverged)
-				gp.add(r.probe, r.prbNever, r.diverged)
-			}
-		}
-		rs, rp = append(rs, kmRow(m.name, gs)), append(rp, kmRow(m.name, gp))
-	}
-	for _, r := range runs {
-		best := 0
-		for i, g := range r.tj.rows {
-			if g.Silhouette > r.tj.rows[best].Silhouette {
-				best = i
-			}
-		}
-		g0, g1 := r.tj.rows[0], r.tj.rows[len(r.tj.rows)-1]
-		each = append(each, []string{r.method, fmt.Sprint(r.seed), yesNo(r.diverged), yesNo(r.collapsed), f4(g0.Silhouette),
-			fmt.Sprintf("%.4f (step %d)", r.tj.rows[best].Silhouette, r.tj.steps[best]), f4(g1.Silhouette), f4(g1.Probe), f4(g1.Loss),
-			fmt.Sprintf("%.3g", r.codeStd[len(r.codeStd)-1]), obsString(r.sil, r.silNever), obsString(r.probe, r.prbNever)})
-	}
-	b.WriteString("Silhouette persistence:\n\n" + markdown(kmHeader, rs))
-	fmt.Fprintf(&b, "\nProbe persistence (linear probe on the 1-D code, threshold %.2f, same rule):\n\n%s", probeThreshold, markdown(kmHeader, rp))
-	b.WriteString("\nEvery run (last = last logged step):\n\n" + markdown([]string{"network", "seed", "diverged", "collapsed",
-		"silhouette at 0", "max silhouette", "silhouette at last", "probe at last", "loss at last", "code std at last",
-		"silhouette persistence", "probe persistence"}, each))
-	return b.String()
-}
-
-func yesNo(v bool) string {
-	if v {
-		return "yes"
-	}
-	return "no"
-}
-
-// mnistVerdict words, per network, divergence and collapse, whether the digit clusters became visible and how
-// long they persisted, then compares the deep network with the shallow one.
-func mnistVerdict(c MNISTConfig, methods []method, runs []mnistRun) string {
-	var s []string
-	groups := map[string]*persistGroup{}
-	for _, m := range methods {
-		var g persistGroup
-		var div, col, n, vis int
-		var probes []float64
-		for _, r := range runs {
-			if r.method != m.name {
-				continue
-			}
-			n++
-			if r.diverged {
-				div++
-			}
-			if r.collapsed {
-				col++
-			}
-			if !r.silNever {
-				vis++
-			}
-			g.add(r.sil, r.silNever, r.diverged)
-			probes = append(probes, r.tj.rows[len(r.tj.rows)-1].Probe)
-		}
-		groups[m.name] = &g
-		line := fmt.Sprintf("%s (n = %d seeds, lr %g): %d diverged, %d collapsed to one code; digit clusters visible in %d of %d runs",
-			m.name, n, c.LR, div, col, vis, n)
-		if e := g.estimate(); e.N > 0 {
-			line += fmt.Sprintf(", KM median persistence %s steps (%d events, %d censored at T = %d)", e, e.Events, e.N-e.Events, c.Steps)
-		}
-		line += fmt.Sprintf("; final probe accuracy %s.", rangeOf(probes, "%.3f"))
-		s = append(s, line)
-	}
-	if len(methods) > 1 {
-		a, b := methods[1].name, methods[0].name
-		s = append(s, "Deep vs shallow: "+kmCompare(a, b, *groups[a], *groups[b])+".")
-	}
-	s = append(s, "What this does not show: the paper's own MNIST figure (its settings are unknown); a few seeds only; the thresholds and the collapse criterion are ours.")
-	return strings.Join(s, " ")
 }
