@@ -30,6 +30,38 @@ type dwStat struct {
 	diverged int
 	never    int            // runs whose clusters were never visible: not in est
 	obs      []survival.Obs // the persistence observations est is of
+	gapObs   []survival.Obs // the same on the loss-gap clock (gapClock)
+	gapEst   survival.Estimate
+}
+
+// gapRef bounds every loss gap of the sweep from above (NT-Xent's gap is below 2/τ + log 2N): the loss-gap clock
+// x = log10(gapRef/gap) is then ≥ 0 and grows as training approaches the regular N-gon.
+const gapRef = 1e3
+
+// gapClock is a cell's persistence on the common clock of the loss gap to the regular N-gon: the gap at the
+// persistence event (or, censored, at the last logged step), as x = log10(gapRef/gap). Gaps below 1e-9
+// (float32 rounding at the minimum) count as 1e-9.
+func gapClock(cl dwCell, lmin float64) survival.Obs {
+	i := len(cl.Steps) - 1
+	if cl.Persistence.Event {
+		i = slices.Index(cl.Steps, int(cl.Persistence.Time))
+	}
+	return survival.Obs{Time: math.Log10(gapRef / max(cl.Loss[i]-lmin, 1e-9)), Event: cl.Persistence.Event}
+}
+
+// gapString formats an estimate on the loss-gap clock as gaps: "median [lo, hi]", the interval's ends swapped
+// (a later x is a smaller gap); a censored end is "<" the smallest gap reached.
+func gapString(e survival.Estimate) string {
+	if e.N == 0 {
+		return "–"
+	}
+	g := func(x float64, censored bool) string {
+		if censored || math.IsInf(x, 1) {
+			return fmt.Sprintf("<%.2g", gapRef*math.Pow(10, -e.MaxTime))
+		}
+		return fmt.Sprintf("%.2g", gapRef*math.Pow(10, -x))
+	}
+	return fmt.Sprintf("%s [%s, %s]", g(e.Median, e.MedianCensored), g(e.Hi, e.HiCensored), g(e.Lo, false))
 }
 
 // kmLevel is the confidence level of every interval of the sweep.
@@ -38,7 +70,7 @@ const kmLevel = 0.95
 // depthWidthReport writes cells.csv, km.csv and the figures from the stored cells, and words the result.
 func depthWidthReport(c DepthWidthConfig, dir string, done []dwCell, total, remaining int, lmin float64) (*Result, error) {
 	stats := map[dwGroup]*dwStat{}
-	obs := map[dwGroup][]survival.Obs{}
+	obs, gapObs := map[dwGroup][]survival.Obs{}, map[dwGroup][]survival.Obs{}
 	tab := newTable("key", "depth", "width", "scaling", "seed", "persistence_step", "event", "diverged", "initial_silhouette",
 		"final_silhouette", "final_loss_gap", "initial_out_norm", "final_out_norm", "last_step", "never_visible", "seconds")
 	for _, cl := range done {
@@ -53,6 +85,7 @@ func depthWidthReport(c DepthWidthConfig, dir string, done []dwCell, total, rema
 			stats[g].never++
 		} else {
 			obs[g] = append(obs[g], cl.Persistence)
+			gapObs[g] = append(gapObs[g], gapClock(cl, lmin))
 		}
 		n := len(cl.Steps) - 1
 		tab.add(cl.key(), cl.Depth, cl.Width, cl.Scaling, int(cl.Seed), cl.Persistence.Time, cl.Persistence.Event, cl.Diverged,
@@ -71,10 +104,12 @@ func depthWidthReport(c DepthWidthConfig, dir string, done []dwCell, total, rema
 		}
 		e := survival.Median(obs[g], kmLevel)
 		stats[g].est, stats[g].obs = e, obs[g]
+		stats[g].gapObs, stats[g].gapEst = gapObs[g], survival.Median(gapObs[g], kmLevel)
 		st := stats[g]
 		km.add(g.String(), g.depth, g.width, g.scaling, e.N, e.Events, e.N-e.Events, st.diverged, st.never, e.Median,
 			e.MedianCensored, e.Lo, e.Hi, e.HiCensored)
-		rows = append(rows, []string{g.String(), fmt.Sprint(e.N), fmt.Sprint(e.Events), fmt.Sprint(st.diverged), fmt.Sprint(st.never), e.String()})
+		rows = append(rows, []string{g.String(), fmt.Sprint(e.N), fmt.Sprint(e.Events), fmt.Sprint(st.diverged), fmt.Sprint(st.never), e.String(),
+			gapString(st.gapEst)})
 	}
 	if err := km.write(filepath.Join(dir, "km.csv")); err != nil {
 		return nil, err
@@ -96,7 +131,11 @@ func depthWidthReport(c DepthWidthConfig, dir string, done []dwCell, total, rema
 		"visible\"). Medians are Kaplan–Meier with "+
 		"Brookmeyer–Crowley %.0f%% intervals (log(−log) Greenwood bands); \">T\" marks a median or bound past the end of the runs. "+
 		"n counts seeds.\n\n", c.Window, c.LogEvery, c.Threshold(done), c.Steps, 100*kmLevel)
-	b.WriteString(markdown([]string{"setting", "n", "events", "diverged", "never visible (not in n)", "KM median [95% CI] (steps)"}, rows))
+	b.WriteString(markdown([]string{"setting", "n", "events", "diverged", "never visible (not in n)", "KM median [95% CI] (steps)",
+		"on the loss-gap clock: gap at the loss of clusters, KM median [95% CI]"}, rows))
+	b.WriteString("\nThe last column measures persistence on the common clock instead of steps: the loss gap to the regular N-gon " +
+		"at which the clusters were lost (smaller = later in the optimisation; \"<g\": not lost by the time the gap reached g). " +
+		"It separates \"loses the clusters in fewer steps\" (a speed difference) from \"loses them earlier in the descent\".\n")
 	tests := dwLogRanks(c, stats)
 	if err := dwLogRankTable(tests).write(filepath.Join(dir, "logrank.csv")); err != nil {
 		return nil, err
@@ -257,7 +296,7 @@ func dwVerdict(c DepthWidthConfig, stats map[dwGroup]*dwStat) string {
 type dwTest struct {
 	g, base  dwGroup
 	n, nBase int
-	r        survival.LogRank
+	r, gap   survival.LogRank // on the step clock and on the loss-gap clock
 }
 
 // dwLogRanks compares every finished depth L > Depths[0] with Depths[0], per width and parameterisation.
@@ -275,7 +314,8 @@ func dwLogRanks(c DepthWidthConfig, stats map[dwGroup]*dwStat) []dwTest {
 			for _, l := range c.Depths[1:] {
 				g := dwGroup{l, m, sc}
 				if st := stats[g]; st != nil && len(st.obs) > 0 && len(stats[base].obs) > 0 {
-					out = append(out, dwTest{g, base, len(st.obs), len(stats[base].obs), survival.LogRankTest(st.obs, stats[base].obs)})
+					out = append(out, dwTest{g, base, len(st.obs), len(stats[base].obs), survival.LogRankTest(st.obs, stats[base].obs),
+						survival.LogRankTest(st.gapObs, stats[base].gapObs)})
 				}
 			}
 		}
@@ -284,9 +324,9 @@ func dwLogRanks(c DepthWidthConfig, stats map[dwGroup]*dwStat) []dwTest {
 }
 
 func dwLogRankTable(tests []dwTest) *table {
-	t := newTable("scaling", "width", "depth", "vs_depth", "n", "n_vs", "events", "events_vs", "expected", "chi2", "p", "hazard_ratio")
+	t := newTable("scaling", "width", "depth", "vs_depth", "n", "n_vs", "events", "events_vs", "expected", "chi2", "p", "hazard_ratio", "chi2_gap", "p_gap", "hazard_ratio_gap")
 	for _, x := range tests {
-		t.add(x.g.scaling, x.g.width, x.g.depth, x.base.depth, x.n, x.nBase, x.r.ObsA, x.r.ObsB, x.r.ExpA, x.r.Chi2, x.r.P, x.r.HazardRatio)
+		t.add(x.g.scaling, x.g.width, x.g.depth, x.base.depth, x.n, x.nBase, x.r.ObsA, x.r.ObsB, x.r.ExpA, x.r.Chi2, x.r.P, x.r.HazardRatio, x.gap.Chi2, x.gap.P, x.gap.HazardRatio)
 	}
 	return t
 }
@@ -300,13 +340,15 @@ func dwLogRankText(c DepthWidthConfig, tests []dwTest) string {
 	for _, x := range tests {
 		rows = append(rows, []string{x.g.scaling, fmt.Sprint(x.g.width), fmt.Sprintf("L=%d vs L=%d", x.g.depth, x.base.depth), fmt.Sprintf("%d / %d", x.n, x.nBase),
 			fmt.Sprintf("%.0f / %.0f", x.r.ObsA, x.r.ExpA), fmt.Sprintf("%.0f / %.0f", x.r.ObsB, x.r.ExpB),
-			hazardRatio(x.r.HazardRatio), fmt.Sprintf("%.2f", x.r.Chi2), fmt.Sprintf("%.2g", x.r.P)})
+			hazardRatio(x.r.HazardRatio), fmt.Sprintf("%.2f", x.r.Chi2), fmt.Sprintf("%.2g", x.r.P),
+			hazardRatio(x.gap.HazardRatio), fmt.Sprintf("%.2g", x.gap.P)})
 	}
 	return fmt.Sprintf("\nDepth against L = %d at the same width and parameterisation: the two-sample log-rank test of the "+
 		"persistence times (censoring included; never-visible runs excluded). Events are observed / expected under equal "+
-		"hazards; the hazard ratio is the O/E ratio, above 1 when the deeper network loses its clusters sooner. %d tests: "+
+		"hazards; the hazard ratio is the O/E ratio, above 1 when the deeper network loses its clusters sooner. The last two columns "+
+		"repeat the test on the loss-gap clock (above 1: at a larger gap, earlier in the descent). %d tests per clock: "+
 		"with a Bonferroni correction a difference counts at p < %.2g.\n\n", c.Depths[0], len(tests), 0.05/float64(len(tests))) +
-		markdown([]string{"scaling", "m", "comparison", "n deeper / shallower", "events deeper (O / E)", "events shallower (O / E)", "hazard ratio", "χ²", "p"}, rows)
+		markdown([]string{"scaling", "m", "comparison", "n deeper / shallower", "events deeper (O / E)", "events shallower (O / E)", "hazard ratio", "χ²", "p", "hazard ratio, gap clock", "p, gap clock"}, rows)
 }
 
 // dwLogRankVerdict counts the log-rank comparisons that pass the Bonferroni threshold, by direction.
@@ -336,7 +378,17 @@ func dwLogRankVerdict(c DepthWidthConfig, tests []dwTest) string {
 	if len(later) > 0 {
 		s += " (" + strings.Join(later, "; ") + ")"
 	}
-	return s + fmt.Sprintf("; the other %d differences are not resolved at n = %d seeds per setting.", len(tests)-len(sooner)-len(later), c.Seeds)
+	s += fmt.Sprintf("; the other %d differences are not resolved at n = %d seeds per setting.", len(tests)-len(sooner)-len(later), c.Seeds)
+	var gs, gl int
+	for _, x := range tests {
+		if x.gap.P < alpha && x.gap.HazardRatio > 1 {
+			gs++
+		} else if x.gap.P < alpha {
+			gl++
+		}
+	}
+	return s + fmt.Sprintf(" On the loss-gap clock the deeper network lost them at a larger gap (earlier in the descent) in %d, "+
+		"at a smaller gap in %d, unresolved in %d.", gs, gl, len(tests)-gs-gl)
 }
 
 // dwDoesNotShow says what the sweep cannot tell.
@@ -354,8 +406,12 @@ func dwDoesNotShow(c DepthWidthConfig, done, total int) string {
 		"- Full-batch SGD without augmentation: the setting of the theory, not SimCLR practice (minibatches, augmentations, Adam).\n"
 }
 
-// hazardRatio formats an O/E ratio; ∞ when the shallower network had no event (every run censored).
+// hazardRatio formats an O/E ratio; ∞ when the shallower network had no event (every run censored), "–" when
+// neither sample had an expected event (0/0).
 func hazardRatio(x float64) string {
+	if math.IsNaN(x) {
+		return "– (no overlap in time: nothing to compare)"
+	}
 	if math.IsInf(x, 1) {
 		return "∞ (no event at the shallower depth)"
 	}
