@@ -32,7 +32,15 @@ const (
 type groups3 struct{ Silhouette, Overlap, Gap, Probe float64 }
 
 // formed3 is the criterion: three groups formed.
-func formed3(g groups3) bool { return g.Silhouette >= sil3Threshold && g.Overlap <= overlapThreshold }
+//
+// The overlap is 1 − (a count)/N, so "at most 5%" must survive its rounding: 1 − 380/400 is 0.05000000000000004
+// in float64. thresholdTol absorbs that.
+func formed3(g groups3) bool {
+	return g.Silhouette >= sil3Threshold && g.Overlap <= overlapThreshold+thresholdTol
+}
+
+// thresholdTol is the rounding slack of formed3's overlap comparison.
+const thresholdTol = 1e-12
 
 // measure3 measures the codes z [N] of points with four-disk labels by their three groups.
 func measure3(z []float64, labels []int) groups3 {

@@ -86,3 +86,21 @@ func TestInvariantReference(t *testing.T) {
 		}
 	}
 }
+
+// TestFormed3AtTheBoundary: an overlap of exactly 5% (20 of 400 misplaced, 1 − 380/400 in float64 =
+// 0.05000000000000004) meets "at most 5%"; one more misplaced point does not.
+func TestFormed3AtTheBoundary(t *testing.T) {
+	at := groups3{Silhouette: sil3Threshold, Overlap: 1 - 380.0/400}
+	if at.Overlap <= overlapThreshold {
+		t.Log("float64 rounding no longer pushes 1 − 380/400 above 0.05; the tolerance is kept for other counts")
+	}
+	if !formed3(at) {
+		t.Errorf("overlap %v (20 of 400) not formed; want formed", at.Overlap)
+	}
+	if over := (groups3{Silhouette: sil3Threshold, Overlap: 1 - 379.0/400}); formed3(over) {
+		t.Errorf("overlap %v (21 of 400) formed; want not", over.Overlap)
+	}
+	if low := (groups3{Silhouette: sil3Threshold - 1e-9, Overlap: 0}); formed3(low) {
+		t.Error("silhouette below the threshold formed; want not")
+	}
+}
