@@ -269,9 +269,16 @@ func trajectoryPanel(title string, d datasets.Points, tj *trajectory, until int)
 			if d.Labels[i] != c {
 				continue
 			}
-			pts := make(plotter.XYs, len(steps))
-			for j, t := range steps {
-				pts[j] = plotter.XY{X: float64(t), Y: tj.latents[t][i*k]}
+			var pts plotter.XYs // up to the first non-finite code: a diverged run's line ends where it diverged
+			for _, t := range steps {
+				y := tj.latents[t][i*k]
+				if math.IsNaN(y) || math.IsInf(y, 0) {
+					break
+				}
+				pts = append(pts, plotter.XY{X: float64(t), Y: y})
+			}
+			if len(pts) == 0 {
+				continue
 			}
 			l, err := plotter.NewLine(pts)
 			if err != nil {

@@ -2,6 +2,8 @@ package experiments
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/gosimclr/gosimclr/datasets"
@@ -102,5 +104,25 @@ func TestFormed3AtTheBoundary(t *testing.T) {
 	}
 	if low := (groups3{Silhouette: sil3Threshold - 1e-9, Overlap: 0}); formed3(low) {
 		t.Error("silhouette below the threshold formed; want not")
+	}
+}
+
+// TestTrajectoryPlotDiverged: a run whose codes became NaN or Inf is drawn up to its last finite step (plotter
+// refuses NaN points; the mnist-012 report failed on an early divergence), and a point that was never finite
+// is left out.
+func TestTrajectoryPlotDiverged(t *testing.T) {
+	d := datasets.Points{N: 3, K: 2, Labels: []int{0, 1, 1}}
+	nan, inf := math.NaN(), math.Inf(1)
+	tj := &trajectory{latents: map[int][]float64{0: {0.1, nan, 0.3}, 10: {0.2, nan, inf}, 20: {nan, nan, nan}}}
+	p, err := trajectoryPanel("diverged", d, tj, math.MaxInt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "t.png")
+	if err := savePlot(p, path, 8, 6); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		t.Fatalf("no plot written: %v", err)
 	}
 }
