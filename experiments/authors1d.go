@@ -167,13 +167,7 @@ func RunAuthors1D(c Authors1DConfig, cm Common) (*Result, error) {
 		}
 		return cl, nil
 	}
-	var deadline time.Time
-	if c.For > 0 {
-		deadline = start.Add(c.For)
-	}
-	if c.ReportOnly {
-		deadline = time.Unix(0, 0) // passed: RunUntil starts nothing and counts what remains
-	}
+	deadline := sittingDeadline(start, c.For, c.ReportOnly)
 	if _, err := cells.RunUntil(store, keys, work, cm.Log, deadline); err != nil {
 		return nil, err
 	}

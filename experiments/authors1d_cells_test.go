@@ -134,11 +134,11 @@ func sameAuthors1D(t *testing.T, a, b string, seeds int) {
 // TestA1DCellRoundTrip: a stored cell gives back the run it was made from (codes exactly, as they are float32),
 // and NaN is stored as null and read back as NaN.
 func TestA1DCellRoundTrip(t *testing.T) {
-	b, err := json.Marshal([]a1dNum{a1dNum(math.NaN()), 1.5, -0.1, 1e-300})
+	b, err := json.Marshal([]jsonNum{jsonNum(math.NaN()), 1.5, -0.1, 1e-300})
 	if err != nil || string(b) != "[null,1.5,-0.1,1e-300]" {
 		t.Fatalf("marshal: %s, %v", b, err)
 	}
-	var back []a1dNum
+	var back []jsonNum
 	if err := json.Unmarshal(b, &back); err != nil || !math.IsNaN(float64(back[0])) || back[1] != 1.5 || back[2] != -0.1 || back[3] != 1e-300 {
 		t.Fatalf("unmarshal: %v, %v", back, err)
 	}

@@ -176,13 +176,7 @@ func RunDepthWidth(c DepthWidthConfig, cm Common) (*Result, error) {
 		cl.Persistence, cl.NeverVisible = persistenceOf(cl.Steps, cl.Silhouette, thr, c.Window, last)
 		return cl, nil
 	}
-	var deadline time.Time
-	if c.For > 0 {
-		deadline = start.Add(c.For)
-	}
-	if c.ReportOnly {
-		deadline = time.Unix(0, 0) // passed: RunUntil starts nothing and counts what remains
-	}
+	deadline := sittingDeadline(start, c.For, c.ReportOnly)
 	remaining, err := cells.RunUntil(store, keys, work, cm.Log, deadline)
 	if err != nil {
 		return nil, err

@@ -1,11 +1,8 @@
 package experiments
 
 import (
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/gosimclr/gosimclr/internal/survival"
 )
@@ -23,15 +20,15 @@ type mnCell struct {
 	Labels  []int  `json:"labels"` // digit of each image, in the order of the codes
 	Steps   []int  `json:"steps"`  // the logged steps (a diverged run's stop where it stopped being finite)
 	// At each logged step: the metrics of the codes (Geometry), the loss of the step's update and the codes' std.
-	Spread     []mnNum `json:"spread"`
-	MinSep     []mnNum `json:"min_sep"`
-	Silhouette []mnNum `json:"silhouette"`
-	Probe      []mnNum `json:"probe_acc"`
-	Uniformity []mnNum `json:"uniformity"`
-	Loss       []mnNum `json:"loss"`
-	CodeStd    []mnNum `json:"code_std"`
-	Diverged   bool    `json:"diverged"`
-	Collapsed  bool    `json:"collapsed"`
+	Spread     []jsonNum `json:"spread"`
+	MinSep     []jsonNum `json:"min_sep"`
+	Silhouette []jsonNum `json:"silhouette"`
+	Probe      []jsonNum `json:"probe_acc"`
+	Uniformity []jsonNum `json:"uniformity"`
+	Loss       []jsonNum `json:"loss"`
+	CodeStd    []jsonNum `json:"code_std"`
+	Diverged   bool      `json:"diverged"`
+	Collapsed  bool      `json:"collapsed"`
 	// Persistence of the digit clusters by the silhouette and by the probe; *Never: never reached the threshold.
 	SilPersistence   survival.Obs `json:"silhouette_persistence"`
 	SilNever         bool         `json:"silhouette_never_visible"`
@@ -43,45 +40,20 @@ type mnCell struct {
 	Seconds float64 `json:"seconds"` // wall time of the run (training and measuring); not compared on resume
 }
 
-// mnNum is a float64 that JSON writes as null when it is not finite (encoding/json refuses NaN) and reads back
-// from null as NaN; finite values round-trip exactly.
-type mnNum float64
-
-func (x mnNum) MarshalJSON() ([]byte, error) {
-	if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, float64(x), 'g', -1, 64), nil
-}
-
-func (x *mnNum) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*x = mnNum(math.NaN())
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	*x = mnNum(f)
-	return err
-}
-
 // mnCellOf stores the run r of the network with depth hidden layers on the images with these labels.
 func mnCellOf(r mnistRun, depth int, labels []int) mnCell {
 	n := len(labels)
 	cl := mnCell{Network: r.method, Depth: depth, Seed: r.seed, Points: n, Labels: labels, Steps: r.tj.steps,
 		Diverged: r.diverged, Collapsed: r.collapsed, SilPersistence: r.sil, SilNever: r.silNever, ProbePersistence: r.probe,
 		ProbeNever: r.prbNever, Seconds: r.tj.seconds}
-	raw := make([]byte, 0, 4*len(r.tj.steps)*n)
-	for i, t := range r.tj.steps {
+	for i := range r.tj.steps {
 		g := r.tj.rows[i]
-		cl.Spread, cl.MinSep = append(cl.Spread, mnNum(g.Spread)), append(cl.MinSep, mnNum(g.MinSep))
-		cl.Silhouette, cl.Probe = append(cl.Silhouette, mnNum(g.Silhouette)), append(cl.Probe, mnNum(g.Probe))
-		cl.Uniformity, cl.Loss = append(cl.Uniformity, mnNum(g.Uniformity)), append(cl.Loss, mnNum(g.Loss))
-		cl.CodeStd = append(cl.CodeStd, mnNum(r.codeStd[i]))
-		for _, v := range r.tj.latents[t][:n] {
-			raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(float32(v)))
-		}
+		cl.Spread, cl.MinSep = append(cl.Spread, jsonNum(g.Spread)), append(cl.MinSep, jsonNum(g.MinSep))
+		cl.Silhouette, cl.Probe = append(cl.Silhouette, jsonNum(g.Silhouette)), append(cl.Probe, jsonNum(g.Probe))
+		cl.Uniformity, cl.Loss = append(cl.Uniformity, jsonNum(g.Uniformity)), append(cl.Loss, jsonNum(g.Loss))
+		cl.CodeStd = append(cl.CodeStd, jsonNum(r.codeStd[i]))
 	}
-	cl.Codes = base64.StdEncoding.EncodeToString(raw)
+	cl.Codes = encodeCodes(r.tj.steps, r.tj.latents, n)
 	return cl
 }
 
@@ -89,32 +61,26 @@ func mnCellOf(r mnistRun, depth int, labels []int) mnCell {
 // the stored cell: the trajectory holds the logged steps, their metrics and codes.
 func (cl mnCell) run() (mnistRun, error) {
 	n, s := cl.Points, len(cl.Steps)
-	raw, err := base64.StdEncoding.DecodeString(cl.Codes)
-	if err != nil {
-		return mnistRun{}, fmt.Errorf("experiments: mnist-012: %s seed %d: codes: %w", cl.Network, cl.Seed, err)
-	}
-	for _, l := range [][]mnNum{cl.Spread, cl.MinSep, cl.Silhouette, cl.Probe, cl.Uniformity, cl.Loss, cl.CodeStd} {
+	for _, l := range [][]jsonNum{cl.Spread, cl.MinSep, cl.Silhouette, cl.Probe, cl.Uniformity, cl.Loss, cl.CodeStd} {
 		if len(l) != s {
 			return mnistRun{}, fmt.Errorf("experiments: mnist-012: %s seed %d: a series has %d values for %d steps", cl.Network, cl.Seed, len(l), s)
 		}
 	}
-	if s == 0 || n < 1 || len(cl.Labels) != n || len(raw) != 4*n*s {
-		return mnistRun{}, fmt.Errorf("experiments: mnist-012: %s seed %d: %d labels and %d bytes of codes for %d images at %d steps",
-			cl.Network, cl.Seed, len(cl.Labels), len(raw), n, s)
+	if s == 0 || n < 1 || len(cl.Labels) != n {
+		return mnistRun{}, fmt.Errorf("experiments: mnist-012: %s seed %d: %d labels for %d images at %d steps", cl.Network, cl.Seed, len(cl.Labels), n, s)
+	}
+	latents, err := decodeCodes(cl.Codes, cl.Steps, n)
+	if err != nil {
+		return mnistRun{}, fmt.Errorf("experiments: mnist-012: %s seed %d: %w", cl.Network, cl.Seed, err)
 	}
 	r := mnistRun{method: cl.Network, seed: cl.Seed, diverged: cl.Diverged, collapsed: cl.Collapsed, sil: cl.SilPersistence,
 		silNever: cl.SilNever, probe: cl.ProbePersistence, prbNever: cl.ProbeNever,
-		tj: &trajectory{steps: cl.Steps, latents: make(map[int][]float64, s), seconds: cl.Seconds}}
-	for j, t := range cl.Steps {
+		tj: &trajectory{steps: cl.Steps, latents: latents, seconds: cl.Seconds}}
+	for j := range cl.Steps {
 		r.tj.rows = append(r.tj.rows, Geometry{Spread: float64(cl.Spread[j]), MinSep: float64(cl.MinSep[j]),
 			Silhouette: float64(cl.Silhouette[j]), Probe: float64(cl.Probe[j]), Uniformity: float64(cl.Uniformity[j]),
 			Loss: float64(cl.Loss[j]), OutNorm: math.NaN()})
 		r.codeStd = append(r.codeStd, float64(cl.CodeStd[j]))
-		z := make([]float64, n)
-		for i := range z {
-			z[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*(j*n+i):])))
-		}
-		r.tj.latents[t] = z
 	}
 	return r, nil
 }

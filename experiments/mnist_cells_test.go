@@ -144,11 +144,11 @@ func sameMNIST(t *testing.T, a, b string, keys []string) {
 // float32; metrics, flags and persistence observations as stored), and NaN is stored as null and read back as
 // NaN.
 func TestMNISTCellRoundTrip(t *testing.T) {
-	b, err := json.Marshal([]mnNum{mnNum(math.NaN()), 1.5, -0.1, 1e-300, mnNum(math.Inf(1))})
+	b, err := json.Marshal([]jsonNum{jsonNum(math.NaN()), 1.5, -0.1, 1e-300, jsonNum(math.Inf(1))})
 	if err != nil || string(b) != "[null,1.5,-0.1,1e-300,null]" {
 		t.Fatalf("marshal: %s, %v", b, err)
 	}
-	var back []mnNum
+	var back []jsonNum
 	if err := json.Unmarshal(b, &back); err != nil || !math.IsNaN(float64(back[0])) || back[1] != 1.5 || back[2] != -0.1 || back[3] != 1e-300 {
 		t.Fatalf("unmarshal: %v, %v", back, err)
 	}
