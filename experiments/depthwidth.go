@@ -147,7 +147,10 @@ func RunDepthWidth(c DepthWidthConfig, cm Common) (*Result, error) {
 		byKey[cl.key()] = cl
 		keys = append(keys, cl.key())
 	}
+	ran := 0.0 // seconds of the cells this sitting ran
 	work := func(key string) (any, error) {
+		t0 := time.Now()
+		defer func() { ran += time.Since(t0).Seconds() }()
 		cl := byKey[key]
 		a := arch.MLP{In: 2, Width: cl.Width, Depth: max(cl.Depth, 1), Out: 2, Activation: c.Activation, Scaling: cl.Scaling,
 			Trainable: arch.TrainBoth, Normalize: true}
@@ -192,7 +195,12 @@ func RunDepthWidth(c DepthWidthConfig, cm Common) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Seconds = time.Since(start).Seconds()
+	// The wall time of the whole sweep, whichever sittings ran its cells: every stored cell's time plus this
+	// sitting's time outside its cells.
+	res.Seconds = time.Since(start).Seconds() - ran
+	for _, cl := range done {
+		res.Seconds += cl.Seconds
+	}
 	return res, writeSummary(res, cm, res.Numbers)
 }
 
