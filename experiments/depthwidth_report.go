@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -123,7 +124,8 @@ func depthWidthReport(c DepthWidthConfig, dir string, done []dwCell, total, rema
 		return nil, err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Cells finished: %d of %d (%d remain; `simclr experiment depth-width` resumes them).\n\n", len(done), total, remaining)
+	fmt.Fprintf(&b, "Cells finished: %d of %d (%d remain; `simclr experiment depth-width` resumes them). %s\n\n", len(done), total, remaining,
+		dwBuilds(done))
 	fmt.Fprintf(&b, "Persistence time (ours): the first logged step that starts %d consecutive measurements (every %d steps) of the "+
 		"silhouette below %.3f (halfway between collapsed clusters, 1, and the regular N-gon with contiguous clusters); "+
 		"counted from the first measurement at or above it; a run that never falls so is censored at T = %d (or where it "+
@@ -149,6 +151,32 @@ func depthWidthReport(c DepthWidthConfig, dir string, done []dwCell, total, rema
 		"on S¹, full-batch SGD lr %g (particles lr·N), %d steps, the grid, the threshold and the window.",
 		c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed, c.Augment, c.Temperature, c.Activation, c.LR, c.Steps)
 	return res, nil
+}
+
+// dwBuilds says which builds ran the stored cells, most cells first, since a sweep spans sittings and the
+// summary's commit is only the last sitting's (or the report's).
+func dwBuilds(done []dwCell) string {
+	n := map[string]int{}
+	for _, cl := range done {
+		n[cl.Commit]++
+	}
+	var builds []string
+	for k := range n {
+		builds = append(builds, k)
+	}
+	slices.SortFunc(builds, func(a, b string) int { return cmp.Or(n[b]-n[a], strings.Compare(a, b)) })
+	var parts []string
+	for _, k := range builds {
+		name := "commit " + k
+		if k == "" {
+			name = "a build not recorded (stored before cells recorded their commit)"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d", name, n[k]))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Cells run by " + strings.Join(parts, "; ") + "."
 }
 
 // Threshold is the silhouette threshold the stored cells used (NaN before any).
