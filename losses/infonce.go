@@ -132,14 +132,10 @@ func LogSumExp(x *graph.Node) *graph.Node { return ops.LogSumExp(x) }
 //	L = mean_i log(1 + rep_i/(att_i + 1e-8)),  L_align = mean_i ‖z1_i − z2_i‖²/(2τ),  L_unif = mean_i log1p(rep_i)
 func gaussian(z *graph.Node, tau float64) Terms {
 	n := z.Shape().Dimensions[0] / 2
-	z1 := graph.SliceAxis(z, 0, graph.AxisRange(0, n)) // [N, k]
-	z2 := graph.SliceAxis(z, 0, graph.AxisRange(n))    // [N, k]
-	sq1 := graph.ReduceSum(graph.Square(z1), -1)       // [N]
-	sq2 := graph.ReduceSum(graph.Square(z2), -1)       // [N]
-	cross := ops.Gram(z1, z2)
-	d2 := graph.Sub(graph.Add(graph.ExpandAxes(sq1, 1), graph.ExpandAxes(sq2, 0)), graph.MulScalar(cross, 2)) // [N, N]
-	rep := graph.ReduceMean(ops.Exp(graph.DivScalar(d2, -2*tau)), -1)                                         // [N]
-	dPos := graph.ReduceSum(graph.Square(graph.Sub(z1, z2)), -1)                                              // [N]
+	z1 := graph.SliceAxis(z, 0, graph.AxisRange(0, n))           // [N, k]
+	z2 := graph.SliceAxis(z, 0, graph.AxisRange(n))              // [N, k]
+	rep := ops.GaussianRowMean(z1, z2, tau)                      // [N]; fused on the Go backend
+	dPos := graph.ReduceSum(graph.Square(graph.Sub(z1, z2)), -1) // [N]
 	att := ops.Exp(graph.DivScalar(dPos, -2*tau))
 	loss := graph.ReduceAllMean(graph.Log1P(graph.Div(rep, graph.AddScalar(att, 1e-8))))
 	return Terms{
