@@ -8,6 +8,8 @@
 //     graph ops; LogSumExp uses the backend's fused softmax (float32: a polynomial exp of its own) and hands
 //     its probabilities to the gradient, so the backward pass computes no exponential at all.
 //   - CustomGradient: hand-written gradients where stock autodiff builds many more passes over the data.
+//   - GaussianRowMean: the Gaussian-kernel loss's repulsion term as one matrix product and the fused softmax
+//     (no Exp graph over [N, M], no reduction passes), with a hand-written gradient.
 //
 // On XLA every function here is the stock op.
 package ops
