@@ -17,6 +17,12 @@ func BenchmarkCIFARPreset(b *testing.B) {
 	benchPipeline(b, augment.CIFAR(), imageDims{512, 32, 32, 3})
 }
 
+// BenchmarkMNISTPreset measures Sample + Apply of the MNIST preset (centred rescale + 5-tap blur) on 1800 28×28
+// gray images, one step's views of mnist-012 (N = 900, two views each), on the Go backend.
+func BenchmarkMNISTPreset(b *testing.B) {
+	benchPipeline(b, augment.MNIST(), imageDims{1800, 28, 28, 1})
+}
+
 // BenchmarkImageOp measures each op alone (Sample + Apply) on a batch of 512 32×32×3 images on the Go backend.
 func BenchmarkImageOp(b *testing.B) {
 	for _, pl := range []augment.Pipeline{{Name: "crop", Crop: augment.CIFAR().Crop}, {Name: "flip", Flip: 0.5},

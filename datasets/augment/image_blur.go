@@ -46,7 +46,7 @@ func SampleBlur(rng *graph.Node, batch, h, w int, cfg BlurConfig) (*graph.Node, 
 //
 //	g_t = exp(−t²/(2σ²)) / Σ_{|s|≤r} exp(−s²/(2σ²)),   t = −r … r
 //	K[i, k] = Σ_t g_t·[reflect(i+t) = k]                 (a band matrix per example, [B, H, H] and [B, W, W])
-//	out = K_y · image · K_xᵀ,  with K = Apply·K + (1−Apply)·I, so unblurred examples pass through exactly
+//	out = K_y · image · K_xᵀ,  with g = Apply·g + (1−Apply)·[t = 0], so unblurred examples pass through exactly
 //
 // The matrix form replaces a depthwise convolution, slow on the Go backend, by two batched matrix products.
 // It panics if a radius is not below its image side. ref.ImageBlur is its twin.
@@ -72,10 +72,13 @@ func blurMatrix(sigma, apply *graph.Node, r, n int) *graph.Node {
 	s := graph.Reshape(sigma, b, 1)
 	e := ops.Exp(graph.Neg(graph.Div(graph.Mul(t, t), graph.MulScalar(graph.Mul(s, s), 2)))) // [B, taps]
 	e = graph.Div(e, graph.ReduceAndKeep(e, graph.ReduceSum, 1))
-	k := graph.Einsum("bt,tik->bik", e, graph.Const(g, reflectTaps(r, n))) // [B, n, n]
-	m := graph.Reshape(apply, b, 1, 1)
-	eye := graph.Const(g, reflectTaps(0, n)) // [1, n, n] identity
-	return graph.Add(graph.Mul(m, k), graph.Mul(graph.OneMinus(m), eye))
+	// Apply selects on the taps, not on the [B, n, n] matrices (a broadcasting op there is slow on the Go
+	// backend): an unblurred example gets the single centre tap, whose matrix S[r] is exactly the identity.
+	m := graph.Reshape(apply, b, 1)
+	centre := make([]float32, taps)
+	centre[r] = 1
+	e = graph.Add(graph.Mul(m, e), graph.Mul(graph.OneMinus(m), graph.Const(g, [][]float32{centre})))
+	return graph.Einsum("bt,tik->bik", e, graph.Const(g, reflectTaps(r, n))) // [B, n, n]
 }
 
 // reflectTaps returns the [2r+1, n, n] 0/1 tensor S[t][i][k] = [reflect(i+t−r) = k].
