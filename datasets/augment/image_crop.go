@@ -61,7 +61,7 @@ func SampleCrop(rng *graph.Node, batch, h, w int, cfg CropConfig) (*graph.Node, 
 	// One-hot of the first good attempt, or zeros. The running count of good attempts is a product with a
 	// triangular 0/1 matrix (exact: sums of ones); the Go backend's CumSum is a reduce-window, several times slower.
 	first := graph.Mul(okF, equalScalar(graph.Dot(okF, graph.Const(g, upperOnes(cropAttempts))).Product(), 1))
-	found := graph.ReduceSum(first, 1)                            // [B] 1 or 0
+	found := graph.ReduceSum(first, 1) // [B] 1 or 0
 	fallbackW, fallbackH := math.Min(fw, fh*cfg.Ratio[1]), math.Min(fh, fw/cfg.Ratio[0])
 	notFound := graph.OneMinus(found)
 	boxW := graph.Add(graph.ReduceSum(graph.Mul(first, bw), 1), graph.MulScalar(notFound, fallbackW))
