@@ -30,10 +30,22 @@ func (c *Chain) Dot(lhs *graph.Node, lc int, rhs *graph.Node, rc int) *graph.Nod
 	return y
 }
 
+// denseWeightGrad returns ∂w = xᵀ v [F, D] for x [B, F], v [B, D]. The Go backend's products want the left
+// operand's contraction on its last axis; handed xᵀ v as is, it transposes both x and v. One explicit transpose
+// suffices: of x (then v is the right operand in its natural [K, N] layout), or of v, giving (vᵀ x)ᵀ, when
+// D·(B + F) < F·B elements, as for a first layer of many inputs and few units.
+func denseWeightGrad(x, v *graph.Node, chain *Chain) *graph.Node {
+	b, f, d := x.Shape().Dimensions[0], x.Shape().Dimensions[1], v.Shape().Dimensions[1]
+	if d*(b+f) < f*b {
+		return graph.Transpose(chain.Dot(graph.Transpose(v, 0, 1), 1, chain.After(x), 0), 0, 1)
+	}
+	return chain.Dot(graph.Transpose(chain.After(x), 0, 1), 1, v, 0)
+}
+
 // Dense returns x w + b for x [B, F], w [F, D], b [D] (nil: no bias), with the gradients written out so that
-// nothing is transposed by hand: ∂x = v wᵀ (one product with both contractions on the last axis), ∂w = xᵀ v
-// (the backend transposes x once), ∂b = Σ_rows v. Stock autodiff of MatMul adds a full transpose of ∂x, even
-// an identity one, and of ∂wᵀ. The products join chain (nil: none).
+// as little as possible is transposed: ∂x = v wᵀ (one product with both contractions on the last axis),
+// ∂w = xᵀ v (one explicit transpose of the smaller side, see denseWeightGrad), ∂b = Σ_rows v. Stock autodiff of
+// MatMul adds a full transpose of ∂x, even an identity one, and of ∂wᵀ. The products join chain (nil: none).
 func Dense(x, w, b *graph.Node, chain *Chain) *graph.Node {
 	inputs := []*graph.Node{x, w}
 	if b != nil {
@@ -51,7 +63,7 @@ func Dense(x, w, b *graph.Node, chain *Chain) *graph.Node {
 			return grads
 		}
 		grads[0] = chain.Dot(v[0], 1, chain.After(w), 1)
-		grads[1] = chain.Dot(chain.After(x), 0, v[0], 0)
+		grads[1] = denseWeightGrad(x, v[0], chain)
 		if b != nil {
 			grads[2] = graph.ReduceSum(v[0], 0)
 		}
