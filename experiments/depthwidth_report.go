@@ -1,7 +1,6 @@
 package experiments
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -125,7 +124,7 @@ func depthWidthReport(c DepthWidthConfig, dir string, done []dwCell, total, rema
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Cells finished: %d of %d (%d remain; `simclr experiment depth-width` resumes them). %s\n\n", len(done), total, remaining,
-		dwBuilds(done))
+		cellBuilds(dwCommits(done)))
 	fmt.Fprintf(&b, "Persistence time (ours): the first logged step that starts %d consecutive measurements (every %d steps) of the "+
 		"silhouette below %.3f (halfway between collapsed clusters, 1, and the regular N-gon with contiguous clusters); "+
 		"counted from the first measurement at or above it; a run that never falls so is censored at T = %d (or where it "+
@@ -153,30 +152,13 @@ func depthWidthReport(c DepthWidthConfig, dir string, done []dwCell, total, rema
 	return res, nil
 }
 
-// dwBuilds says which builds ran the stored cells, most cells first, since a sweep spans sittings and the
-// summary's commit is only the last sitting's (or the report's).
-func dwBuilds(done []dwCell) string {
-	n := map[string]int{}
-	for _, cl := range done {
-		n[cl.Commit]++
+// dwCommits lists the build of each stored cell.
+func dwCommits(done []dwCell) []string {
+	c := make([]string, len(done))
+	for i, cl := range done {
+		c[i] = cl.Commit
 	}
-	var builds []string
-	for k := range n {
-		builds = append(builds, k)
-	}
-	slices.SortFunc(builds, func(a, b string) int { return cmp.Or(n[b]-n[a], strings.Compare(a, b)) })
-	var parts []string
-	for _, k := range builds {
-		name := "commit " + k
-		if k == "" {
-			name = "a build not recorded (stored before cells recorded their commit)"
-		}
-		parts = append(parts, fmt.Sprintf("%s: %d", name, n[k]))
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "Cells run by " + strings.Join(parts, "; ") + "."
+	return c
 }
 
 // Threshold is the silhouette threshold the stored cells used (NaN before any).

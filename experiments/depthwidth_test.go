@@ -191,15 +191,15 @@ func TestDepthWidthCommittedCells(t *testing.T) {
 	}
 }
 
-// TestDWBuilds: the builds behind the stored cells are counted, the most frequent first, and cells stored before
-// cells recorded their build are said to be so.
-func TestDWBuilds(t *testing.T) {
+// TestCellBuilds: the builds behind the stored cells are counted, the most frequent first, and cells stored
+// before cells recorded their build are said to be so.
+func TestCellBuilds(t *testing.T) {
 	done := []dwCell{{Commit: "b"}, {Commit: "a"}, {}, {Commit: "a"}, {Commit: "b"}, {Commit: "a"}}
 	want := "Cells run by commit a: 3; commit b: 2; a build not recorded (stored before cells recorded their commit): 1."
-	if got := dwBuilds(done); got != want {
-		t.Errorf("dwBuilds = %q, want %q", got, want)
+	if got := cellBuilds(dwCommits(done)); got != want {
+		t.Errorf("cellBuilds = %q, want %q", got, want)
 	}
-	if got := dwBuilds(nil); got != "" {
-		t.Errorf("dwBuilds(nil) = %q, want empty", got)
+	if got := cellBuilds(nil); got != "" {
+		t.Errorf("cellBuilds(nil) = %q, want empty", got)
 	}
 }

@@ -212,7 +212,7 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 			return nil, err
 		}
 		cl := mnCellOf(r, p.m.depth, data.labels)
-		cl.Seconds = time.Since(t0).Seconds()
+		cl.Seconds, cl.Commit = time.Since(t0).Seconds(), gitCommit()
 		ran += cl.Seconds
 		cm.logf("mnist-012: %s seed %d: %.1f s (diverged %v, collapsed %v)\n", p.m.name, p.seed, r.tj.seconds, r.diverged, r.collapsed)
 		if mnistCellDone != nil {
@@ -226,7 +226,8 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 	}
 	var runs []mnistRun
 	var labels []int
-	stored := 0.0 // seconds of every stored run, whichever sitting made it
+	var commits []string // the build of each stored run
+	stored := 0.0        // seconds of every stored run, whichever sitting made it
 	for _, k := range keys {
 		if !store.Done(k) {
 			continue
@@ -243,10 +244,14 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 			labels = cl.Labels
 		}
 		runs, stored = append(runs, r), stored+cl.Seconds
+		commits = append(commits, cl.Commit)
 	}
 	res, err := mnistReport(c, dir, methods, runs, labels, len(keys))
 	if err != nil {
 		return nil, err
+	}
+	if b := cellBuilds(commits); b != "" {
+		res.Numbers += "\n\n" + b
 	}
 	// Wall time: of the stored runs plus this sitting's own work besides them (one sitting: its wall time).
 	res.Seconds = stored + time.Since(start).Seconds() - ran

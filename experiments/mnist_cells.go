@@ -38,6 +38,8 @@ type mnCell struct {
 	// j·Points + i.
 	Codes   string  `json:"codes"`
 	Seconds float64 `json:"seconds"` // wall time of the run (training and measuring); not compared on resume
+	// Commit is the build that ran the cell (empty in cells stored before cells recorded it).
+	Commit string `json:"commit,omitempty"`
 }
 
 // mnCellOf stores the run r of the network with depth hidden layers on the images with these labels.
