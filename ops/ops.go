@@ -10,6 +10,10 @@
 //   - CustomGradient: hand-written gradients where stock autodiff builds many more passes over the data.
 //   - GaussianRowMean: the Gaussian-kernel loss's repulsion term as one matrix product and the fused softmax
 //     (no Exp graph over [N, M], no reduction passes), with a hand-written gradient.
+//   - Dense: x w + b whose weight gradient transposes one operand by hand (the smaller side) instead of the two
+//     the backend transposes when a product's left operand contracts its first axis.
+//   - SpreadColumn, OuterSub, RunningSum: a broadcast, a broadcasting difference and CumSum as matrix products
+//     with exact sums (same bits); the backend runs broadcasts and CumSum through per-element index iterators.
 //
 // On XLA every function here is the stock op.
 package ops

@@ -58,10 +58,8 @@ func SampleCrop(rng *graph.Node, batch, h, w int, cfg CropConfig) (*graph.Node, 
 		graph.LogicalAnd(graph.LessOrEqual(bw, scalar(g, fw)), graph.LessOrEqual(bh, scalar(g, fh))),
 		graph.GreaterThan(s, scalar(g, 1)))
 	okF := graph.ConvertDType(ok, dtypes.Float32)
-	// One-hot of the first good attempt, or zeros. The running count of good attempts is a product with a
-	// triangular 0/1 matrix (exact: sums of ones); the Go backend's CumSum is a reduce-window, several times slower.
-	first := graph.Mul(okF, equalScalar(graph.Dot(okF, graph.Const(g, upperOnes(cropAttempts))).Product(), 1))
-	found := graph.ReduceSum(first, 1) // [B] 1 or 0
+	first := graph.Mul(okF, equalScalar(ops.RunningSum(okF), 1)) // one-hot of the first good attempt, or zeros
+	found := graph.ReduceSum(first, 1)                           // [B] 1 or 0
 	fallbackW, fallbackH := math.Min(fw, fh*cfg.Ratio[1]), math.Min(fh, fw/cfg.Ratio[0])
 	notFound := graph.OneMinus(found)
 	boxW := graph.Add(graph.ReduceSum(graph.Mul(first, bw), 1), graph.MulScalar(notFound, fallbackW))
@@ -130,28 +128,11 @@ func interpolationMatrix(start, size *graph.Node, out, n int) *graph.Node {
 	whole := graph.Floor(yc)
 	frac := graph.Reshape(graph.ConvertDType(graph.Sub(yc, whole), dtypes.Float32), b*out, 1)
 	whole = graph.Reshape(graph.ConvertDType(whole, dtypes.Float32), b*out, 1)
-	// (k − whole) − frac over [B·out, n], every operand at full size: the Go backend runs a broadcasting
-	// elementwise op through a per-element index iterator, many times slower than a same-shape one. The two
-	// products spread the per-row values exactly: k·1 − whole·1 is a difference of small integers, frac·1 a single
-	// product by one.
-	ones := graph.Ones(g, shapes.Make(dtypes.Float32, 1, n))
+	// (k − whole) − frac over [B·out, n], spread by ops' exact products (a broadcasting op is slow on the Go
+	// backend).
 	k := graph.Iota(g, shapes.Make(dtypes.Float32, 1, n), 1) // [1, n]
-	kMinusWhole := graph.Dot(graph.Concatenate([]*graph.Node{graph.OnesLike(whole), graph.Neg(whole)}, 1),
-		graph.Concatenate([]*graph.Node{k, ones}, 0)).Product() // [B·out, n]
-	d := graph.Sub(kMinusWhole, graph.Dot(frac, ones).Product())
+	d := graph.Sub(ops.OuterSub(k, whole), ops.SpreadColumn(frac, n))
 	return graph.Reshape(graph.MaxScalar(graph.OneMinus(graph.Abs(d)), 0), b, out, n)
-}
-
-// upperOnes returns the n×n matrix U[j][i] = [j ≤ i], so that x·U is the running sum of the rows of x.
-func upperOnes(n int) [][]float32 {
-	u := make([][]float32, n)
-	for j := range u {
-		u[j] = make([]float32, n)
-		for i := j; i < n; i++ {
-			u[j][i] = 1
-		}
-	}
-	return u
 }
 
 // scalar is a float32 constant.
