@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -251,7 +252,7 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 		return nil, err
 	}
 	if b := cellBuilds(commits); b != "" {
-		res.Numbers += "\n\n" + b
+		res.Numbers = strings.TrimRight(res.Numbers, "\n") + "\n\n" + b + "\n"
 	}
 	// Wall time: of the stored runs plus this sitting's own work besides them (one sitting: its wall time).
 	res.Seconds = stored + time.Since(start).Seconds() - ran

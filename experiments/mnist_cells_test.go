@@ -73,7 +73,7 @@ func TestMNISTResumes(t *testing.T) {
 		t.Errorf("resumed run skipped %d cells, want 1:\n%s", n, log.String())
 	}
 	sameMNIST(t, whole, dir, keys)
-	if b := "Cells run by commit " + gitCommit() + ": 4."; !strings.HasSuffix(r.Numbers, b) { // every cell records its build
+	if b := "|\n\nCells run by commit " + gitCommit() + ": 4.\n"; !strings.HasSuffix(r.Numbers, b) { // every cell records its build
 		t.Errorf("resumed summary does not end with %q:\n%s", b, r.Numbers)
 	}
 	if r.Numbers != want.Numbers || r.Verdict != want.Verdict || r.Ours != want.Ours || strings.Join(r.Figures, ",") != strings.Join(want.Figures, ",") {
