@@ -84,12 +84,13 @@ func mnistReport(c MNISTConfig, dir string, methods []method, runs []mnistRun, l
 func mnistFigures(dir string, c MNISTConfig, methods []method, runs []mnistRun, labels []int) ([]string, error) {
 	d := datasets.Points{N: len(labels), Labels: labels, K: 3, Name: "mnist-012"}
 	first := map[string]*trajectory{}
+	codeStd := map[string][]float64{}
 	var names []string
 	for _, r := range runs {
 		if r.seed != c.FirstSeed {
 			continue
 		}
-		first[r.method] = r.tj
+		first[r.method], codeStd[r.method] = r.tj, r.codeStd
 		f := fmt.Sprintf("trajectory_L%d.png", methodDepth(methods, r.method))
 		title := fmt.Sprintf("%s, seed %d: the 1-D code of all %d images (label = digit)", r.method, r.seed, d.N)
 		if err := trajectoryPlot(filepath.Join(dir, f), d, r.tj, title); err != nil {
@@ -117,7 +118,7 @@ func mnistFigures(dir string, c MNISTConfig, methods []method, runs []mnistRun, 
 	if len(drawn) == 0 {
 		return nil, nil
 	}
-	return append(names, "timeseries.png"), seriesGrid(dir, "timeseries.png", fmt.Sprintf("seed %d", c.FirstSeed), drawn, first)
+	return append(names, "timeseries.png"), seriesGrid(dir, "timeseries.png", fmt.Sprintf("seed %d", c.FirstSeed), drawn, first, codeStd)
 }
 
 func methodDepth(methods []method, name string) int {

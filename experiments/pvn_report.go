@@ -264,7 +264,7 @@ func pvnFigures(dir string, d datasets.Points, methods []method, runs map[string
 	if err := snapshotPanels(filepath.Join(dir, "panels.png"), d, methods, first, c.Snapshots); err != nil {
 		return err
 	}
-	if err := seriesGrid(dir, "timeseries.png", "seed "+fmt.Sprint(c.FirstSeed), methods, first); err != nil {
+	if err := seriesGrid(dir, "timeseries.png", "seed "+fmt.Sprint(c.FirstSeed), methods, first, nil); err != nil {
 		return err
 	}
 	return gapFigure(filepath.Join(dir, "silhouette_vs_gap.png"), methods, runs, lossOfRegularPolygon(d.N, c.Temperature), kpoint)
@@ -335,16 +335,25 @@ func gapFigure(path string, methods []method, runs map[string][]pvnRun, lmin, kp
 	return saveGrid([][]*plot.Plot{panels}, path, 14, 11)
 }
 
-// seriesGrid draws the six metrics against the step, one curve per method.
-func seriesGrid(dir, file, note string, methods []method, tjs map[string]*trajectory) error {
+// seriesGrid draws the six metrics against the step, one curve per method. With codeStd (1-D codes, by method)
+// the spread and separation are distances in code units, and the codes' std replaces uniformity on the sphere.
+func seriesGrid(dir, file, note string, methods []method, tjs map[string]*trajectory, codeStd map[string][]float64) error {
+	labels := seriesLabels
+	if codeStd != nil { // 1-D codes: distances, not angles, and the codes' std where uniformity on S^k has no meaning
+		labels = []string{"within-cluster spread (code units)", "min distance between cluster means (code units)", "silhouette",
+			"linear-probe accuracy", "code std (code units)", "training loss"}
+	}
 	var plots []*plot.Plot
-	for vi, label := range seriesLabels {
+	for vi, label := range labels {
 		var cs []curve
 		for mi, m := range methods {
 			tj := tjs[m.name]
 			xs, ys := make([]float64, len(tj.steps)), make([]float64, len(tj.steps))
 			for i, t := range tj.steps {
 				xs[i], ys[i] = float64(t), tj.rows[i].values()[vi]
+				if codeStd != nil && vi == 4 {
+					ys[i] = codeStd[m.name][i]
+				}
 			}
 			cs = append(cs, curve{Name: m.name, X: xs, Y: ys, Color: mi})
 		}
