@@ -26,7 +26,7 @@ func MLP(a arch.MLP, params []*graph.Node, x *graph.Node) *graph.Node {
 		if c := a.HiddenMultiplier(l); c != 1 {
 			pre = graph.MulScalar(pre, c)
 		}
-		h = Activate(a.Activation, graph.Add(pre, graph.ExpandAxes(b, 0))) // [B, m]
+		h = Activate(a.Activation, ops.AddBias(pre, b)) // [B, m]
 	}
 	out := ops.Dense(h, params[2*a.Depth], nil, nil) // [B, k]
 	if alpha := a.OutputMultiplier(); alpha != 1 {

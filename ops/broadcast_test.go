@@ -9,7 +9,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// TestBroadcastForms: SpreadColumn, OuterSub and RunningSum on the Go backend give the stock ops' values bit for
+// TestBroadcastForms: SpreadColumn, SpreadRow, OuterSub, RunningSum and AddBias's values on the Go backend give the stock ops' values bit for
 // bit: columns and rows of random floats of every magnitude (with zeros, subnormals and values that cancel), and
 // 0/1 masks for RunningSum, in float32 and float64.
 func TestBroadcastForms(t *testing.T) {
@@ -50,13 +50,15 @@ func TestBroadcastForms(t *testing.T) {
 			if !Substitute(col.Graph()) {
 				t.Fatal("testBackend is not the Go backend")
 			}
+			rowVec := graph.Reshape(row, n)
 			return []*graph.Node{SpreadColumn(col, n), graph.BroadcastToDims(col, m, n), OuterSub(row, col), graph.Sub(row, col),
-				RunningSum(mask), graph.CumSum(mask, 1)}
+				RunningSum(mask), graph.CumSum(mask, 1), SpreadRow(rowVec, m), graph.BroadcastToDims(row, m, n),
+				AddBias(mask, rowVec), graph.Add(mask, row)}
 		}, conv(col, m, 1), conv(row, 1, n), conv(mask, m, n))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, name := range []string{"SpreadColumn", "OuterSub", "RunningSum"} {
+		for i, name := range []string{"SpreadColumn", "OuterSub", "RunningSum", "SpreadRow", "AddBias"} {
 			got, want := toFloat64s(outs[2*i]), toFloat64s(outs[2*i+1])
 			for j := range want {
 				if math.Float64bits(got[j]) != math.Float64bits(want[j]) && !(got[j] == 0 && want[j] == 0) {
@@ -73,4 +75,37 @@ func toFloat64s(x *tensors.Tensor) []float64 {
 		return v
 	}
 	return toF64(tensors.MustCopyFlatData[float32](x))
+}
+
+// TestColumnSumsAddBias: ColumnSums against float64 column sums, and AddBias's gradients (∂y = r, ∂b = Σ_rows r
+// for L = Σ r ⊙ (y + b)) on the Go backend, in float64 and float32.
+func TestColumnSumsAddBias(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const b, d = 300, 7
+	y, bias, r := randF64(rng, b*d), randF64(rng, d), randF64(rng, b*d)
+	want := make([]float64, d)
+	for i := range b {
+		for j := range d {
+			want[j] += r[i*d+j]
+		}
+	}
+	outs, err := graph.CallOnceN(testBackend, func(y, bias, r *graph.Node) []*graph.Node {
+		out := []*graph.Node{ColumnSums(r)}
+		out = append(out, graph.Gradient(graph.ReduceAllSum(graph.Mul(AddBias(y, bias), r)), y, bias)...)
+		return out
+	}, tensors.FromFlatDataAndDimensions(y, b, d), tensors.FromFlatDataAndDimensions(bias, d), tensors.FromFlatDataAndDimensions(r, b, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, dy, db := tensors.MustCopyFlatData[float64](outs[0]), tensors.MustCopyFlatData[float64](outs[1]), tensors.MustCopyFlatData[float64](outs[2])
+	for j := range d {
+		if math.Abs(sums[j]-want[j]) > 1e-12*max(1, math.Abs(want[j])) || math.Abs(db[j]-want[j]) > 1e-12*max(1, math.Abs(want[j])) {
+			t.Errorf("column %d: ColumnSums %.15g, ∂b %.15g, want %.15g", j, sums[j], db[j], want[j])
+		}
+	}
+	for i := range dy {
+		if dy[i] != r[i] {
+			t.Fatalf("∂y[%d] = %g, want %g", i, dy[i], r[i])
+		}
+	}
 }

@@ -44,8 +44,9 @@ func denseWeightGrad(x, v *graph.Node, chain *Chain) *graph.Node {
 
 // Dense returns x w + b for x [B, F], w [F, D], b [D] (nil: no bias), with the gradients written out so that
 // as little as possible is transposed: ∂x = v wᵀ (one product with both contractions on the last axis),
-// ∂w = xᵀ v (one explicit transpose of the smaller side, see denseWeightGrad), ∂b = Σ_rows v. Stock autodiff of
-// MatMul adds a full transpose of ∂x, even an identity one, and of ∂wᵀ. The products join chain (nil: none).
+// ∂w = xᵀ v (one explicit transpose of the smaller side, see denseWeightGrad), ∂b = Σ_rows v (ColumnSums; the
+// bias is spread over the rows by SpreadRow). Stock autodiff of MatMul adds a full transpose of ∂x, even an
+// identity one, and of ∂wᵀ. The products join chain (nil: none).
 func Dense(x, w, b *graph.Node, chain *Chain) *graph.Node {
 	inputs := []*graph.Node{x, w}
 	if b != nil {
@@ -54,7 +55,7 @@ func Dense(x, w, b *graph.Node, chain *Chain) *graph.Node {
 	out := CustomGradient(inputs, func(in []*graph.Node) []*graph.Node {
 		y := chain.Dot(in[0], 1, chain.After(in[1]), 0)
 		if b != nil {
-			y = graph.Add(y, graph.ExpandAxes(in[2], 0))
+			y = graph.Add(y, SpreadRow(in[2], y.Shape().Dimensions[0]))
 		}
 		return []*graph.Node{y}
 	}, func(v []*graph.Node) []*graph.Node {
@@ -65,7 +66,7 @@ func Dense(x, w, b *graph.Node, chain *Chain) *graph.Node {
 		grads[0] = chain.Dot(v[0], 1, chain.After(w), 1)
 		grads[1] = denseWeightGrad(x, v[0], chain)
 		if b != nil {
-			grads[2] = graph.ReduceSum(v[0], 0)
+			grads[2] = ColumnSums(v[0])
 		}
 		return grads
 	})
