@@ -109,3 +109,37 @@ func TestColumnSumsAddBias(t *testing.T) {
 		}
 	}
 }
+
+// TestSumAll: SumAll against float64 sums for a matrix, a rank-3 tensor, a vector, a column and a scalar, and
+// NaN and +Inf anywhere make it NaN and +Inf as they make ReduceAllSum.
+func TestSumAll(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, dims := range [][]int{{37, 11}, {3, 5, 7}, {300}, {40, 1}, {}} {
+		n := 1
+		for _, d := range dims {
+			n *= d
+		}
+		x := randF64(rng, n)
+		want := 0.0
+		for _, v := range x {
+			want += v
+		}
+		for _, poison := range []float64{0, math.NaN(), math.Inf(1)} {
+			xp := append([]float64(nil), x...)
+			if poison != 0 {
+				xp[n/2] = poison
+			}
+			got, err := graph.CallOnce(testBackend, SumAll, tensors.FromFlatDataAndDimensions(xp, dims...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := tensors.MustCopyFlatData[float64](got)[0]
+			switch {
+			case poison == 0 && math.Abs(g-want) > 1e-12*max(1, math.Abs(want)):
+				t.Errorf("%v: SumAll = %.15g, want %.15g", dims, g, want)
+			case math.IsNaN(poison) && !math.IsNaN(g), math.IsInf(poison, 1) && !math.IsInf(g, 1):
+				t.Errorf("%v with %g: SumAll = %g", dims, poison, g)
+			}
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/models"
+	"github.com/gosimclr/gosimclr/ops"
 	"github.com/gosimclr/gosimclr/optim"
 )
 
@@ -132,7 +133,7 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 	// (the RNG still advances, so the next step sees new views) and the host decides to stop or go on.
 	sum := t.Loss
 	for _, v := range newParams {
-		sum = graph.Add(sum, graph.ConvertDType(graph.ReduceAllSum(v), t.Loss.DType()))
+		sum = graph.Add(sum, graph.ConvertDType(ops.SumAll(v), t.Loss.DType()))
 	}
 	finite := graph.IsFinite(sum)
 	zs := graph.StopGradient(z)
