@@ -12,8 +12,11 @@
 //     (no Exp graph over [N, M], no reduction passes), with a hand-written gradient.
 //   - Dense: x w + b whose weight gradient transposes one operand by hand (the smaller side) instead of the two
 //     the backend transposes when a product's left operand contracts its first axis.
-//   - SpreadColumn, OuterSub, RunningSum: a broadcast, a broadcasting difference and CumSum as matrix products
-//     with exact sums (same bits); the backend runs broadcasts and CumSum through per-element index iterators.
+//   - SpreadColumn, SpreadRow, OuterSub, RunningSum, AddBias: broadcasts, a broadcasting difference and CumSum
+//     as matrix products with exact sums (same bits); the backend runs broadcasts and CumSum through per-element
+//     index iterators.
+//   - ColumnSums, SumAll: ReduceSum over rows and over everything as products with ones (~8–10× faster; the
+//     order of the sum differs).
 //
 // On XLA every function here is the stock op.
 package ops
