@@ -51,7 +51,7 @@ func cnnStages(a arch.CNN, stock bool, params []*graph.Node, x *graph.Node, chai
 		} else {
 			h = ops.MaxPool2x2(ops.Conv2DChained(h, k, 1, 1, chain))
 		}
-		h = ops.ReLU(graph.Add(h, graph.ExpandLeftToRank(bias, 4))) // [B, H/2^l, W/2^l, C_l]
+		h = ops.ReLU(ops.AddBias(h, bias)) // [B, H/2^l, W/2^l, C_l]
 	}
 	return graph.Reshape(h, h.Shape().Dimensions[0], -1)
 }

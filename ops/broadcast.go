@@ -91,22 +91,29 @@ func ColumnSums(v *graph.Node) *graph.Node {
 	return graph.Reshape(graph.Dot(graph.Ones(v.Graph(), shapes.Make(v.DType(), 1, b)), v).Product(), d)
 }
 
-// AddBias returns y + b for y [B, D] and b [D], the values of graph.Add(y, ExpandAxes(b, 0)), with the
-// gradients ∂y = v and ∂b = ColumnSums(v). On the Go backend the bias is spread over the rows first (SpreadRow),
-// so that the sum is between equal shapes, and ∂b is a product.
+// AddBias returns y + b for y [..., D] and b [D] (a bias on the last axis: dense units, image channels), the
+// values of graph.Add(y, b broadcast), with the gradients ∂y = v and ∂b = Σ v over every axis but the last. On
+// the Go backend y is taken as rows [R, D]: the bias is spread over the rows first (SpreadRow), so that the sum
+// is between equal shapes, and ∂b is ColumnSums.
 func AddBias(y, b *graph.Node) *graph.Node {
-	if !Substitute(y.Graph()) {
-		return graph.Add(y, graph.ExpandAxes(b, 0))
+	d := y.Shape().Dimensions
+	if y.Rank() < 1 || b.Rank() != 1 || b.Shape().Dimensions[0] != d[len(d)-1] {
+		panic(fmt.Sprintf("ops: AddBias wants y [..., D] and b [D], got %s and %s", y.Shape(), b.Shape()))
 	}
-	out := CustomGradient([]*graph.Node{y, b}, func(in []*graph.Node) []*graph.Node {
-		return []*graph.Node{graph.Add(in[0], SpreadRow(in[1], in[0].Shape().Dimensions[0]))}
+	if !Substitute(y.Graph()) {
+		return graph.Add(y, graph.ExpandLeftToRank(b, y.Rank()))
+	}
+	cols := d[len(d)-1]
+	rows := y.Shape().Size() / cols
+	out := CustomGradient([]*graph.Node{graph.Reshape(y, rows, cols), b}, func(in []*graph.Node) []*graph.Node {
+		return []*graph.Node{graph.Add(in[0], SpreadRow(in[1], rows))}
 	}, func(v []*graph.Node) []*graph.Node {
 		if v[0] == nil {
 			return []*graph.Node{nil, nil}
 		}
 		return []*graph.Node{v[0], ColumnSums(v[0])}
 	})
-	return out[0]
+	return graph.Reshape(out[0], d...)
 }
 
 // SumAll returns the sum of every entry of x as a scalar, graph.ReduceAllSum(x): on the Go backend the rows

@@ -77,8 +77,9 @@ func toFloat64s(x *tensors.Tensor) []float64 {
 	return toF64(tensors.MustCopyFlatData[float32](x))
 }
 
-// TestColumnSumsAddBias: ColumnSums against float64 column sums, and AddBias's gradients (∂y = r, ∂b = Σ_rows r
-// for L = Σ r ⊙ (y + b)) on the Go backend, in float64 and float32.
+// TestColumnSumsAddBias: ColumnSums against float64 column sums, and AddBias's gradients (∂y = r, ∂b = Σ r over
+// every axis but the last, for L = Σ r ⊙ (y + b)) on the Go backend, for y [300, 7] and an image-shaped
+// y [4, 5, 15, 7] of as many rows.
 func TestColumnSumsAddBias(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	const b, d = 300, 7
@@ -89,23 +90,36 @@ func TestColumnSumsAddBias(t *testing.T) {
 			want[j] += r[i*d+j]
 		}
 	}
+	for _, dims := range [][]int{{b, d}, {4, 5, 15, d}} {
+		checkColumnSumsAddBias(t, dims, y, bias, r, want)
+	}
+}
+
+func checkColumnSumsAddBias(t *testing.T, dims []int, y, bias, r, want []float64) {
+	t.Helper()
+	b, d := len(y)/len(bias), len(bias)
 	outs, err := graph.CallOnceN(testBackend, func(y, bias, r *graph.Node) []*graph.Node {
-		out := []*graph.Node{ColumnSums(r)}
+		out := []*graph.Node{ColumnSums(graph.Reshape(r, b, d))}
 		out = append(out, graph.Gradient(graph.ReduceAllSum(graph.Mul(AddBias(y, bias), r)), y, bias)...)
-		return out
-	}, tensors.FromFlatDataAndDimensions(y, b, d), tensors.FromFlatDataAndDimensions(bias, d), tensors.FromFlatDataAndDimensions(r, b, d))
+		return append(out, graph.Sub(AddBias(y, bias), graph.Add(y, graph.ExpandLeftToRank(bias, y.Rank()))))
+	}, tensors.FromFlatDataAndDimensions(y, dims...), tensors.FromFlatDataAndDimensions(bias, d), tensors.FromFlatDataAndDimensions(r, dims...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sums, dy, db := tensors.MustCopyFlatData[float64](outs[0]), tensors.MustCopyFlatData[float64](outs[1]), tensors.MustCopyFlatData[float64](outs[2])
 	for j := range d {
 		if math.Abs(sums[j]-want[j]) > 1e-12*max(1, math.Abs(want[j])) || math.Abs(db[j]-want[j]) > 1e-12*max(1, math.Abs(want[j])) {
-			t.Errorf("column %d: ColumnSums %.15g, ∂b %.15g, want %.15g", j, sums[j], db[j], want[j])
+			t.Errorf("%v column %d: ColumnSums %.15g, ∂b %.15g, want %.15g", dims, j, sums[j], db[j], want[j])
 		}
 	}
 	for i := range dy {
 		if dy[i] != r[i] {
-			t.Fatalf("∂y[%d] = %g, want %g", i, dy[i], r[i])
+			t.Fatalf("%v: ∂y[%d] = %g, want %g", dims, i, dy[i], r[i])
+		}
+	}
+	for i, v := range tensors.MustCopyFlatData[float64](outs[3]) {
+		if v != 0 {
+			t.Fatalf("%v: AddBias differs from the broadcast sum at %d by %g", dims, i, v)
 		}
 	}
 }
