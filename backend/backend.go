@@ -1,10 +1,12 @@
 // Package backend is the one place where gosimclr chooses a GoMLX compute backend.
 //
-// The pure-Go backend ("go") is the default. XLA ("xla", "xla:cpu", "xla:cuda", or "xla:/abs/path/plugin.so",
-// each optionally followed by ",option=value" pairs) is used only when asked for, and only with a PJRT plugin
-// that we found and checked ourselves: we never let go-xla download a plugin, and we never dlopen a file that is
-// not an ELF shared object exporting GetPjrtApi (a broken file in the search path has made the PJRT loader
-// panic).
+// The default, "auto", picks the best backend that works here: XLA on a GPU (a CUDA PJRT plugin that
+// initialises), else XLA on the CPU (a CPU PJRT plugin, such as the pinned one simclr plugin install cpu puts in
+// PluginDir), else the pure-Go backend ("go"), which needs nothing and is what a fresh machine runs. XLA ("xla",
+// "xla:cpu", "xla:cuda", or "xla:/abs/path/plugin.so", each optionally followed by ",option=value" pairs) runs
+// only with a PJRT plugin that we found and checked ourselves: we never let go-xla download a plugin, and we never
+// dlopen a file that is not an ELF shared object exporting GetPjrtApi (a broken file in the search path has made
+// the PJRT loader panic).
 package backend
 
 import (
@@ -20,8 +22,11 @@ import (
 // EnvVar is the environment variable honoured when no --backend flag is given.
 const EnvVar = "GOMLX_BACKEND"
 
-// Default is the backend used when neither the flag nor EnvVar says otherwise.
-const Default = "go"
+// Default is the backend used when neither the flag nor EnvVar says otherwise: see Open.
+const Default = "auto"
+
+// Auto is the backend specification that Open resolves to the best working backend.
+const Auto = "auto"
 
 // ErrNoPlugin is returned (wrapped) when an XLA backend is asked for and no usable PJRT plugin is found.
 var ErrNoPlugin = errors.New("no usable PJRT plugin")
@@ -60,22 +65,78 @@ type Parsed struct {
 func Parse(spec string) (Parsed, error) {
 	name, rest, _ := strings.Cut(spec, ":")
 	switch name {
+	case Auto:
+		if rest != "" {
+			break
+		}
+		return Parsed{Name: Auto}, nil
 	case "go":
 		return Parsed{Name: "go", Options: rest}, nil
 	case "xla", "stablehlo":
 		plugin, opts, _ := strings.Cut(rest, ",")
 		return Parsed{Name: "xla", Plugin: plugin, Options: opts}, nil
 	}
-	return Parsed{}, fmt.Errorf("%w %q: use \"go\" (the default), \"xla\", \"xla:cpu\", \"xla:cuda\" or \"xla:/abs/path/to/plugin.so\"", ErrBadSpec, spec)
+	return Parsed{}, fmt.Errorf("%w %q: use \"auto\" (the default), \"go\", \"xla\", \"xla:cpu\", \"xla:cuda\" or \"xla:/abs/path/to/plugin.so\"", ErrBadSpec, spec)
 }
 
-// New creates the backend named by spec (see Spec). It never panics: a panic inside GoMLX or go-xla while
-// creating the backend comes back as an error.
-func New(spec string) (b compute.Backend, err error) {
+// New creates the backend named by spec (see Spec and Open).
+func New(spec string) (compute.Backend, error) {
+	b, _, err := Open(spec)
+	return b, err
+}
+
+// Open creates the backend named by spec and returns it with the specification it resolved to: spec itself,
+// or for "auto" the first that works of "xla:cuda" (a CUDA plugin and an NVIDIA driver: the plugin must
+// initialise), "xla:cpu" (a CPU plugin that reports a usable PJRT API version) and "go". Open never panics: a
+// panic inside GoMLX or go-xla while creating the backend comes back as an error.
+func Open(spec string) (compute.Backend, string, error) {
 	p, err := Parse(spec)
 	if err != nil {
-		return nil, err
+		return nil, spec, err
 	}
+	if p.Name != Auto {
+		b, err := open(spec, p)
+		return b, spec, err
+	}
+	for _, cand := range autoCandidates() {
+		cp, _ := Parse(cand)
+		if b, err := open(cand, cp); err == nil {
+			return b, cand, nil
+		}
+	}
+	b, err := open("go", Parsed{Name: "go"})
+	return b, "go", err
+}
+
+// autoCandidates lists the XLA backends worth trying for "auto", best first: those whose plugin is found (and,
+// for CUDA, where an NVIDIA driver is present; without one the CUDA plugin cannot initialise and trying costs
+// seconds).
+func autoCandidates() []string {
+	if !XLACompiled {
+		return nil
+	}
+	var out []string
+	if _, err := findPlugin("cuda"); err == nil && nvidiaDriver() {
+		out = append(out, "xla:cuda")
+	}
+	if _, err := findPlugin("cpu"); err == nil {
+		out = append(out, "xla:cpu")
+	}
+	return out
+}
+
+// nvidiaDriver reports whether an NVIDIA kernel driver is loaded (the device files or its /proc entry).
+func nvidiaDriver() bool {
+	for _, f := range []string{"/dev/nvidiactl", "/proc/driver/nvidia/version"} {
+		if _, err := os.Stat(f); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// open creates the backend of a parsed, non-auto spec.
+func open(spec string, p Parsed) (b compute.Backend, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			b, err = nil, fmt.Errorf("backend %q: %w (%v); check the plugin with scripts/gpu-check.sh preflight, or use --backend go", spec, ErrPluginInit, r)
@@ -151,4 +212,16 @@ func Describe(b compute.Backend) string {
 		devs[i] = b.DeviceDescription(compute.DeviceNum(i))
 	}
 	return fmt.Sprintf("%s [%s]", b.Description(), strings.Join(devs, "; "))
+}
+
+// Resolve returns what spec stands for: spec itself, or for "auto" the backend Open would choose.
+func Resolve(spec string) (string, error) {
+	if p, err := Parse(spec); err != nil || p.Name != Auto {
+		return spec, err
+	}
+	b, resolved, err := Open(spec)
+	if err == nil {
+		b.Finalize()
+	}
+	return resolved, err
 }

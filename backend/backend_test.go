@@ -16,7 +16,7 @@ import (
 
 func TestSpecPrecedence(t *testing.T) {
 	t.Setenv(EnvVar, "")
-	if got := Spec(""); got != "go" {
+	if got := Spec(""); got != Default || Default != "auto" {
 		t.Errorf("Spec(\"\") with no env = %q, want go", got)
 	}
 	t.Setenv(EnvVar, "xla:cpu")
@@ -67,6 +67,8 @@ func TestGoBackend(t *testing.T) {
 func TestMissingAndBrokenPlugins(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv(PluginPathsEnv, dir)
+	t.Setenv(HomeEnv, t.TempDir()) // nor the pinned plugins of our own environment
+	t.Setenv("PATH", t.TempDir())  // nor an active Python environment's
 	for _, spec := range []string{"xla", "xla:cpu", "xla:cuda"} {
 		_, err := New(spec)
 		if !errors.Is(err, ErrNoPlugin) {

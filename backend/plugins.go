@@ -31,6 +31,9 @@ func SearchDirs() []string {
 		return nonEmpty(strings.Split(env, ":"))
 	}
 	var dirs []string
+	if d, err := PluginDir(); err == nil { // simclr plugin install cpu links the pinned plugin here
+		dirs = append(dirs, d)
+	}
 	if home, err := os.UserHomeDir(); err == nil {
 		// go-xla's installer puts the CUDA plugin (and its libraries) in go-xla/nvidia/.
 		dirs = append(dirs, filepath.Join(home, ".local/lib/go-xla"), filepath.Join(home, ".local/lib/go-xla/nvidia"),
@@ -43,12 +46,16 @@ func SearchDirs() []string {
 
 var pluginName = regexp.MustCompile(`^(?:pjrt_c_api_(.+)_plugin|pjrt[-_]plugin[-_](.+))\.so$`)
 
-// JAXPlugins lists the CUDA PJRT plugins of jax-cuda wheels in the active Python environments:
+// JAXPlugins lists the CUDA PJRT plugins of jax-cuda wheels in our own environment (VenvDir, where simclr
+// plugin install cuda puts the pinned one) and the active Python environments:
 // site-packages/jax_plugins/xla_cuda*/xla_cuda_plugin.so under $VIRTUAL_ENV, $CONDA_PREFIX and the prefix of
 // the python3 on PATH (lib/python3*/site-packages, and Debian's dist-packages). They are used in place, never
 // copied: their RPATH finds the CUDA libraries of the nvidia-* wheels beside them.
 func JAXPlugins() []string {
 	var prefixes []string
+	if v, err := VenvDir(); err == nil {
+		prefixes = append(prefixes, v)
+	}
 	for _, env := range []string{"VIRTUAL_ENV", "CONDA_PREFIX"} {
 		if p := os.Getenv(env); p != "" {
 			prefixes = append(prefixes, p)
@@ -178,7 +185,7 @@ func findPlugin(name string) (string, error) {
 		msg += "; unusable files: " + strings.Join(broken, "; ")
 	}
 	msg += ". Point gosimclr at a plugin with " + PluginPathsEnv + "=/dir/with/plugins or with an absolute path," +
-		" e.g. --backend xla:/path/to/pjrt_c_api_cpu_plugin.so; simclr plugin install cpu|cuda fetches one (nothing else downloads); or use --backend go"
+		" e.g. --backend xla:/path/to/pjrt_c_api_cpu_plugin.so; simclr plugin install cpu|cuda installs the pinned one (nothing else downloads); or use --backend go"
 	return "", fmt.Errorf("%w", noPluginError(msg))
 }
 
@@ -223,18 +230,6 @@ func ldSoConfDirs(path string, depth int) []string {
 	return dirs
 }
 
-// InstallHelp says how to get a PJRT plugin by hand, for a machine where simclr plugin install cannot reach
-// the internet.
-func InstallHelp(kind string) string {
-	if kind == "cuda" {
-		return "install by hand: in a Python environment, pip install \"jax[cuda13]\"; gosimclr then finds " +
-			"site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so in the active environment ($VIRTUAL_ENV or the python3 on PATH), " +
-			"or pass its absolute path: --backend xla:/path/to/xla_cuda_plugin.so"
-	}
-	return "install by hand: put go-xla's CPU plugin (pjrt_c_api_cpu_<version>_plugin.so, from its release archive) " +
-		"in ~/.local/lib/go-xla or a folder named by " + PluginPathsEnv + ", or pass its absolute path: --backend xla:/path/to/plugin.so"
-}
-
 // The PJRT C API version go-xla v0.4.1 is compiled against (pjrt_c_api.h): a plugin of an older minor version
 // lacks functions it calls.
 const (
@@ -251,11 +246,14 @@ const VersionCmd = "__pjrt-version"
 func PJRTVersion(exe, path string) (major, minor int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, exe, VersionCmd, path).CombinedOutput()
+	var stderr strings.Builder
+	cmd := exec.CommandContext(ctx, exe, VersionCmd, path)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output() // plugins log to stderr (CUDA's: "Could not find cuda drivers…"); the answer is stdout's last line
 	if err != nil {
-		return 0, 0, fmt.Errorf("loading %s in a child process: %v: %s", path, err, lastLine(string(out)))
+		return 0, 0, fmt.Errorf("loading %s in a child process: %v: %s", path, err, lastLine(string(out)+"\n"+stderr.String()))
 	}
-	if _, err := fmt.Sscanf(string(out), "%d %d", &major, &minor); err != nil {
+	if _, err := fmt.Sscanf(lastLine(string(out)), "%d %d", &major, &minor); err != nil {
 		return 0, 0, fmt.Errorf("loading %s in a child process: unexpected answer %q", path, out)
 	}
 	return major, minor, nil
@@ -293,4 +291,9 @@ var VersionCheck func(path string) error
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// isCUDA reports whether the plugin at path is a CUDA one (by its file name, as go-xla decides too).
+func isCUDA(path string) bool {
+	return strings.Contains(strings.ToLower(filepath.Base(path)), "cuda")
 }

@@ -4,11 +4,9 @@ package backend
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/go-xla/compute/xla"
-	"github.com/gomlx/go-xla/installer"
 )
 
 // XLACompiled tells whether this binary includes the XLA backend (it is left out with -tags noxla).
@@ -30,27 +28,15 @@ func newXLA(p Parsed) (compute.Backend, error) {
 	if p.Options != "" {
 		cfg += "," + p.Options
 	}
-	return xla.New(cfg)
+	b, err := xla.New(cfg)
+	if err != nil && isCUDA(path) && !nvidiaDriver() {
+		return nil, fmt.Errorf("%w: %s is a CUDA plugin, and this machine has no NVIDIA GPU driver (no /dev/nvidiactl, "+
+			"no /proc/driver/nvidia/version, so no libcuda.so.1 to open): it cannot initialise without a GPU; use --backend xla:cpu or go (%v)",
+			ErrPluginInit, path, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrPluginInit, path, err)
+	}
+	return b, nil
 }
 
-// InstallPlugin installs the PJRT plugin kind ("cpu" or "cuda") with go-xla's installer into
-// ~/.local/lib/go-xla (CUDA: its nvidia/ folder, with the NVIDIA libraries), where SearchDirs finds it. It
-// needs the internet; the caller says what to do by hand when it fails (InstallHelp).
-func InstallPlugin(kind string, verbose bool) error {
-	lib, err := installer.DefaultHomeLibPath()
-	if err != nil {
-		return err
-	}
-	dir := filepath.Join(lib, "go-xla")
-	v := installer.Normal
-	if !verbose {
-		v = installer.Quiet
-	}
-	switch kind {
-	case "cpu":
-		return installer.CPUAutoInstall(dir, true, v)
-	case "cuda":
-		return installer.CudaInstall("cuda13", "latest", dir, true, v)
-	}
-	return fmt.Errorf("%w: plugin install takes cpu or cuda, got %q", ErrBadSpec, kind)
-}

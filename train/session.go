@@ -94,8 +94,8 @@ func startSession(s *Setup, log io.Writer) (*session, error) {
 	if r.mw, err = r.openMetrics(resumed); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "training %s on %s (%d examples, %d parameters), backend %s, into %s\n", c.Model, s.train.name, s.train.n,
-		rec.Environment.Params, rec.Environment.BackendDesc, r.c.OutDir)
+	fmt.Fprintf(log, "training %s on %s (%d examples, %d parameters), backend %s (%s), into %s\n", c.Model, s.train.name, s.train.n,
+		rec.Environment.Params, rec.Backend, rec.Environment.BackendDesc, r.c.OutDir)
 	r.feats = s.Featurizer(st.Params)
 	r.smp = newSampler(s.train.n, s.Batch, c.Seed)
 	r.prog = newProgress(log, c.Steps)

@@ -61,10 +61,11 @@ func Open(c Config) (*Setup, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := backend.New(backend.Spec(c.Backend))
+	b, resolved, err := backend.Open(backend.Spec(c.Backend))
 	if err != nil {
 		return nil, err
 	}
+	c.Backend = resolved // "auto" is recorded as what it chose
 	dt := dtypes.Float32
 	if c.DType == "float64" {
 		dt = dtypes.Float64

@@ -118,9 +118,13 @@ func backendSpecs(flag []string) ([]string, error) {
 	if len(specs) == 0 {
 		specs = []string{backend.Spec("")}
 	}
-	for _, s := range specs {
+	for i, s := range specs {
 		if _, err := backend.Parse(s); err != nil {
 			return nil, usageError{fmt.Errorf("--backend: %w", err)}
+		}
+		var err error
+		if specs[i], err = backend.Resolve(s); err != nil {
+			return nil, err
 		}
 	}
 	return specs, nil

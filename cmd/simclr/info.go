@@ -14,7 +14,7 @@ import (
 
 func runInfo(args []string) error {
 	fs := newFlags("info")
-	spec := fs.String("backend", "", "backend whose devices to list (default $GOMLX_BACKEND or go)")
+	spec := fs.String("backend", "", "backend whose devices to list (default $GOMLX_BACKEND or auto)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -55,12 +55,15 @@ func runInfo(args []string) error {
 		fmt.Printf("           %-6s %s (%s)\n", p.Name, p.Path, status)
 	}
 	s := backend.Spec(*spec)
-	b, err := backend.New(s)
+	b, resolved, err := backend.Open(s)
 	if err != nil {
 		return err
 	}
 	defer b.Finalize()
-	fmt.Printf("backend:   %s\n", s)
+	if resolved != s {
+		resolved = fmt.Sprintf("%s (%s)", resolved, s)
+	}
+	fmt.Printf("backend:   %s: %s\n", resolved, b.Description())
 	for i := range b.NumDevices() {
 		fmt.Printf("device %d:  %s\n", i, b.DeviceDescription(compute.DeviceNum(i)))
 	}

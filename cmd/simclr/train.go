@@ -89,7 +89,7 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.IntVar(&c.Warmup, "warmup-steps", c.Warmup, "steps of linear learning-rate warm-up from 0")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed (data, initialisation, augmentations, batch order)")
 	fs.StringVar(&c.DType, "dtype", c.DType, "float32 or float64")
-	fs.StringVar(&c.Backend, "backend", c.Backend, `compute backend: go (default), xla, xla:cpu, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND or go)`)
+	fs.StringVar(&c.Backend, "backend", c.Backend, `compute backend: auto (xla:cuda with a GPU and its plugin, else xla:cpu with its plugin, else go), go, xla, xla:cpu, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND or auto)`)
 	fs.StringVarP(&c.OutDir, "out-dir", "o", c.OutDir, "output directory; a folder holding another run is refused (see --resume, --overwrite) (default: a new runs/<date-time>, linked as runs/latest)")
 	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "write a metrics row every this many steps")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "also log the kNN accuracy every this many steps (0: never)")
