@@ -39,4 +39,3 @@ func newXLA(p Parsed) (compute.Backend, error) {
 	}
 	return b, nil
 }
-
