@@ -2,22 +2,28 @@ package optim
 
 import (
 	"math"
+	"os"
 	"testing"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/arch"
-	"github.com/gosimclr/gosimclr/backend"
+	"github.com/gosimclr/gosimclr/internal/backendtest"
 	"github.com/gosimclr/gosimclr/ref"
 )
+
+var testBackend compute.Backend
+
+// TestMain runs the tests on the Go backend and on xla:cpu where its plugin is installed.
+func TestMain(m *testing.M) {
+	os.Exit(backendtest.Main(m, func(b compute.Backend, _ string) { testBackend = b }, ""))
+}
 
 // TestUpdateMatchesReference runs three updates of SGD and Adam on two parameters (one frozen) with fixed
 // gradients, in the graph and with ref.SGD / ref.Adam, and compares the parameters (float64, 1e-12).
 func TestUpdateMatchesReference(t *testing.T) {
-	b, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := testBackend
 	params := []arch.Param{{Name: "w", Dims: []int{3}, Trainable: true}, {Name: "frozen", Dims: []int{2}}}
 	trainable := []bool{true, false}
 	grads := [][]float64{{0.5, -2, 1e-3}, {1, 1}}
@@ -78,10 +84,7 @@ func TestUpdateMatchesReference(t *testing.T) {
 // LARS on a weight matrix, a bias (excluded by LARS), a zero matrix (LARS's ratio falls back to 1) and a frozen
 // parameter, with gradients that change each step, against ref.SGDMomentum and ref.LARS (float64, 1e-12).
 func TestMomentumAndLARSMatchReference(t *testing.T) {
-	b, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := testBackend
 	params := []arch.Param{{Name: "w", Dims: []int{2, 3}, Trainable: true}, {Name: "b", Dims: []int{3}, Trainable: true},
 		{Name: "z", Dims: []int{2, 2}, Trainable: true}, {Name: "frozen", Dims: []int{2}}}
 	trainable := []bool{true, true, true, false}

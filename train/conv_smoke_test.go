@@ -42,10 +42,7 @@ func TestConvEncodersTrain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles two convolutional training steps")
 	}
-	be, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
+	be := testBackend
 	head := arch.Head{Hidden: 32, Out: 16}
 	for _, c := range []struct {
 		name    string

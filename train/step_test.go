@@ -8,7 +8,6 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gosimclr/gosimclr/arch"
-	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
@@ -19,10 +18,7 @@ import (
 // compiled graph and as ref.Trainer from the same initial parameters and views, for SGD and Adam, with and
 // without a head and with frozen weights, and compares losses and parameters.
 func TestStepMatchesReference(t *testing.T) {
-	b, err := backend.New("go")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := testBackend
 	r := rand.New(rand.NewPCG(21, 22))
 	const n2, in = 12, 4
 	x := arch.Normal(r, n2*in, 1)

@@ -9,21 +9,34 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gosimclr/gosimclr/internal/backendtest"
 )
 
+// testBackend is the backend of the pass under way (backendtest.Main); runs that name none use it too, through
+// $GOMLX_BACKEND.
+var testBackend compute.Backend
+
+// TestMain runs every test on the Go backend and, where the XLA CPU plugin is installed, the whole-step and
+// export tests again on xla:cpu (xlaTests).
 func TestMain(m *testing.M) {
-	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go")
-	}
 	// Raw-baseline caches of the tests go to a folder of their own, removed at the end.
 	cache, err := os.MkdirTemp("", "gosimclr-cache")
 	if err == nil {
 		os.Setenv("GOSIMCLR_CACHE_DIR", cache)
 	}
-	code := m.Run()
+	code := backendtest.Main(m, func(b compute.Backend, spec string) {
+		testBackend = b
+		os.Setenv("GOMLX_BACKEND", spec)
+	}, xlaTests)
 	os.RemoveAll(cache)
 	os.Exit(code)
 }
+
+// xlaTests are the tests repeated on xla:cpu: one whole training step against the reference, export into
+// PyTorch, and a short training of each convolutional encoder.
+const xlaTests = "^(TestStepMatchesReference|TestExportIntoPyTorch|TestConvEncodersTrain)$"
 
 func TestValidateNamesTheFlag(t *testing.T) {
 	for flag, mod := range map[string]func(*Config){

@@ -4,26 +4,20 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
 	"testing"
 
 	"github.com/gomlx/compute"
-	_ "github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/gosimclr/gosimclr/datasets/augment"
 	"github.com/gosimclr/gosimclr/datasets/augment/augmenttest"
+	"github.com/gosimclr/gosimclr/internal/backendtest"
 	"github.com/gosimclr/gosimclr/ref"
 )
 
-var imageBackend = sync.OnceValue(func() compute.Backend {
-	b, err := compute.NewWithConfig("go")
-	if err != nil {
-		panic(err)
-	}
-	return b
-})
+// imageBackend is the backend of the pass under way (TestMain in vector_test.go runs every test on each).
+func imageBackend() compute.Backend { return backendtest.Backend() }
 
 // imageDims is a batch shape [B, H, W, C].
 type imageDims struct{ b, h, w, c int }
