@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute"
+	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/internal/backendtest"
 )
 
@@ -223,4 +224,29 @@ func TestParticleStaysOnSphere(t *testing.T) {
 }
 func fmtSscanf(line string, i, lab *int, x, y *float64) (int, error) {
 	return fmt.Sscanf(strings.ReplaceAll(line, ",", " "), "%d %d %g %g", i, lab, x, y)
+}
+
+// TestAutoBackendIsRecorded: --backend auto is written to config.json, and named on the run's first line, as
+// the backend it chose (backend.Resolve), so that the run can be repeated and read.
+func TestAutoBackendIsRecorded(t *testing.T) {
+	want, err := backend.Resolve("auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Defaults()
+	c.Data, c.Model, c.Steps, c.OutDir, c.LogEvery, c.Width, c.Backend = "clusters", "onehidden", 2, t.TempDir(), 1, 8, "auto"
+	var log bytes.Buffer
+	if _, err := Run(c, &log); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ReadRunRecord(filepath.Join(c.OutDir, "config.json"), Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Backend != want || want == "auto" {
+		t.Errorf("config.json backend %q, want %q (what auto resolves to)", rec.Backend, want)
+	}
+	if first, _, _ := strings.Cut(log.String(), "\n"); !strings.Contains(first, "backend "+want+" (") {
+		t.Errorf("first line does not name the backend %s: %q", want, first)
+	}
 }

@@ -14,6 +14,11 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
+	// The commands' tests are about the command line: they run on the Go backend (auto would pick xla:cpu
+	// where its plugin is installed; backend and train test that choice).
+	if os.Getenv("GOMLX_BACKEND") == "" {
+		os.Setenv("GOMLX_BACKEND", "go")
+	}
 	// Raw-baseline caches of the tests (inherited by the commands they run) go to a folder removed at the end.
 	cache, err := os.MkdirTemp("", "gosimclr-cache")
 	if err == nil {
