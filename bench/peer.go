@@ -107,6 +107,10 @@ func FindPeerPython(fw PeerFramework, flag string) (string, error) {
 	for _, c := range fw.Pythons() {
 		path, err := exec.LookPath(c)
 		if err != nil {
+			tried = append(tried, c+" (absent)")
+			continue
+		}
+		if slices.Contains(tried, path) {
 			continue
 		}
 		if exec.Command(path, "-c", "import "+fw.Module).Run() == nil {

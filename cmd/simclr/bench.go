@@ -90,8 +90,8 @@ func runBench(args []string) error {
 	if err != nil {
 		return err
 	}
-	// Each peer runs by the same mechanism; one that fails is reported and the others still run, the results
-	// are still printed and saved, and the command then fails.
+	// Each peer runs by the same mechanism; when one fails the others still run and the results are still
+	// printed and saved, then the command fails with every peer's error.
 	var peerErrs []error
 	var peerResults []bench.Result
 	for _, fw := range peers {
@@ -104,9 +104,7 @@ func runBench(args []string) error {
 			}
 		}
 		if err != nil {
-			err = fmt.Errorf("--peer %s: %w", fw.Name, err)
-			fmt.Fprintln(os.Stderr, err)
-			peerErrs = append(peerErrs, err)
+			peerErrs = append(peerErrs, fmt.Errorf("--peer %s: %w", fw.Name, err))
 		}
 	}
 	results = append(results, peerResults...)
