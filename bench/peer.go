@@ -10,51 +10,130 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/gosimclr/gosimclr/scripts"
 )
 
-// PeerWorkloads are the workloads scripts/peer_pytorch.py implements.
+// PeerWorkloads are the workloads the peer scripts (scripts/peer_pytorch.py, scripts/peer_jax.py) implement.
 var PeerWorkloads = map[string]bool{"loss": true, "mlp": true, "cnn": true, "resnet18": true}
 
-// MinSoundPeerGFLOPs is the float32 1024³ matmul rate below which a PyTorch peer is flagged as unsound: a
-// working BLAS reaches it on our 2-core machines; one without threads or with a wrong kernel does not.
+// MinSoundPeerGFLOPs is the float32 1024³ matmul rate below which a peer is flagged as unsound: a working BLAS
+// (or XLA's Eigen) reaches it on our 2-core machines; one without threads or with a wrong kernel does not.
 const MinSoundPeerGFLOPs = 50
+
+// PeerFramework is a framework that simclr bench --peer times the same steps in, by a Python script embedded in
+// the binary. Every peer is run by the one mechanism of Peer; they differ only in these fields.
+type PeerFramework struct {
+	Name    string // the --peer value and the key of Result.RatioToPeer: "pytorch", "jax"
+	Label   string // for people: "PyTorch", "JAX"
+	Backend string // Result.Backend of its results: "pytorch-cpu", "jax-cpu"
+	File    string // the script's file name
+	Script  string // the script's text
+	Module  string // what a Python must import to run it: "torch", "jax"
+	Install string // how to get such a Python, for error messages
+	// Pythons lists the Pythons to try, in order, when none is given.
+	Pythons func() []string
+}
+
+// JAXVenvPython is the Python of the venv that scripts/install-jax-peer.sh makes:
+// ${GOSIMCLR_HOME:-$HOME/.local/share/gosimclr}/jax-venv/bin/python.
+func JAXVenvPython() string {
+	home := os.Getenv("GOSIMCLR_HOME")
+	if home == "" {
+		h, _ := os.UserHomeDir()
+		home = filepath.Join(h, ".local", "share", "gosimclr")
+	}
+	return filepath.Join(home, "jax-venv", "bin", "python")
+}
+
+// PeerFrameworks are the known peers, in the order simclr bench runs and reports them.
+var PeerFrameworks = []PeerFramework{
+	{Name: "pytorch", Label: "PyTorch", Backend: "pytorch-cpu", File: "peer_pytorch.py", Script: scripts.PeerPyTorch,
+		Module: "torch", Install: "Debian: apt-get install python3-torch libopenblas0-pthread",
+		// Debian's python3-torch installs for /usr/bin/python3.
+		Pythons: func() []string { return []string{"/usr/bin/python3", "python3"} }},
+	{Name: "jax", Label: "JAX", Backend: "jax-cpu", File: "peer_jax.py", Script: scripts.PeerJAX,
+		Module: "jax", Install: "scripts/install-jax-peer.sh (a venv with the pinned jax 0.11.2)",
+		// Our pinned venv first, then whatever python3 has jax.
+		Pythons: func() []string { return []string{JAXVenvPython(), "python3", "/usr/bin/python3"} }},
+}
+
+// PeerNames lists the names of PeerFrameworks.
+func PeerNames() []string {
+	var ns []string
+	for _, p := range PeerFrameworks {
+		ns = append(ns, p.Name)
+	}
+	return ns
+}
+
+// LookupPeers returns the frameworks of a comma-separated list of peer names ("pytorch,jax"), each once, in the
+// list's order.
+func LookupPeers(list string) ([]PeerFramework, error) {
+	var out []PeerFramework
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimSpace(n)
+		i := slices.IndexFunc(PeerFrameworks, func(p PeerFramework) bool { return p.Name == n })
+		if i < 0 {
+			return nil, fmt.Errorf("unknown peer %q, want a comma-separated list of %s", n, strings.Join(PeerNames(), ", "))
+		}
+		if !slices.ContainsFunc(out, func(p PeerFramework) bool { return p.Name == n }) {
+			out = append(out, PeerFrameworks[i])
+		}
+	}
+	return out, nil
+}
 
 // PeerProbe is the peer's own matmul rate, measured in the same run.
 type PeerProbe struct {
 	GFLOPs  float64 `json:"gflops"`
-	Version string  `json:"torch_version"`
+	Version string  `json:"version"`
 	Threads int     `json:"threads"`
 }
 
 // Sound reports whether the peer's matmul rate is one to compare against.
 func (p PeerProbe) Sound() bool { return p.GFLOPs >= MinSoundPeerGFLOPs }
 
-// FindPython returns the Python to run the peer with: flag if set, else Debian's /usr/bin/python3 (where
-// python3-torch installs), else python3 on PATH.
-func FindPython(flag string) (string, error) {
+// FindPeerPython returns the Python to run fw's script with: flag if set, else the first of fw.Pythons() that
+// exists and imports fw.Module. With none, the error names what was tried and how to install one.
+func FindPeerPython(fw PeerFramework, flag string) (string, error) {
 	if flag != "" {
 		return flag, nil
 	}
-	if _, err := os.Stat("/usr/bin/python3"); err == nil {
-		return "/usr/bin/python3", nil
+	var tried []string
+	for _, c := range fw.Pythons() {
+		path, err := exec.LookPath(c)
+		if err != nil {
+			tried = append(tried, c+" (absent)")
+			continue
+		}
+		if slices.Contains(tried, path) {
+			continue
+		}
+		if exec.Command(path, "-c", "import "+fw.Module).Run() == nil {
+			return path, nil
+		}
+		tried = append(tried, path)
 	}
-	return exec.LookPath("python3")
+	return "", fmt.Errorf("no Python that imports %s (tried %s); %s, or give one with --peer-python %s=PATH",
+		fw.Module, strings.Join(tried, ", "), fw.Install, fw.Name)
 }
 
-// Peer runs the PyTorch peer (script: the text of scripts/peer_pytorch.py) with python on every case whose
-// workload it implements, at the same pairs and latent dimension, with runtime.NumCPU() threads, and returns
-// its matmul probe and one Result per case (Backend "pytorch-cpu"). An error says why the peer could not run
-// (no Python, no torch): the caller reports it and goes on without peer ratios.
-func Peer(python, script string, cases []Case, steps int, log io.Writer) (PeerProbe, []Result, error) {
+// Peer runs fw's script (fw.Script) with python on every case whose workload it implements, at the same pairs
+// and latent dimension, with runtime.NumCPU() threads, and returns its matmul probe and one Result per case
+// (Backend fw.Backend). An error says why the peer could not run (no Python, no framework).
+func Peer(fw PeerFramework, python string, cases []Case, steps int, log io.Writer) (PeerProbe, []Result, error) {
 	var probe PeerProbe
 	dir, err := os.MkdirTemp("", "simclr-peer")
 	if err != nil {
 		return probe, nil, err
 	}
 	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "peer_pytorch.py")
-	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+	path := filepath.Join(dir, fw.File)
+	if err := os.WriteFile(path, []byte(fw.Script), 0o644); err != nil {
 		return probe, nil, err
 	}
 	call := func(args ...string) ([]map[string]any, error) {
@@ -63,14 +142,14 @@ func Peer(python, script string, cases []Case, steps int, log io.Writer) (PeerPr
 		cmd := exec.Command(python, args...)
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("bench: PyTorch peer (%s): %v: %s", python, err, bytes.TrimSpace(errb.Bytes()))
+			return nil, fmt.Errorf("bench: %s peer (%s): %v: %s", fw.Label, python, err, bytes.TrimSpace(errb.Bytes()))
 		}
 		var objs []map[string]any
 		sc := bufio.NewScanner(&out)
 		for sc.Scan() {
 			var m map[string]any
 			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-				return nil, fmt.Errorf("bench: PyTorch peer printed %q: %v", sc.Text(), err)
+				return nil, fmt.Errorf("bench: %s peer printed %q: %v", fw.Label, sc.Text(), err)
 			}
 			objs = append(objs, m)
 		}
@@ -81,10 +160,10 @@ func Peer(python, script string, cases []Case, steps int, log io.Writer) (PeerPr
 		return probe, nil, err
 	}
 	if len(objs) == 0 {
-		return probe, nil, fmt.Errorf("bench: the PyTorch peer printed no probe")
+		return probe, nil, fmt.Errorf("bench: the %s peer printed no probe", fw.Label)
 	}
-	probe = PeerProbe{GFLOPs: num(objs[0]["gflops"]), Version: fmt.Sprint(objs[0]["torch_version"]), Threads: int(num(objs[0]["threads"]))}
-	fmt.Fprintf(log, "peer: PyTorch %s, %d threads, float32 1024³ matmul %.0f GFLOP/s%s\n", probe.Version, probe.Threads, probe.GFLOPs,
+	probe = PeerProbe{GFLOPs: num(objs[0]["gflops"]), Version: version(objs[0]), Threads: int(num(objs[0]["threads"]))}
+	fmt.Fprintf(log, "peer: %s %s, %d threads, float32 1024³ matmul %.0f GFLOP/s%s\n", fw.Label, probe.Version, probe.Threads, probe.GFLOPs,
 		map[bool]string{true: "", false: fmt.Sprintf("  << UNSOUND PEER (below %d GFLOP/s): its times are not to be quoted", MinSoundPeerGFLOPs)}[probe.Sound()])
 	var rs []Result
 	done := map[string]bool{}
@@ -94,7 +173,7 @@ func Peer(python, script string, cases []Case, steps int, log io.Writer) (PeerPr
 			continue
 		}
 		done[key] = true
-		fmt.Fprintf(log, "%s on pytorch-cpu…\n", c.Label())
+		fmt.Fprintf(log, "%s on %s…\n", c.Label(), fw.Backend)
 		n := steps
 		if c.Workload == "resnet18" {
 			n = min(n, 3)
@@ -104,21 +183,32 @@ func Peer(python, script string, cases []Case, steps int, log io.Writer) (PeerPr
 			return probe, rs, err
 		}
 		for _, m := range objs {
-			r := c.result("pytorch-cpu")
+			r := c.result(fw.Backend)
 			r.MsPerStep, r.MinMs, r.MaxMs = num(m["ms_per_step"]), num(m["min_ms"]), num(m["max_ms"])
 			r.Steps, r.SamplesPerSec, r.CompileMs = int(num(m["steps"])), num(m["samples_per_s"]), num(m["compile_ms"])
 			if c.FLOPs > 0 {
+				r.FLOPsPerStep = c.FLOPs
 				r.GFLOPs = c.FLOPs / (r.MsPerStep * 1e6)
 			}
 			r.PeakGFLOPs = probe.GFLOPs
 			if r.PeakGFLOPs > 0 && r.GFLOPs > 0 {
 				r.PeakFraction = r.GFLOPs / r.PeakGFLOPs
 			}
-			r.Device = fmt.Sprintf("PyTorch %s, %d threads", probe.Version, probe.Threads)
+			r.Device = fmt.Sprintf("%s %s, %d threads", fw.Label, probe.Version, probe.Threads)
 			rs = append(rs, r)
 		}
 	}
 	return probe, rs, nil
+}
+
+// version is a peer object's "version", or the "torch_version" that peer_pytorch.py printed before it had one.
+func version(m map[string]any) string {
+	for _, k := range []string{"version", "torch_version", "jax_version"} {
+		if v, ok := m[k].(string); ok {
+			return v
+		}
+	}
+	return "?"
 }
 
 func num(v any) float64 {
@@ -126,17 +216,36 @@ func num(v any) float64 {
 	return f
 }
 
-// AddPeerRatios sets RatioToPeer of every GoMLX result (not the reference, not the peer) to its ms/step over
-// the peer's for the same workload, pairs and latent dimension, measured in the same run.
-func AddPeerRatios(rs []Result, peer []Result) {
+// AddPeerRatios sets RatioToPeer[name] of every GoMLX result (not the reference, not a peer's) to its ms/step
+// over the peer's (results of the peer called name) for the same workload, pairs, latent dimension, width and
+// depth, measured in the same run; for name "pytorch" it also sets RatioToPyTorch.
+func AddPeerRatios(rs []Result, name string, peer []Result) {
+	peerBackends := map[string]bool{}
+	for _, p := range PeerFrameworks {
+		peerBackends[p.Backend] = true
+	}
 	for i := range rs {
-		if rs[i].Backend == "reference" {
+		if rs[i].Backend == "reference" || peerBackends[rs[i].Backend] {
 			continue
 		}
 		for _, p := range peer {
-			if p.Workload == rs[i].Workload && p.Pairs == rs[i].Pairs && p.LatentDim == rs[i].LatentDim && p.Width == rs[i].Width && p.Depth == rs[i].Depth {
-				rs[i].RatioToPeer = rs[i].MsPerStep / p.MsPerStep
+			if p.Workload == rs[i].Workload && p.Pairs == rs[i].Pairs && p.LatentDim == rs[i].LatentDim && p.Width == rs[i].Width && p.Depth == rs[i].Depth && p.MsPerStep > 0 {
+				if rs[i].RatioToPeer == nil {
+					rs[i].RatioToPeer = map[string]float64{}
+				}
+				rs[i].RatioToPeer[name] = rs[i].MsPerStep / p.MsPerStep
+				if name == "pytorch" {
+					rs[i].RatioToPyTorch = rs[i].RatioToPeer[name]
+				}
 			}
 		}
 	}
+}
+
+// peerRatios returns r's ratios by peer name, reading RatioToPyTorch of results saved before RatioToPeer.
+func (r Result) peerRatios() map[string]float64 {
+	if r.RatioToPeer == nil && r.RatioToPyTorch > 0 {
+		return map[string]float64{"pytorch": r.RatioToPyTorch}
+	}
+	return r.RatioToPeer
 }

@@ -32,16 +32,18 @@ type Result struct {
 	// RatioToReference is ms_per_step of this backend over the reference's, measured in the same run:
 	// below 1 means faster than the reference.
 	RatioToReference float64 `json:"ratio_to_reference"`
-	// RatioToPeer is ms_per_step over the PyTorch peer's for the same case in the same run (--peer pytorch;
-	// 0: not measured): the issue's targets are ≤ 1.5.
-	RatioToPeer  float64 `json:"ratio_to_pytorch,omitempty"`
-	Pairs        int     `json:"pairs"`
-	LatentDim    int     `json:"latent_dim"`
-	Width        int     `json:"width"`
-	Depth        int     `json:"depth"`
-	Views        int     `json:"views"`
-	FLOPsPerStep float64 `json:"flops_per_step"`
-	Device       string  `json:"device,omitempty"`
+	// RatioToPeer is ms_per_step over each peer's for the same case in the same run, by peer name ("pytorch",
+	// "jax"; --peer pytorch,jax; absent: not measured): the issue's targets are ≤ 1.5.
+	RatioToPeer map[string]float64 `json:"ratio_to_peer,omitempty"`
+	// RatioToPyTorch is RatioToPeer["pytorch"], kept under its old name for readers of earlier output.
+	RatioToPyTorch float64 `json:"ratio_to_pytorch,omitempty"`
+	Pairs          int     `json:"pairs"`
+	LatentDim      int     `json:"latent_dim"`
+	Width          int     `json:"width"`
+	Depth          int     `json:"depth"`
+	Views          int     `json:"views"`
+	FLOPsPerStep   float64 `json:"flops_per_step"`
+	Device         string  `json:"device,omitempty"`
 }
 
 // timing turns per-step durations (the first one is the warm-up/compile step) into the result's fields.

@@ -170,11 +170,15 @@ func (r Result) withPeak(peak float64) Result {
 	return r
 }
 
-// Table renders results as a markdown table.
+// Table renders results as a markdown table, with a "vs <peer>" column for each peer any result has a ratio to.
 func Table(rs []Result) string {
 	var sb strings.Builder
-	sb.WriteString("| workload | pairs | k | width | depth | backend | ms/step (median) | min–max ms | samples/s | GFLOP/s | of peak | compile ms | heap MB | vs reference | vs PyTorch |\n")
-	sb.WriteString("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	peers := tablePeers(rs)
+	sb.WriteString("| workload | pairs | k | width | depth | backend | ms/step (median) | min–max ms | samples/s | GFLOP/s | of peak | compile ms | heap MB | vs reference |")
+	for _, p := range peers {
+		sb.WriteString(" vs " + p.Label + " |")
+	}
+	sb.WriteString("\n|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|" + strings.Repeat("---:|", len(peers)) + "\n")
 	dash := func(v int) string {
 		if v == 0 {
 			return "—"
@@ -186,9 +190,14 @@ func Table(rs []Result) string {
 		if r.Backend != "reference" && r.RatioToReference > 0 {
 			ratio = fmt.Sprintf("%.2f× (%.1f× %s)", r.RatioToReference, speedup(r.RatioToReference), fasterSlower(r.RatioToReference))
 		}
-		peer := "—"
-		if r.RatioToPeer > 0 {
-			peer = fmt.Sprintf("%.2f×", r.RatioToPeer)
+		var peer strings.Builder
+		ratios := r.peerRatios()
+		for _, p := range peers {
+			if v := ratios[p.Name]; v > 0 {
+				fmt.Fprintf(&peer, " %.2f× |", v)
+			} else {
+				peer.WriteString(" — |")
+			}
 		}
 		gf, frac := "—", "—"
 		if r.GFLOPs > 0 {
@@ -197,11 +206,25 @@ func Table(rs []Result) string {
 		if r.PeakFraction > 0 {
 			frac = fmt.Sprintf("%.0f%%", 100*r.PeakFraction)
 		}
-		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %.2f | %.2f–%.2f | %.0f | %s | %s | %.0f | %.0f | %s | %s |\n",
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %.2f | %.2f–%.2f | %.0f | %s | %s | %.0f | %.0f | %s |%s\n",
 			r.Workload, dash(r.Pairs), dash(r.LatentDim), dash(r.Width), dash(r.Depth), r.Backend,
-			r.MsPerStep, r.MinMs, r.MaxMs, r.SamplesPerSec, gf, frac, r.CompileMs, r.HeapMB, ratio, peer)
+			r.MsPerStep, r.MinMs, r.MaxMs, r.SamplesPerSec, gf, frac, r.CompileMs, r.HeapMB, ratio, peer.String())
 	}
 	return sb.String()
+}
+
+// tablePeers returns the peers that any of rs has a ratio to, in the order of PeerFrameworks (a column each).
+func tablePeers(rs []Result) []PeerFramework {
+	var out []PeerFramework
+	for _, p := range PeerFrameworks {
+		for _, r := range rs {
+			if r.peerRatios()[p.Name] > 0 {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
 }
 
 func speedup(ratio float64) float64 {

@@ -1,5 +1,6 @@
-// Package scripts carries the project's scripts; PeerPyTorch is embedded so that simclr bench --peer pytorch
-// runs the same peer as scripts/peer_pytorch.py (and ../shared/bench/sidebyside.sh) from any directory.
+// Package scripts carries the project's scripts; the peer scripts are embedded so that simclr bench --peer
+// pytorch,jax runs the same peers as scripts/peer_pytorch.py and scripts/peer_jax.py (and scripts/sidebyside.sh)
+// from any directory.
 package scripts
 
 import _ "embed"
@@ -8,3 +9,8 @@ import _ "embed"
 //
 //go:embed peer_pytorch.py
 var PeerPyTorch string
+
+// PeerJAX is the text of peer_jax.py.
+//
+//go:embed peer_jax.py
+var PeerJAX string

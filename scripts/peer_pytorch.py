@@ -80,7 +80,8 @@ def probe(threads):
         for _ in range(10):
             a @ b
         best = max(best, 2 * 1024 ** 3 * 10 / (time.perf_counter() - t0) / 1e9)
-    return {"probe": "matmul1024", "gflops": best, "torch_version": torch.__version__, "threads": threads,
+    return {"probe": "matmul1024", "gflops": best, "framework": "pytorch", "version": torch.__version__,
+            "torch_version": torch.__version__, "threads": threads,
             "sound": best >= 50}
 
 
@@ -129,7 +130,8 @@ def run(name, device, steps, views, k=128):
     r = {"workload": name, "backend": "pytorch-" + device, "ms_per_step": med, "min_ms": min(times),
          "max_ms": max(times), "steps": steps, "samples_per_s": shape[0] / (med / 1e3),
          "compile_ms": max(0.0, first - med), "views": shape[0], "pairs": shape[0] // 2,
-         "torch_version": torch.__version__, "threads": torch.get_num_threads(),
+         "framework": "pytorch", "version": torch.__version__, "torch_version": torch.__version__,
+         "threads": torch.get_num_threads(),
          "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",
          "latent_dim": k if name == "loss" else 128}
     if flops:

@@ -2,13 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/bench"
-	"github.com/gosimclr/gosimclr/scripts"
 )
 
 func runBench(args []string) error {
@@ -21,8 +21,9 @@ func runBench(args []string) error {
 	noPeak := fs.Bool("no-peak", false, "skip the matmul peak probes")
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of a table")
 	save := fs.String("save", "", "also write the machine description and results as JSON to this file")
-	peer := fs.String("peer", "", "also time the same steps in this peer framework in the same run: pytorch (needs Python with torch)")
-	python := fs.String("python", "", "Python for --peer pytorch (default /usr/bin/python3, else python3 on PATH)")
+	peer := fs.String("peer", "", "also time the same steps in these peer frameworks in the same run, after ours: a comma-separated list of "+strings.Join(bench.PeerNames(), ", ")+" (e.g. pytorch,jax); each backend's ratio to each peer is reported")
+	python := fs.String("python", "", "Python for every peer that --peer-python does not name")
+	peerPython := fs.StringArray("peer-python", nil, "NAME=PATH: the Python for peer NAME; repeat for several (default: pytorch: /usr/bin/python3, else python3; jax: the venv of scripts/install-jax-peer.sh, ${GOSIMCLR_HOME:-~/.local/share/gosimclr}/jax-venv, else python3; the first that imports torch or jax)")
 	from := fs.StringSlice("from", nil, "print the markdown report of saved result files instead of measuring")
 	sw := addSweepFlags(fs)
 	if err := parse(fs, args); err != nil {
@@ -75,25 +76,38 @@ func runBench(args []string) error {
 	if !*asJSON {
 		fmt.Fprintf(os.Stderr, "simd=%v; %d timed steps after 1 warm-up; \"vs reference\" = ms/step over the reference's\n", backend.SIMD, *steps)
 	}
-	if *peer != "" && *peer != "pytorch" {
-		return usageError{fmt.Errorf("--peer: only pytorch is known, got %q", *peer)}
+	var peers []bench.PeerFramework
+	if *peer != "" {
+		if peers, err = bench.LookupPeers(*peer); err != nil {
+			return usageError{fmt.Errorf("--peer: %w", err)}
+		}
+	}
+	pythons, err := peerPythons(peers, *python, *peerPython)
+	if err != nil {
+		return err
 	}
 	results, err := bench.Run(cases, bench.Options{Backends: specs, Steps: *steps, Reference: !*noRef, Peak: !*noPeak}, os.Stderr)
 	if err != nil {
 		return err
 	}
-	if *peer == "pytorch" {
-		py, err := bench.FindPython(*python)
-		if err != nil {
-			return fmt.Errorf("--peer pytorch: no Python found (%v); give one with --python", err)
+	// Each peer runs by the same mechanism; when one fails the others still run and the results are still
+	// printed and saved, then the command fails with every peer's error.
+	var peerErrs []error
+	var peerResults []bench.Result
+	for _, fw := range peers {
+		py, err := bench.FindPeerPython(fw, pythons[fw.Name])
+		if err == nil {
+			var rs []bench.Result
+			if _, rs, err = bench.Peer(fw, py, cases, *steps, os.Stderr); err == nil {
+				bench.AddPeerRatios(results, fw.Name, rs)
+				peerResults = append(peerResults, rs...)
+			}
 		}
-		_, peerResults, err := bench.Peer(py, scripts.PeerPyTorch, cases, *steps, os.Stderr)
 		if err != nil {
-			return fmt.Errorf("--peer pytorch: %w", err)
+			peerErrs = append(peerErrs, fmt.Errorf("--peer %s: %w", fw.Name, err))
 		}
-		bench.AddPeerRatios(results, peerResults)
-		results = append(results, peerResults...)
 	}
+	results = append(results, peerResults...)
 	if *save != "" {
 		if err := bench.Save(*save, specs, results); err != nil {
 			return err
@@ -106,10 +120,30 @@ func runBench(args []string) error {
 				return err
 			}
 		}
-		return nil
+	} else {
+		fmt.Print(bench.Table(results))
 	}
-	fmt.Print(bench.Table(results))
-	return nil
+	return errors.Join(peerErrs...)
+}
+
+// peerPythons maps each peer's name to the Python given for it: its --peer-python NAME=PATH, else --python,
+// else "" (FindPeerPython searches).
+func peerPythons(peers []bench.PeerFramework, python string, flags []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range peers {
+		out[p.Name] = python
+	}
+	for _, f := range flags {
+		name, path, ok := strings.Cut(f, "=")
+		if !ok || path == "" {
+			return nil, usageError{fmt.Errorf("--peer-python: want NAME=PATH, got %q", f)}
+		}
+		if _, err := bench.LookupPeers(name); err != nil {
+			return nil, usageError{fmt.Errorf("--peer-python: %w", err)}
+		}
+		out[name] = path
+	}
+	return out, nil
 }
 
 // backendSpecs returns the --backend values, or the default backend when there are none, checking each.
