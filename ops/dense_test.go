@@ -11,9 +11,11 @@ import (
 )
 
 // TestDense: y = x w + b and the gradients of L = Σ r ⊙ y (∂x = r wᵀ, ∂w = xᵀ r, ∂b = Σ_rows r) against host
-// float64 sums, for shapes on both sides of denseWeightGrad's choice (transpose x, or v and the product), with and
-// without bias.
-func TestDense(t *testing.T) {
+// float64 sums, with the substitutes for shapes on both sides of denseWeightGrad's choice (transpose x, or v and
+// the product), and with the stock ops, with and without bias.
+func TestDense(t *testing.T) { bothForms(t, testDense) }
+
+func testDense(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, c := range []struct {
 		b, f, d int
