@@ -1,7 +1,8 @@
 // Package ops holds the graph operations that models and losses build from, and the one decision of which form
 // each takes: Substitute(g), asked by each function once, when it builds its graph. On the Go backend (GoMLX's
 // pure-Go backend, compute v0.1.2) they are substitutes for stock forms that are slow, missing or hazardous
-// there; on XLA every function here is the stock op. Models and losses never ask which backend they run on.
+// there; on XLA every function here is the stock op (TestStockGraphs checks each one against its plain stock
+// expression, node types and bits). Models and losses never ask which backend they run on.
 //
 //   - Conv2D, MaxPool, BatchNorm: the Go backend's ConvGeneral is a naive single-threaded loop, it cannot
 //     differentiate graph.MaxPool (no SelectAndScatterMax) and it has no fused batch norm. The substitutes are
