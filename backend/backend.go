@@ -163,7 +163,8 @@ func open(spec string, p Parsed) (b compute.Backend, err error) {
 // (the guard used before), the MLP step the same 17 ms.
 //
 // ops_parallel given without parallelism gets parallelism=-1 too; ops_sequential or an explicit parallelism
-// are left as given.
+// are left as given (an explicit bounded parallelism can reach that deadlock: nothing in the graphs orders the
+// products any more).
 func goOptions(opts string) string {
 	has := func(o string) bool {
 		for _, p := range strings.Split(opts, ",") {

@@ -11,7 +11,7 @@ import (
 
 // Activate applies the activation σ named by one of arch's constants:
 //
-//	relu max(x,0) (as x·[x>0], see ReLU); leaky_relu x if x ≥ 0 else 0.2x; tanh; gelu x·Φ(x) (exact); softplus log(1+eˣ); identity
+//	relu max(x,0) (ops.ReLU); leaky_relu x if x ≥ 0 else 0.2x; tanh; gelu x·Φ(x) (exact); softplus log(1+eˣ); identity
 //
 // It panics on an unknown name (arch.MLP.Validate catches those first).
 func Activate(name string, x *graph.Node) *graph.Node {

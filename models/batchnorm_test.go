@@ -1,9 +1,11 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gosimclr/gosimclr/ops"
@@ -72,8 +74,18 @@ func bnGraph(t *testing.T, x, g, scale, bias, rm, rv []float64, dims []int, trai
 
 // TestBatchNormTraining: values, gradients (against the hand-derived formula, so gradients flow through the
 // batch mean and variance) and running averages (momentum 0.9, unbiased variance) in float64; and the
-// gradients against central finite differences.
+// gradients against central finite differences. Both forms: the stock ops (XLA's fused batch norm where the
+// backend has it) and the substitutes (the exact form written out).
 func TestBatchNormTraining(t *testing.T) {
+	for _, sub := range []bool{true, false} {
+		t.Run(fmt.Sprintf("substitutes=%v", sub), func(t *testing.T) {
+			defer ops.ForceSubstitutes(sub)()
+			testBatchNormTraining(t)
+		})
+	}
+}
+
+func testBatchNormTraining(t *testing.T) {
 	rng := newRand(9)
 	for _, dims := range [][]int{{4, 3, 3, 2}, {6, 5}, {2, 2, 2, 1}} {
 		c, n := dims[len(dims)-1], prod(dims)
@@ -106,22 +118,32 @@ func TestBatchNormTraining(t *testing.T) {
 	}
 }
 
-// TestBatchNormEvaluation: in evaluation mode the running averages normalise and are returned unchanged.
+// TestBatchNormEvaluation: in evaluation mode the running averages normalise and are returned unchanged, with
+// the stock ops and with the substitutes.
 func TestBatchNormEvaluation(t *testing.T) {
-	rng := newRand(10)
-	dims := []int{3, 2, 2, 3}
-	x := randn(rng, prod(dims))
-	scale, bias, rm, rv := randn(rng, 3), randn(rng, 3), randn(rng, 3), []float64{0.5, 2, 4}
-	got := bnGraph(t, x, x, scale, bias, rm, rv, dims, false)
-	want := make([]float64, len(x))
-	for i, v := range x {
-		ch := i % 3
-		want[i] = scale[ch]*(v-rm[ch])/math.Sqrt(rv[ch]+ops.BNEpsilon) + bias[ch]
-	}
-	if e := relNorm(got[0], want); e > 1e-14 {
-		t.Errorf("y differs by %.3g", e)
-	}
-	if relNorm(got[1], rm) != 0 || relNorm(got[2], rv) != 0 {
-		t.Errorf("running averages changed in evaluation: %v %v", got[1], got[2])
+	for _, sub := range []bool{true, false} {
+		t.Run(fmt.Sprintf("substitutes=%v", sub), func(t *testing.T) {
+			defer ops.ForceSubstitutes(sub)()
+			rng := newRand(10)
+			dims := []int{3, 2, 2, 3}
+			x := randn(rng, prod(dims))
+			scale, bias, rm, rv := randn(rng, 3), randn(rng, 3), randn(rng, 3), []float64{0.5, 2, 4}
+			got := bnGraph(t, x, x, scale, bias, rm, rv, dims, false)
+			want := make([]float64, len(x))
+			for i, v := range x {
+				ch := i % 3
+				want[i] = scale[ch]*(v-rm[ch])/math.Sqrt(rv[ch]+ops.BNEpsilon) + bias[ch]
+			}
+			tol := 1e-14
+			if !sub && testBackend.Capabilities().Operations[compute.OpTypeBatchNormForInference] {
+				tol = 1e-12 // XLA's fused BatchNormForInference: 2.7e-13 from the exact value in float64
+			}
+			if e := relNorm(got[0], want); e > tol {
+				t.Errorf("y differs by %.3g > %g", e, tol)
+			}
+			if relNorm(got[1], rm) != 0 || relNorm(got[2], rv) != 0 {
+				t.Errorf("running averages changed in evaluation: %v %v", got[1], got[2])
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -48,9 +49,9 @@ func outSize(t *testing.T, f func(in []*graph.Node) *graph.Node, vals [][]float6
 	return outs[0].Shape().Size()
 }
 
-// TestConv2DMatchesStock: the im2col Conv2D equals graph.Convolve in value and in gradient with respect to
-// input and weights (the stock gradient runs on the Go backend in v0.28.2), for C = 1 and 3, strides 1 and 2,
-// padding 0–3 and kernels 1×1 to 7×7.
+// TestConv2DMatchesStock: the substitute Conv2D (im2col) equals the stock one (graph.Convolve) in value and in
+// gradient with respect to input and weights (the stock gradient runs on the Go backend in v0.28.2), for C = 1
+// and 3, strides 1 and 2, padding 0–3 and kernels 1×1 to 7×7.
 func TestConv2DMatchesStock(t *testing.T) {
 	rng := newRand(7)
 	for _, c := range []struct {
@@ -67,10 +68,10 @@ func TestConv2DMatchesStock(t *testing.T) {
 		name := fmt.Sprintf("x%v/w%v/s=%d/p=%d", c.x, c.w, c.stride, c.pad)
 		vals := [][]float64{randn(rng, prod(c.x)), randn(rng, prod(c.w))}
 		dims := [][]int{c.x, c.w}
-		sub := func(in []*graph.Node) *graph.Node { return ops.Conv2D(in[0], in[1], c.stride, c.pad) }
-		stock := func(in []*graph.Node) *graph.Node { return ops.StockConv2D(in[0], in[1], c.stride, c.pad) }
-		r := randn(rng, outSize(t, stock, vals, dims))
-		got, want := valueAndGrads(t, sub, vals, dims, r), valueAndGrads(t, stock, vals, dims, r)
+		conv := func(in []*graph.Node) *graph.Node { return ops.Conv2D(in[0], in[1], c.stride, c.pad) }
+		r := randn(rng, outSize(t, conv, vals, dims))
+		got := withSubstitutes(true, func() [][]float64 { return valueAndGrads(t, conv, vals, dims, r) })
+		want := withSubstitutes(false, func() [][]float64 { return valueAndGrads(t, conv, vals, dims, r) })
 		for i, what := range []string{"y", "∂x", "∂w"} {
 			if len(got[i]) != len(want[i]) {
 				t.Fatalf("%s: %s has %d values, stock %d", name, what, len(got[i]), len(want[i]))
@@ -82,38 +83,41 @@ func TestConv2DMatchesStock(t *testing.T) {
 	}
 }
 
-// TestMaxPoolMatchesStock: MaxPool2x2 (even and odd sizes, odd edges dropped) and MaxPool (3×3, stride 2,
-// padding 1) equal graph.MaxPool's values; their gradients pass a central finite-difference check in float64
-// (graph.MaxPool's gradient cannot run on the Go backend: no SelectAndScatterMax).
+// TestMaxPoolMatchesStock: the substitute MaxPool (2×2 by reshape and ReduceMax, even and odd sizes with odd
+// edges dropped; 3×3 with stride 2 and padding 1 by shifted slices) equals graph.MaxPool's values; its gradient
+// passes a central finite-difference check in float64 and, where the backend can differentiate graph.MaxPool
+// (not the Go backend: no SelectAndScatterMax), equals the stock gradient (random inputs: no ties).
 func TestMaxPoolMatchesStock(t *testing.T) {
 	rng := newRand(8)
+	canPoolGrad := testBackend.Capabilities().Operations[compute.OpTypeSelectAndScatterMax]
 	for _, c := range []struct {
-		x          []int
-		k, s, pad  int
-		reshape2x2 bool
+		x         []int
+		k, s, pad int
 	}{
-		{[]int{2, 4, 6, 3}, 2, 2, 0, true},
-		{[]int{1, 7, 5, 2}, 2, 2, 0, true},
-		{[]int{2, 7, 8, 2}, 3, 2, 1, false},
-		{[]int{1, 6, 6, 1}, 3, 2, 1, false},
+		{[]int{2, 4, 6, 3}, 2, 2, 0},
+		{[]int{1, 7, 5, 2}, 2, 2, 0},
+		{[]int{2, 7, 8, 2}, 3, 2, 1},
+		{[]int{1, 6, 6, 1}, 3, 2, 1},
 	} {
 		name := fmt.Sprintf("x%v/k=%d/s=%d/p=%d", c.x, c.k, c.s, c.pad)
-		sub := func(in []*graph.Node) *graph.Node { return ops.MaxPool(in[0], c.k, c.s, c.pad) }
-		if c.reshape2x2 {
-			sub = func(in []*graph.Node) *graph.Node { return ops.MaxPool2x2(in[0]) }
-		}
-		stock := func(in []*graph.Node) *graph.Node { return ops.StockMaxPool(in[0], c.k, c.s, c.pad) }
+		pool := func(in []*graph.Node) *graph.Node { return ops.MaxPool(in[0], c.k, c.s, c.pad) }
 		x := randn(rng, prod(c.x))
 		vals, dims := [][]float64{x}, [][]int{c.x}
-		r := randn(rng, outSize(t, stock, vals, dims))
-		got := valueAndGrads(t, sub, vals, dims, r)
-		want := evalOnce(t, stock, vals, dims)
+		r := randn(rng, outSize(t, pool, vals, dims))
+		got := withSubstitutes(true, func() [][]float64 { return valueAndGrads(t, pool, vals, dims, r) })
+		want := withSubstitutes(false, func() []float64 { return evalOnce(t, pool, vals, dims) })
 		if e := relNorm(got[0], want); len(got[0]) != len(want) || e != 0 {
 			t.Errorf("%s: values differ from graph.MaxPool (%d vs %d values, error %.3g)", name, len(got[0]), len(want), e)
 		}
-		fd := finiteDiff(t, sub, vals, dims, r, 0)
+		fd := withSubstitutes(true, func() []float64 { return finiteDiff(t, pool, vals, dims, r, 0) })
 		if e := relNorm(got[1], fd); e > 1e-8 || math.IsNaN(e) {
 			t.Errorf("%s: gradient differs from finite differences by %.3g", name, e)
+		}
+		if canPoolGrad {
+			stock := withSubstitutes(false, func() [][]float64 { return valueAndGrads(t, pool, vals, dims, r) })
+			if e := relNorm(got[1], stock[1]); e != 0 {
+				t.Errorf("%s: gradient differs from graph.MaxPool's by %.3g", name, e)
+			}
 		}
 	}
 }
@@ -176,24 +180,27 @@ func prod(d []int) int {
 }
 
 // BenchmarkConv2D times the forward 3×3 convolution (stride 1, padding 1) of the small CNN's second layer,
-// x [B, 14, 14, 32] * w [3, 3, 32, 64], as im2col (Conv2D), as graph.Convolve (on the Go backend a naive
-// loop, so timed on fewer images) and as the CNN's fast path (impl=phased: convolution, 2×2 max-pool, bias
-// and ReLU from the polyphase layout), and reports GFLOP/s = 2·B·14·14·(9·32)·64 per second.
+// x [B, 14, 14, 32] * w [3, 3, 32, 64], as im2col (Conv2D with the substitutes), as graph.Convolve (Conv2D with
+// the stock ops; on the Go backend a naive loop, so timed on fewer images) and as the CNN's fast path
+// (impl=phased, ConvPoolStages with the substitutes: convolution, 2×2 max-pool, bias and ReLU from the
+// polyphase layout), and reports GFLOP/s = 2·B·14·14·(9·32)·64 per second.
 func BenchmarkConv2D(b *testing.B) {
 	for _, c := range []struct {
 		impl  string
 		batch int
+		sub   bool
 		conv  func(x, w *graph.Node, stride, pad int) *graph.Node
 	}{
-		{"im2col", 512, ops.Conv2D},
-		{"im2col", 64, ops.Conv2D},
-		{"stock", 64, ops.StockConv2D},
-		{"phased", 512, func(x, w *graph.Node, _, _ int) *graph.Node {
+		{"im2col", 512, true, ops.Conv2D},
+		{"im2col", 64, true, ops.Conv2D},
+		{"stock", 64, false, ops.Conv2D},
+		{"phased", 512, true, func(x, w *graph.Node, _, _ int) *graph.Node {
 			bias := graph.Zeros(x.Graph(), shapes.Make(x.DType(), 64))
-			return ops.ConvPoolStages(x, []*graph.Node{w}, []*graph.Node{bias}, &ops.Chain{})
+			return ops.ConvPoolStages(x, []*graph.Node{w}, []*graph.Node{bias})
 		}},
 	} {
 		b.Run(fmt.Sprintf("impl=%s/batch=%d", c.impl, c.batch), func(b *testing.B) {
+			defer ops.ForceSubstitutes(c.sub)()
 			rng := newRand(12)
 			x := tensorOf(dtypes.Float32, randn(rng, c.batch*14*14*32), c.batch, 14, 14, 32)
 			w := tensorOf(dtypes.Float32, randn(rng, 9*32*64), 3, 3, 32, 64)

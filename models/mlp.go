@@ -22,13 +22,13 @@ func MLP(a arch.MLP, params []*graph.Node, x *graph.Node) *graph.Node {
 	h := x
 	for l := range a.Depth {
 		w, b := params[2*l], params[2*l+1]
-		pre := ops.Dense(h, w, nil, nil)
+		pre := ops.Dense(h, w, nil)
 		if c := a.HiddenMultiplier(l); c != 1 {
 			pre = graph.MulScalar(pre, c)
 		}
 		h = Activate(a.Activation, ops.AddBias(pre, b)) // [B, m]
 	}
-	out := ops.Dense(h, params[2*a.Depth], nil, nil) // [B, k]
+	out := ops.Dense(h, params[2*a.Depth], nil) // [B, k]
 	if alpha := a.OutputMultiplier(); alpha != 1 {
 		out = graph.MulScalar(out, alpha)
 	}
@@ -64,6 +64,6 @@ func Head(h arch.Head, params []*graph.Node, x *graph.Node) *graph.Node {
 		panic(fmt.Sprintf("models: Head wants 4 params, got %d", len(params)))
 	}
 	x.AssertDims(-1, h.In)
-	y := Activate(arch.ReLU, ops.Dense(x, params[0], params[1], nil))
-	return ops.Dense(y, params[2], params[3], nil)
+	y := Activate(arch.ReLU, ops.Dense(x, params[0], params[1]))
+	return ops.Dense(y, params[2], params[3])
 }

@@ -10,25 +10,18 @@ import (
 
 // ResNet18 applies the ResNet-18 encoder a (see arch.ResNet18) to x [B, H, W, C] with params in the order of
 // a.Params(), returning the globally average-pooled features [B, 8w] and, in training, the new running
-// averages of every batch norm keyed by their index in params. mode picks the stock or substitute convolution,
-// max-pool and batch norm.
-func ResNet18(a arch.ResNet18, mode ops.Mode, params []*graph.Node, x *graph.Node, training bool) (features *graph.Node, stats map[int]*graph.Node) {
+// averages of every batch norm keyed by their index in params. ref.ResNet18Forward is its twin.
+func ResNet18(a arch.ResNet18, params []*graph.Node, x *graph.Node, training bool) (features *graph.Node, stats map[int]*graph.Node) {
 	if want := len(a.Params()); len(params) != want {
 		panic(fmt.Sprintf("models: ResNet18 wants %d params, got %d", want, len(params)))
 	}
 	x.AssertDims(-1, a.H, a.W, a.C)
-	r := resnetBuilder{params: params, training: training, stats: map[int]*graph.Node{}, chain: &ops.Chain{}}
-	r.stock = mode.UseStock(x.Graph())
-	r.stockBN = r.stock && ops.HasStockBatchNorm(x.Graph())
+	r := resnetBuilder{params: params, training: training, stats: map[int]*graph.Node{}}
 
 	k, stride, pool := a.StemKernel()
 	h := ops.ReLU(r.convBN(x, stride, k/2)) // stem
 	if pool {
-		if r.stock {
-			h = ops.StockMaxPool(h, 3, 2, 1)
-		} else {
-			h = ops.MaxPool(h, 3, 2, 1)
-		}
+		h = ops.MaxPool(h, 3, 2, 1)
 	}
 	for _, b := range a.Blocks() {
 		y := ops.ReLU(r.convBN(h, b.Stride, 1))
@@ -45,29 +38,17 @@ func ResNet18(a arch.ResNet18, mode ops.Mode, params []*graph.Node, x *graph.Nod
 
 // resnetBuilder walks the parameters in arch order.
 type resnetBuilder struct {
-	params         []*graph.Node
-	next           int
-	training       bool
-	stock, stockBN bool
-	stats          map[int]*graph.Node
-	chain          *ops.Chain // serialises the substitute convolutions' products (see ops.Chain)
+	params   []*graph.Node
+	next     int
+	training bool
+	stats    map[int]*graph.Node
 }
 
 // convBN applies the next convolution (weights [k, k, C_in, C_out], no bias) and the next batch norm.
 func (r *resnetBuilder) convBN(x *graph.Node, stride, pad int) *graph.Node {
-	w := r.params[r.next]
-	var y *graph.Node
-	if r.stock {
-		y = ops.StockConv2D(x, w, stride, pad)
-	} else {
-		y = ops.Conv2DChained(x, w, stride, pad, r.chain)
-	}
+	y := ops.Conv2D(x, r.params[r.next], stride, pad)
 	i := r.next + 1
-	bn := ops.BatchNorm
-	if r.stockBN {
-		bn = ops.StockBatchNorm
-	}
-	y, mean, variance := bn(y, r.params[i], r.params[i+1], r.params[i+2], r.params[i+3], r.training)
+	y, mean, variance := ops.BatchNorm(y, r.params[i], r.params[i+1], r.params[i+2], r.params[i+3], r.training)
 	if r.training {
 		r.stats[i+2], r.stats[i+3] = mean, variance
 	}
@@ -77,12 +58,9 @@ func (r *resnetBuilder) convBN(x *graph.Node, stride, pad int) *graph.Node {
 
 // ResNetBody is ResNet-18 of arch as an encoder body for images [B, H, W, C]; its features are the pooled
 // [B, 8w]. Params, Init and Features are arch.ResNet18's.
-type ResNetBody struct {
-	arch.ResNet18
-	Ops ops.Mode // stock or substitute ops; the zero value chooses by backend
-}
+type ResNetBody struct{ arch.ResNet18 }
 
 // Forward is ResNet18.
 func (b ResNetBody) Forward(params []*graph.Node, x *graph.Node, training bool) (*graph.Node, map[int]*graph.Node) {
-	return ResNet18(b.ResNet18, b.Ops, params, x, training)
+	return ResNet18(b.ResNet18, params, x, training)
 }

@@ -21,14 +21,24 @@ const (
 //	           mean' = m·mean + (1−m)·μ,  var' = m·var + (1−m)·σ²·n/(n−1)   (n = values per channel)
 //	evaluation: y = γ·(x−mean)/√(var+ε) + β;  mean' = mean, var' = var
 //
-// with m = BNMomentum, ε = BNEpsilon. The running variance is the unbiased one, as PyTorch keeps. It is exact:
-// gradients flow through μ and σ² (norm.BatchNorm's fallback puts StopGradient on them, 29% off a finite
-// difference), and it uses Div and Sqrt because autodiff has no gradient for Rsqrt. scale, bias, runMean and
-// runVar have shape [C]. It panics if n < 2 in training.
+// with m = BNMomentum, ε = BNEpsilon. The running variance is the unbiased one, as PyTorch keeps. scale, bias,
+// runMean and runVar have shape [C]. It panics if n < 2 in training.
+//
+// On XLA it is the backend's fused BatchNormForTraining / BatchNormForInference (the gradient of the first,
+// BatchNormGrad, is exact; GoMLX has none for the second, so evaluation mode is not differentiable there). On the Go backend, which has neither, and on any backend that lacks them, it is written out in
+// stock ops, exactly: gradients flow through μ and σ² (norm.BatchNorm's fallback puts StopGradient on them, 29%
+// off a finite difference), and it uses Div and Sqrt because autodiff has no gradient for Rsqrt.
 func BatchNorm(x, scale, bias, runMean, runVar *graph.Node, training bool) (y, newMean, newVar *graph.Node) {
 	c := x.Shape().Dimensions[x.Rank()-1]
 	for _, p := range []*graph.Node{scale, bias, runMean, runVar} {
 		p.AssertDims(c)
+	}
+	fused := compute.OpTypeBatchNormForInference
+	if training {
+		fused = compute.OpTypeBatchNormForTraining
+	}
+	if !Substitute(x.Graph()) && hasOp(x.Graph(), fused) {
+		return fusedBatchNorm(x, scale, bias, runMean, runVar, training)
 	}
 	axes := make([]int, x.Rank()-1)
 	for i := range axes {
@@ -66,9 +76,8 @@ func runningAverages(runMean, runVar, mu, sigma2 *graph.Node, n int) (newMean, n
 	return newMean, newVar
 }
 
-// StockBatchNorm is BatchNorm computed by the backend's BatchNormForTraining / BatchNormForInference (XLA's
-// fused batch norm, whose gradient BatchNormGrad is exact too). The Go backend has neither.
-func StockBatchNorm(x, scale, bias, runMean, runVar *graph.Node, training bool) (y, newMean, newVar *graph.Node) {
+// fusedBatchNorm is BatchNorm computed by the backend's BatchNormForTraining / BatchNormForInference.
+func fusedBatchNorm(x, scale, bias, runMean, runVar *graph.Node, training bool) (y, newMean, newVar *graph.Node) {
 	axis := x.Rank() - 1
 	if !training {
 		return graph.InternalBatchNormForInference(x, scale, bias, runMean, runVar, BNEpsilon, axis), runMean, runVar
@@ -77,9 +86,4 @@ func StockBatchNorm(x, scale, bias, runMean, runVar *graph.Node, training bool) 
 	y, mu, sigma2 := graph.InternalBatchNormForTraining(x, scale, bias, BNEpsilon, axis)
 	newMean, newVar = runningAverages(runMean, runVar, mu, sigma2, x.Shape().Size()/c)
 	return y, newMean, newVar
-}
-
-// HasStockBatchNorm reports whether g's backend implements batch norm for training.
-func HasStockBatchNorm(g *graph.Graph) bool {
-	return g.Backend().Capabilities().Operations[compute.OpTypeBatchNormForTraining]
 }

@@ -70,10 +70,15 @@ func SpreadRow(x *graph.Node, m int) *graph.Node {
 	if x.Rank() != 1 {
 		panic(fmt.Sprintf("ops: SpreadRow wants a vector [D], got %s", x.Shape()))
 	}
-	d := x.Shape().Dimensions[0]
 	if !Substitute(x.Graph()) {
-		return graph.BroadcastToDims(graph.ExpandAxes(x, 0), m, d)
+		return graph.BroadcastToDims(graph.ExpandAxes(x, 0), m, x.Shape().Dimensions[0])
 	}
+	return spreadRowSub(x, m)
+}
+
+// spreadRowSub is SpreadRow's Go-backend form.
+func spreadRowSub(x *graph.Node, m int) *graph.Node {
+	d := x.Shape().Dimensions[0]
 	return graph.Dot(graph.Ones(x.Graph(), shapes.Make(x.DType(), m, 1)), graph.Reshape(x, 1, d)).Product()
 }
 
@@ -87,6 +92,11 @@ func ColumnSums(v *graph.Node) *graph.Node {
 	if !Substitute(v.Graph()) {
 		return graph.ReduceSum(v, 0)
 	}
+	return columnSumsSub(v)
+}
+
+// columnSumsSub is ColumnSums's Go-backend form.
+func columnSumsSub(v *graph.Node) *graph.Node {
 	b, d := v.Shape().Dimensions[0], v.Shape().Dimensions[1]
 	return graph.Reshape(graph.Dot(graph.Ones(v.Graph(), shapes.Make(v.DType(), 1, b)), v).Product(), d)
 }
@@ -105,13 +115,13 @@ func AddBias(y, b *graph.Node) *graph.Node {
 	}
 	cols := d[len(d)-1]
 	rows := y.Shape().Size() / cols
-	out := CustomGradient([]*graph.Node{graph.Reshape(y, rows, cols), b}, func(in []*graph.Node) []*graph.Node {
-		return []*graph.Node{graph.Add(in[0], SpreadRow(in[1], rows))}
+	out := customGradient([]*graph.Node{graph.Reshape(y, rows, cols), b}, func(in []*graph.Node) []*graph.Node {
+		return []*graph.Node{graph.Add(in[0], spreadRowSub(in[1], rows))}
 	}, func(v []*graph.Node) []*graph.Node {
 		if v[0] == nil {
 			return []*graph.Node{nil, nil}
 		}
-		return []*graph.Node{v[0], ColumnSums(v[0])}
+		return []*graph.Node{v[0], columnSumsSub(v[0])}
 	})
 	return graph.Reshape(out[0], d...)
 }

@@ -9,10 +9,11 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// TestBroadcastForms: SpreadColumn, SpreadRow, OuterSub, RunningSum and AddBias's values on the Go backend give the stock ops' values bit for
-// bit: columns and rows of random floats of every magnitude (with zeros, subnormals and values that cancel), and
-// 0/1 masks for RunningSum, in float32 and float64.
+// TestBroadcastForms: the substitutes (forced on any backend) SpreadColumn, SpreadRow, OuterSub, RunningSum and
+// AddBias give the stock ops' values bit for bit: columns and rows of random floats of every magnitude (with
+// zeros, subnormals and values that cancel), and 0/1 masks for RunningSum, in float32 and float64.
 func TestBroadcastForms(t *testing.T) {
+	defer ForceSubstitutes(true)()
 	r := rand.New(rand.NewPCG(5, 6))
 	vals := func(n int) []float64 {
 		x := make([]float64, n)
@@ -47,9 +48,6 @@ func TestBroadcastForms(t *testing.T) {
 			return tensors.FromFlatDataAndDimensions(y, dims...)
 		}
 		outs, err := graph.CallOnceN(testBackend, func(col, row, mask *graph.Node) []*graph.Node {
-			if !Substitute(col.Graph()) {
-				t.Fatal("testBackend is not the Go backend")
-			}
 			rowVec := graph.Reshape(row, n)
 			return []*graph.Node{SpreadColumn(col, n), graph.BroadcastToDims(col, m, n), OuterSub(row, col), graph.Sub(row, col),
 				RunningSum(mask), graph.CumSum(mask, 1), SpreadRow(rowVec, m), graph.BroadcastToDims(row, m, n),
@@ -78,9 +76,11 @@ func toFloat64s(x *tensors.Tensor) []float64 {
 }
 
 // TestColumnSumsAddBias: ColumnSums against float64 column sums, and AddBias's gradients (∂y = r, ∂b = Σ r over
-// every axis but the last, for L = Σ r ⊙ (y + b)) on the Go backend, for y [300, 7] and an image-shaped
-// y [4, 5, 15, 7] of as many rows.
-func TestColumnSumsAddBias(t *testing.T) {
+// every axis but the last, for L = Σ r ⊙ (y + b)), for y [300, 7] and an image-shaped y [4, 5, 15, 7] of as many
+// rows; both forms.
+func TestColumnSumsAddBias(t *testing.T) { bothForms(t, testColumnSumsAddBias) }
+
+func testColumnSumsAddBias(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	const b, d = 300, 7
 	y, bias, r := randF64(rng, b*d), randF64(rng, d), randF64(rng, b*d)
@@ -125,8 +125,10 @@ func checkColumnSumsAddBias(t *testing.T, dims []int, y, bias, r, want []float64
 }
 
 // TestSumAll: SumAll against float64 sums for a matrix, a rank-3 tensor, a vector, a column and a scalar, and
-// NaN and +Inf anywhere make it NaN and +Inf as they make ReduceAllSum.
-func TestSumAll(t *testing.T) {
+// NaN and +Inf anywhere make it NaN and +Inf as they make ReduceAllSum; both forms.
+func TestSumAll(t *testing.T) { bothForms(t, testSumAll) }
+
+func testSumAll(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, dims := range [][]int{{37, 11}, {3, 5, 7}, {300}, {40, 1}, {}} {
 		n := 1

@@ -7,26 +7,22 @@ import (
 )
 
 // Conv2D is a 2-D convolution (cross-correlation, as in every deep-learning library) of x [B, H, W, C] with
-// w [kh, kw, C, C_out], zero padding pad on each side and stride s, written as im2col from stock ops:
+// w [kh, kw, C, C_out], zero padding pad on each side and stride s:
 //
 //	y[b, p, q, o] = Σ_{i<kh, j<kw, c} x̃[b, s·p+i, s·q+j, c] · w[i, j, c, o],   x̃ = x zero-padded by pad
 //	H' = ⌊(H + 2·pad − kh)/s⌋ + 1,  W' likewise
 //
-// The kh·kw shifted (strided) slices of x̃ are concatenated on the channel axis into patches
-// [B·H'·W', kh·kw·C] and multiplied by w reshaped to [kh·kw·C, C_out]. It returns y [B, H', W', C_out].
-//
-// It exists because the Go backend's ConvGeneral is a naive single-threaded loop (0.3–0.6 GFLOP/s); on other
-// backends StockConv2D is the natural choice (see Mode). Zero padding uses Concatenate, not Pad: autodiff
-// has no gradient for Pad. The product has a hand-written gradient (see dense). It panics if the shapes do not
-// match or the output would be empty.
+// It returns y [B, H', W', C_out] and panics if the shapes do not match or the output would be empty. On XLA it
+// is graph.Convolve (ConvGeneral). On the Go backend, whose ConvGeneral is a naive single-threaded loop
+// (0.3–0.6 GFLOP/s), it is im2col from stock ops: the kh·kw shifted (strided) slices of x̃ are concatenated on
+// the channel axis into patches [B·H'·W', kh·kw·C] and multiplied by w reshaped to [kh·kw·C, C_out] (Dense,
+// with its hand-written gradient). Zero padding uses Concatenate, not Pad: autodiff has no gradient for Pad.
 func Conv2D(x, w *graph.Node, stride, pad int) *graph.Node {
-	return Conv2DChained(x, w, stride, pad, nil)
-}
-
-// conv2D is Conv2D with its products joining chain.
-func Conv2DChained(x, w *graph.Node, stride, pad int, chain *Chain) *graph.Node {
 	b, _, _, c, kh, kw, cout, ho, wo := convShapes("Conv2D", x, w, stride, pad)
-	xp := ZeroPad2D(x, pad, pad)
+	if !Substitute(x.Graph()) {
+		return graph.Convolve(x, w).Strides(stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
+	}
+	xp := zeroPad2D(x, pad, pad)
 	var cols []*graph.Node
 	for i := range kh {
 		for j := range kw {
@@ -41,14 +37,8 @@ func Conv2DChained(x, w *graph.Node, stride, pad int, chain *Chain) *graph.Node 
 		patches = graph.Concatenate(cols, 3) // [B, H', W', kh·kw·C]
 	}
 	patches = graph.Reshape(patches, b*ho*wo, kh*kw*c)
-	y := Dense(patches, graph.Reshape(w, kh*kw*c, cout), nil, chain) // [B·H'·W', C_out]
+	y := Dense(patches, graph.Reshape(w, kh*kw*c, cout), nil) // [B·H'·W', C_out]
 	return graph.Reshape(y, b, ho, wo, cout)
-}
-
-// StockConv2D is Conv2D computed by GoMLX's graph.Convolve (XLA's ConvGeneral).
-func StockConv2D(x, w *graph.Node, stride, pad int) *graph.Node {
-	convShapes("StockConv2D", x, w, stride, pad)
-	return graph.Convolve(x, w).Strides(stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
 }
 
 // convShapes checks the operands of a convolution and returns their dimensions and the output's.
@@ -67,9 +57,9 @@ func convShapes(fn string, x, w *graph.Node, stride, pad int) (b, h, wd, c, kh, 
 	return
 }
 
-// ZeroPad2D pads the spatial axes 1 and 2 of x [B, H, W, C] with ph rows and pw columns of zeros on each side,
+// zeroPad2D pads the spatial axes 1 and 2 of x [B, H, W, C] with ph rows and pw columns of zeros on each side,
 // by concatenation (autodiff has no gradient for Pad).
-func ZeroPad2D(x *graph.Node, ph, pw int) *graph.Node {
+func zeroPad2D(x *graph.Node, ph, pw int) *graph.Node {
 	return padAxes(x, []int{ph, pw}, 0)
 }
 

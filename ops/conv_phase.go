@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -17,7 +18,7 @@ import (
 //   - im2col is one Concatenate of whole, zero-padded copies of the input (no Slice),
 //   - every matrix product has its contraction axis where the kernels want it (no Transpose),
 //   - the 2×2 pool is three element-wise Max of separately computed "phases" (no ReduceMax),
-//   - the gradients are written by hand (CustomGradient), each a few element-wise passes.
+//   - the gradients are written by hand (customGradient), each a few element-wise passes.
 //
 // Layout. A feature map [C, B, H, W] is kept channel-first as P×P polyphase components X_rs[c,b,u,v] =
 // x[c, b, P·u+r, P·v+s], P = 2^(stages left). Each component sits on a canvas of (H/P+1)×(W/P+1) per image, the
@@ -48,7 +49,7 @@ type phased struct {
 func (f phased) cs() int { return f.hc * f.wc }
 
 // phaseable reports whether x [B, H, W, C] can go through stages stages of the fast path.
-func Phaseable(x *graph.Node, stages int) bool {
+func phaseable(x *graph.Node, stages int) bool {
 	d := x.Shape().Dimensions
 	p := 1 << stages
 	return stages >= 1 && x.Rank() == 4 && d[1]%p == 0 && d[2]%p == 0 && x.DType().IsFloat()
@@ -154,14 +155,34 @@ func validThreshold(g *graph.Graph, dt dtypes.DType, f phased) *graph.Node {
 	return graph.Reshape(graph.ConvertDType(graph.Const(g, thr), dt), 1, -1)
 }
 
-// ConvPoolStages runs the small CNN's stages relu(maxpool2×2(conv3×3(x, kernels[l])) + biases[l]) on the fast
-// path of this file and returns the last feature map flattened, [B, H·W·C] in (h, w, c) order. x [B, H, W, C]
-// must satisfy Phaseable(x, len(kernels)); the products join chain.
-func ConvPoolStages(x *graph.Node, kernels, biases []*graph.Node, chain *Chain) *graph.Node {
+// ConvPoolStages is the small CNN's stack of stages relu(maxpool2×2(conv3×3(x, kernels[l])) + biases[l])
+// (stride 1, padding 1, then a 2×2 max-pool with stride 2; relu after the pool gives the same function as before
+// it, on a quarter of the values) applied to x [B, H, W, C], kernels[l] [3, 3, C_{l−1}, C_l], biases[l] [C_l].
+// It returns the last feature map flattened, [B, H_L·W_L·C_L] in (h, w, c) order.
+//
+// On XLA each stage is graph.Convolve, graph.MaxPool, a broadcast Add and Max(·, 0). On the Go backend, when H and
+// W are multiples of 2^L and x is float (the usual case), it is the fast path of this file and conv_stage.go;
+// otherwise each stage is Conv2D, MaxPool, AddBias and ReLU, the general substitutes.
+func ConvPoolStages(x *graph.Node, kernels, biases []*graph.Node) *graph.Node {
 	n := len(kernels)
-	f := toPhased(x, 1<<n, n+2)
-	for l := range n {
-		f = convPoolStage(f, kernels[l], biases[l], chain)
+	if n == 0 || len(biases) != n || x.Rank() != 4 {
+		panic(fmt.Sprintf("ops: ConvPoolStages wants x [B, H, W, C] and as many biases as kernels (≥ 1), got x %s, %d kernels, %d biases",
+			x.Shape(), n, len(biases)))
 	}
-	return fromPhased(f)
+	if Substitute(x.Graph()) && !forceGeneral.Load() && phaseable(x, n) {
+		f := toPhased(x, 1<<n, n+2)
+		for l := range n {
+			f = convPoolStage(f, kernels[l], biases[l])
+		}
+		return fromPhased(f)
+	}
+	h := x
+	for l := range n {
+		h = ReLU(AddBias(MaxPool(Conv2D(h, kernels[l], 1, 1), 2, 2, 0), biases[l])) // H and W halved
+	}
+	return graph.Reshape(h, h.Shape().Dimensions[0], -1)
 }
+
+// forceGeneral makes ConvPoolStages take the general substitutes on the Go backend even where the fast path
+// applies, so that tests can compare the two.
+var forceGeneral atomic.Bool

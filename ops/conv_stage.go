@@ -13,15 +13,14 @@ import (
 //	h = relu(maxpool2×2(conv3×3(x, k)) + b) = relu(max_φ(K·P_φ))      (b as the last column of K, ones row in P)
 //
 // returned as (p/2)×(p/2) components of C_out channels on the same canvases, the images one canvas further
-// along the rows. The products of all stages are serialised by chain. Its gradient is hand-written
-// (CustomGradient):
+// along the rows. Its gradient is hand-written (customGradient):
 //
 //	g = v·[h > 0];  the max-pool sends g to the first maximum of each window in row-major order (as
 //	graph.MaxPool's SelectAndScatter does), through ≥ comparisons of the three Max: ∂Y_φ;
 //	[∂k; ∂b] = Σ_φ P_φ ∂Y_φᵀ;  ∂X_rs = K_rsᵀ Q_rs, the transposed convolution (inputGradients).
 //
 // It panics if p < 2, the shapes do not match or the rows lack empty canvases at their end.
-func convPoolStage(in phased, k, bias *graph.Node, chain *Chain) phased {
+func convPoolStage(in phased, k, bias *graph.Node) phased {
 	if in.p < 2 || k.Rank() != 4 || k.Shape().Dimensions[2] != in.c {
 		panic(fmt.Sprintf("ops: convPoolStage wants p ≥ 2 and k [3, 3, %d, C_out], got p=%d, k %s", in.c, in.p, k.Shape()))
 	}
@@ -53,7 +52,7 @@ func convPoolStage(in phased, k, bias *graph.Node, chain *Chain) phased {
 			for beta := range p {
 				pm := im2col(w[:n], phaseTaps(in, alpha, beta), rows, r, true) // [9·rows+1, R]
 				patches = append(patches, pm)
-				ys = append(ys, chain.Dot(chain.After(kt), 1, pm, 0)) // [C_out, R]
+				ys = append(ys, dot(kt, 1, pm, 0)) // [C_out, R]
 			}
 		}
 		thr := validThreshold(g, dt, out)
@@ -73,10 +72,9 @@ func convPoolStage(in phased, k, bias *graph.Node, chain *Chain) phased {
 		grads := make([]*graph.Node, n+2)
 		dys := make([]*graph.Node, p*p)
 		var dk *graph.Node // [9·rows+1, C_out]
-		// Each ∂Y is ordered after the previous product, then used by its own: see Chain.
 		setDY := func(phi int, dy *graph.Node) {
-			dys[phi] = chain.After(dy)
-			dk = addOrSet(dk, chain.Dot(patches[phi], 1, dys[phi], 1))
+			dys[phi] = dy
+			dk = addOrSet(dk, dot(patches[phi], 1, dy, 1))
 		}
 		for j, ph := range poolPhases(p) {
 			vj := v[j]
@@ -97,10 +95,10 @@ func convPoolStage(in phased, k, bias *graph.Node, chain *Chain) phased {
 			dk = graph.Slice(dk, graph.AxisRange(), graph.AxisRange(0, in.c))
 		}
 		grads[n] = graph.Reshape(dk, 3, 3, in.c, cout)
-		copy(grads, inputGradients(in, k9, dys, r, l, chain))
+		copy(grads, inputGradients(in, k9, dys, r, l))
 		return grads
 	}
-	out.comps = CustomGradient(append(append([]*graph.Node{}, in.comps...), k, bias), forward, vjp)
+	out.comps = customGradient(append(append([]*graph.Node{}, in.comps...), k, bias), forward, vjp)
 	return out
 }
 
@@ -108,7 +106,7 @@ func convPoolStage(in phased, k, bias *graph.Node, chain *Chain) phased {
 // that read it, shifted back, ∂X_rs[u] = Σ K_kᵀ ∂Y_φ[u + a_k], as one im2col and one matrix product whose
 // output position u+2cs (the shift 2cs − a_k ≥ 0 must be non-negative) is then moved back to u. The last two
 // canvases of each row (empty, their gradient is not used) are left zero.
-func inputGradients(in phased, k9 *graph.Node, dys []*graph.Node, r, l int, chain *Chain) []*graph.Node {
+func inputGradients(in phased, k9 *graph.Node, dys []*graph.Node, r, l int) []*graph.Node {
 	cs, cout := in.cs(), k9.Shape().Dimensions[2]
 	rows := cout + 1
 	if tail := (r-l)/cs + in.tail() - 1; tail < 2 {
@@ -131,7 +129,7 @@ func inputGradients(in phased, k9 *graph.Node, dys []*graph.Node, r, l int, chai
 		kb = graph.TransposeAllAxes(withDummy(kb, rows, 2), 1, 0, 2)  // [C, nb, C_out+1]
 		kb = graph.Reshape(kb, in.c, len(bs)*rows)                    // [C, nb·(C_out+1)]
 		q := im2col(dys, bs, rows, r, false)                          // [nb·(C_out+1), R]
-		full := chain.Dot(chain.After(kb), 1, q, 0)                   // [C, R], position u+2cs
+		full := dot(kb, 1, q, 0)                                      // [C, R], position u+2cs
 		end := min(r, 2*cs+l)
 		dx[c] = graph.Slice(full, graph.AxisRange(), graph.AxisRange(2*cs, end))
 		if end-2*cs < l {

@@ -11,15 +11,16 @@ import (
 )
 
 // TestDense: y = x w + b and the gradients of L = Σ r ⊙ y (∂x = r wᵀ, ∂w = xᵀ r, ∂b = Σ_rows r) against host
-// float64 sums, for shapes on both sides of denseWeightGrad's choice (transpose x, or v and the product), with and
-// without bias, through a chain and without.
-func TestDense(t *testing.T) {
+// float64 sums, with the substitutes for shapes on both sides of denseWeightGrad's choice (transpose x, or v and
+// the product), and with the stock ops, with and without bias.
+func TestDense(t *testing.T) { bothForms(t, testDense) }
+
+func testDense(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, c := range []struct {
 		b, f, d int
 		bias    bool
-		chain   bool
-	}{{3, 50, 2, true, false}, {3, 2, 5, true, false}, {7, 7, 7, false, true}, {2, 30, 1, true, true}, {40, 3, 9, false, false}} {
+	}{{3, 50, 2, true}, {3, 2, 5, true}, {7, 7, 7, false}, {2, 30, 1, true}, {40, 3, 9, false}} {
 		if got := c.d*(c.b+c.f) < c.f*c.b; got != (c.f == 50 || c.f == 30) {
 			t.Fatalf("%+v: case meant for the other branch of denseWeightGrad", c)
 		}
@@ -41,15 +42,11 @@ func TestDense(t *testing.T) {
 			}
 		}
 		outs, err := graph.CallOnceN(testBackend, func(x, w, b, r *graph.Node) []*graph.Node {
-			var chain *Chain
-			if c.chain {
-				chain = &Chain{}
-			}
 			bias := b
 			if !c.bias {
 				bias = nil
 			}
-			y := Dense(x, w, bias, chain)
+			y := Dense(x, w, bias)
 			g := graph.Gradient(graph.ReduceAllSum(graph.Mul(y, r)), x, w, b)
 			if !c.bias {
 				g[2] = graph.ZerosLike(b)
@@ -92,7 +89,7 @@ func BenchmarkDenseWeightGrad(b *testing.B) {
 			name string
 			fn   func(x, v *graph.Node) *graph.Node
 		}{{"backend", func(x, v *graph.Node) *graph.Node { return graph.DotGeneral(x, []int{0}, nil, v, []int{0}, nil) }},
-			{"explicit", func(x, v *graph.Node) *graph.Node { return denseWeightGrad(x, v, nil) }}} {
+			{"explicit", func(x, v *graph.Node) *graph.Node { return denseWeightGrad(x, v) }}} {
 			b.Run(fmt.Sprintf("%dx%dx%d/%s", s.rows, s.f, s.d, form.name), func(b *testing.B) {
 				r := rand.New(rand.NewPCG(1, 2))
 				x, v := make([]float32, s.rows*s.f), make([]float32, s.rows*s.d)

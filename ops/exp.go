@@ -20,8 +20,13 @@ func Exp(x *graph.Node) *graph.Node {
 	if !Substitute(x.Graph()) {
 		return graph.Exp(x)
 	}
+	return expSub(x)
+}
+
+// expSub is Exp's Go-backend form.
+func expSub(x *graph.Node) *graph.Node {
 	var y *graph.Node
-	return CustomGradient([]*graph.Node{x}, func(in []*graph.Node) []*graph.Node {
+	return customGradient([]*graph.Node{x}, func(in []*graph.Node) []*graph.Node {
 		y = polyExp(in[0])
 		return []*graph.Node{y}
 	}, func(v []*graph.Node) []*graph.Node {
@@ -64,7 +69,7 @@ func taylor(d int) []float64 {
 }
 
 // polyExp is Exp's forward pass on the Go backend. The ops without a gradient (Floor, the integer
-// exponent, the shifts, Bitcast) are behind StopGradient; r keeps a differentiable path from x, as CustomGradient needs.
+// exponent, the shifts, Bitcast) are behind StopGradient; r keeps a differentiable path from x, as customGradient needs.
 func polyExp(x *graph.Node) *graph.Node {
 	var c expConsts
 	switch x.DType() {
@@ -118,11 +123,11 @@ func LogSumExp(x *graph.Node) *graph.Node {
 		return graph.Add(graph.Log(sum), graph.Reshape(m, sum.Shape().Dimensions...))
 	}
 	var p *graph.Node
-	return CustomGradient([]*graph.Node{x}, func(in []*graph.Node) []*graph.Node {
+	return customGradient([]*graph.Node{x}, func(in []*graph.Node) []*graph.Node {
 		x := in[0]
 		m := graph.ReduceMax(x, -1) // [B]
 		if x.DType() == dtypes.Float32 {
-			p = graph.StopGradient(graph.BackendFusedSoftmax(x, x.Rank()-1))
+			p = graph.StopGradient(fusedSoftmax(x, x.Rank()-1))
 			return []*graph.Node{graph.Sub(m, graph.Log(graph.ReduceMax(p, -1)))}
 		}
 		e := polyExp(graph.Sub(x, graph.StopGradient(graph.ExpandAxes(m, -1))))
@@ -147,7 +152,7 @@ func Tanh(x *graph.Node) *graph.Node {
 		return graph.Tanh(x)
 	}
 	var y *graph.Node
-	return CustomGradient([]*graph.Node{x}, func(in []*graph.Node) []*graph.Node {
+	return customGradient([]*graph.Node{x}, func(in []*graph.Node) []*graph.Node {
 		e := polyExp(graph.MulScalar(graph.Abs(in[0]), -2))
 		y = graph.Mul(graph.StopGradient(graph.Sign(in[0])), graph.Div(graph.OneMinus(e), graph.OnePlus(e)))
 		return []*graph.Node{y}
@@ -167,7 +172,7 @@ func Softplus(x *graph.Node) *graph.Node {
 		return graph.Softplus(x)
 	}
 	var e, pos *graph.Node
-	return CustomGradient([]*graph.Node{x}, func(in []*graph.Node) []*graph.Node {
+	return customGradient([]*graph.Node{x}, func(in []*graph.Node) []*graph.Node {
 		x := in[0]
 		pos = graph.StopGradient(graph.GreaterOrEqual(x, graph.ZerosLike(x)))
 		e = graph.StopGradient(polyExp(graph.Neg(graph.Abs(x))))

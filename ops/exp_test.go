@@ -1,10 +1,8 @@
 package ops
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -12,20 +10,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gosimclr/gosimclr/backend"
 )
-
-var testBackend compute.Backend
-
-func TestMain(m *testing.M) {
-	b, err := backend.New(backend.Spec(""))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	testBackend = b
-	os.Exit(m.Run())
-}
 
 // run evaluates fn(x) and the gradient of Σ w·fn(x) with respect to x, for x as float32 or float64.
 func run[T float32 | float64](t *testing.T, fn func(*graph.Node) *graph.Node, x, w []T, dims ...int) (y, dx []T) {
@@ -68,7 +53,10 @@ func expPoints(hi float64) []float64 {
 	return append(xs, hi-0.3, hi-0.01, hi+0.01, -hi+0.3, 0, math.Ln2/2, -math.Ln2/2, 1e-10, -1e-10, 1, -1, -1e9, 1e9, math.Inf(1), math.Inf(-1))
 }
 
+// TestExpFloat64: the substitute (forced on any backend) against math.Exp over the whole range, subnormal
+// results flushed to 0, and its gradient w·eˣ exactly. (The stock form is graph.Exp: TestStockGraphs.)
 func TestExpFloat64(t *testing.T) {
+	defer ForceSubstitutes(true)()
 	xs := expPoints(709.78)
 	w := make([]float64, len(xs))
 	for i := range w {
@@ -100,7 +88,9 @@ func TestExpFloat64(t *testing.T) {
 	}
 }
 
+// TestExpFloat32 is TestExpFloat64 in float32.
 func TestExpFloat32(t *testing.T) {
+	defer ForceSubstitutes(true)()
 	xs64 := expPoints(88.72)
 	xs, w := make([]float32, len(xs64)), make([]float32, len(xs64))
 	for i, x := range xs64 {
@@ -150,8 +140,10 @@ func hostLSE(x []float64, b, m int) (lse, p []float64) {
 }
 
 // TestLogSumExp: values and gradients (w_i·P_ij) against float64 host maths, with rows spread over ±30/τ,
-// one masked entry (−1e9) per row as NT-Xent has, and a row where one entry dominates by far.
-func TestLogSumExp(t *testing.T) {
+// one masked entry (−1e9) per row as NT-Xent has, and a row where one entry dominates by far; both forms.
+func TestLogSumExp(t *testing.T) { bothForms(t, testLogSumExp) }
+
+func testLogSumExp(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const b, m = 7, 33
 	x := make([]float64, b*m)
@@ -207,9 +199,11 @@ func TestLogSumExp(t *testing.T) {
 	}
 }
 
-// TestTanhSoftplus: values against math.Tanh and log1p(eˣ), gradients against 1 − tanh² and σ(x), over
-// ±30 with 0 and tiny values, in float64.
+// TestTanhSoftplus: the substitutes' values against math.Tanh and log1p(eˣ), gradients against 1 − tanh² and
+// σ(x), over ±30 with 0 and tiny values, in float64. (The stock forms are graph.Tanh and graph.Softplus:
+// TestStockGraphs.)
 func TestTanhSoftplus(t *testing.T) {
+	defer ForceSubstitutes(true)()
 	var xs []float64
 	for x := -30.0; x <= 30; x += 0.173 {
 		xs = append(xs, x)
@@ -243,23 +237,32 @@ func TestTanhSoftplus(t *testing.T) {
 }
 
 // TestHazards: the stock ops are found, the substitutes' graphs (with their gradients) have none, and nodes
-// that no output uses are not counted.
+// that no output uses are not counted. On a backend without a fused softmax (XLA) LogSumExp's float32
+// substitute falls back to graph.Softmax and its Exp, so it is left out there.
 func TestHazards(t *testing.T) {
+	defer ForceSubstitutes(true)()
 	g := graph.NewGraph(testBackend, "hazards")
 	x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 4, 8))
 	_ = graph.Exp(x) // unused: not run, not counted
 	if h := Hazards(graph.Tanh(x), graph.Add(graph.Exp(x), graph.Erf(x))); h["Exp"] != 1 || h["Tanh"] != 1 || h["Erf"] != 1 || len(h) != 3 {
 		t.Errorf("stock ops: Hazards = %v, want Exp, Tanh, Erf once each", h)
 	}
-	l := graph.ReduceAllSum(graph.Add(graph.Add(Exp(x), Tanh(x)), graph.Add(Softplus(x), graph.ExpandAxes(LogSumExp(x), -1))))
+	l := graph.Add(graph.Add(Exp(x), Tanh(x)), Softplus(x))
+	if hasOp(g, compute.OpTypeFusedSoftmax) {
+		l = graph.Add(l, graph.ExpandAxes(LogSumExp(x), -1))
+	}
+	l = graph.ReduceAllSum(l)
 	if h := Hazards(append([]*graph.Node{l}, graph.Gradient(l, x)...)...); len(h) > 0 {
 		t.Errorf("substitutes and their gradients run %v", h)
 	}
 }
 
 // TestGramLogSumExp: lse_i = log Σ_{j≠i} exp(β u_i·u_j) and its gradient Σ_i w_i ∂lse_i/∂u against float64
-// host maths, for unit rows, at β on both sides of the fast path's limit (2β + log 2N < 80), N = 1 and 37.
-func TestGramLogSumExp(t *testing.T) {
+// host maths, for unit rows, at β on both sides of the fast path's limit (2β + log 2N < 80), N = 1 and 37;
+// both forms.
+func TestGramLogSumExp(t *testing.T) { bothForms(t, testGramLogSumExp) }
+
+func testGramLogSumExp(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, c := range []struct {
 		n, k int

@@ -76,7 +76,7 @@ func gaussianRowMeanFused(a, b *graph.Node, tau float64) *graph.Node {
 		r, aa, bb     *graph.Node
 	)
 	cat := func(axis int, xs ...*graph.Node) *graph.Node { return graph.Concatenate(xs, axis) }
-	return CustomGradient([]*graph.Node{a, b}, func(in []*graph.Node) []*graph.Node {
+	return customGradient([]*graph.Node{a, b}, func(in []*graph.Node) []*graph.Node {
 		aa, bb = in[0], in[1]
 		sqa := graph.ExpandAxes(graph.ReduceSum(graph.Square(aa), -1), -1)                                        // [N, 1]
 		sqb := graph.ExpandAxes(graph.ReduceSum(graph.Square(bb), -1), -1)                                        // [M, 1]
@@ -87,7 +87,7 @@ func gaussianRowMeanFused(a, b *graph.Node, tau float64) *graph.Node {
 		rhs := graph.StopGradient(cat(0, cat(1, bb, graph.Ones(g, shapes.Make(dt, m, 1))), graph.Zeros(g, shapes.Make(dt, 1, k+1)))) // [M+1, k+1]
 		var qrs, lasts []*graph.Node
 		for i := range nb {
-			q := graph.StopGradient(graph.BackendFusedSoftmax(Gram(graph.SliceAxis(ap, 0, graph.AxisRange(bounds[i], bounds[i+1])), bp), 1))
+			q := graph.StopGradient(fusedSoftmax(Gram(graph.SliceAxis(ap, 0, graph.AxisRange(bounds[i], bounds[i+1])), bp), 1))
 			qs = append(qs, q)
 			qrs = append(qrs, graph.DotGeneral(q, []int{1}, nil, rhs, []int{0}, nil))
 			lasts = append(lasts, graph.SliceAxis(q, 1, graph.AxisRange(m)))
@@ -96,7 +96,7 @@ func gaussianRowMeanFused(a, b *graph.Node, tau float64) *graph.Node {
 		sigma = graph.SliceAxis(qr, 1, graph.AxisRange(k)) // [N, 1]
 		qb = graph.SliceAxis(qr, 1, graph.AxisRange(0, k)) // Q·b   [N, k]
 		mq = graph.MulScalar(cat(0, lasts...), float64(m)) // M·Q_iM ≥ M/(M+1)   [N, 1]
-		// r must keep a differentiable path to a and b (CustomGradient reaches an input only so): add a zero
+		// r must keep a differentiable path to a and b (customGradient reaches an input only so): add a zero
 		// made from them.
 		zero := graph.MulScalar(graph.Add(graph.ReduceSum(aa), graph.ReduceSum(bb)), 0)
 		r = graph.Add(graph.Reshape(graph.Div(sigma, mq), n), zero)

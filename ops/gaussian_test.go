@@ -33,11 +33,13 @@ func hostGaussianRowMean(a, b, w []float64, n, m, k int, tau float64) (r, da, db
 	return r, da, db
 }
 
-// TestGaussianRowMean: values and gradients of the float32 substitute (and the float64 stock form) against the
-// float64 definition, for points near each other, far apart (every e_ij below 1e-30 but r_i still a normal
+// TestGaussianRowMean: values and gradients of the float32 fused form and the float64 form built from Exp (and,
+// with the stock ops, of both dtypes' stock forms) against the float64 definition, for points near each other, far apart (every e_ij below 1e-30 but r_i still a normal
 // float), where every e_ij underflows (r = 0 and a zero gradient, not 0/0), at a large scale (‖a‖²/2τ ~ 1e3,
 // where s_ij cancels), N ≠ M, and N large enough to be split in row blocks of unequal size.
-func TestGaussianRowMean(t *testing.T) {
+func TestGaussianRowMean(t *testing.T) { bothForms(t, testGaussianRowMean) }
+
+func testGaussianRowMean(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, c := range []struct {
 		name       string
@@ -92,7 +94,7 @@ func TestGaussianRowMean(t *testing.T) {
 			}
 		}
 		y64, dx64 := runRowFn(t, fn, x, w, c.n+c.m, c.k)
-		check("float64 stock", y64, dx64, 1e-12)
+		check("float64", y64, dx64, 1e-12)
 		x32, w32 := make([]float32, len(x)), make([]float32, len(w))
 		for i, v := range x {
 			x32[i] = float32(v)
@@ -107,7 +109,7 @@ func TestGaussianRowMean(t *testing.T) {
 			tol = 2e-3
 		}
 		y32, dx32 := runRowFn(t, fn, x32, w32, c.n+c.m, c.k)
-		check("float32 substitute", toF64(y32), toF64(dx32), tol)
+		check("float32", toF64(y32), toF64(dx32), tol)
 	}
 }
 

@@ -37,10 +37,10 @@ func GramLogSumExp(u *graph.Node, beta float64) *graph.Node {
 		return LogSumExp(s)
 	}
 	var p, uu, lse *graph.Node
-	return CustomGradient([]*graph.Node{u}, func(in []*graph.Node) []*graph.Node {
+	return customGradient([]*graph.Node{u}, func(in []*graph.Node) []*graph.Node {
 		uu = in[0]
 		s := graph.Add(Gram(graph.MulScalar(uu, beta), uu), mask)                     // β·u_i·u_j, masked   [2N, 2N]
-		p = graph.StopGradient(graph.BackendFusedSoftmax(s, 1))                       // [2N, 2N]
+		p = graph.StopGradient(fusedSoftmax(s, 1))                                    // [2N, 2N]
 		pos := graph.MulScalar(graph.ReduceSum(graph.Mul(uu, Partner(uu)), -1), beta) // β·u_i·u_p(i)   [2N]
 		lse = graph.Sub(pos, graph.Log(partnerEntries(p)))
 		return []*graph.Node{lse}
@@ -53,8 +53,8 @@ func GramLogSumExp(u *graph.Node, beta float64) *graph.Node {
 		// (normal floats on this path). Both products are then one product of P with [u | w/ζ]: no
 		// transpose of P and no element-wise pass over [2N, 2N].
 		sl := graph.StopGradient(lse)
-		zeta := graph.ExpandAxes(Exp(graph.Sub(sl, graph.ReduceMax(sl))), -1) // [2N, 1]
-		bv := graph.ExpandAxes(graph.MulScalar(v[0], beta), -1)               // [2N, 1]
+		zeta := graph.ExpandAxes(expSub(graph.Sub(sl, graph.ReduceMax(sl))), -1) // [2N, 1]
+		bv := graph.ExpandAxes(graph.MulScalar(v[0], beta), -1)                  // [2N, 1]
 		k := uu.Shape().Dimensions[1]
 		rhs := graph.Concatenate([]*graph.Node{uu, graph.Div(graph.Mul(bv, uu), zeta)}, 1) // [2N, 2k]
 		pr := graph.DotGeneral(p, []int{1}, nil, rhs, []int{0}, nil)                       // [2N, 2k]

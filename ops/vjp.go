@@ -2,7 +2,7 @@ package ops
 
 import "github.com/gomlx/gomlx/core/graph"
 
-// CustomGradient returns forward(inputs), but makes autodiff take the inputs' cotangents from vjp instead of
+// customGradient returns forward(inputs), but makes autodiff take the inputs' cotangents from vjp instead of
 // differentiating forward's ops. vjp receives the outputs' cotangents (nil for an output that no loss reaches)
 // and returns one cotangent per input (nil means zero); it is called at most once, lazily, when the first
 // input's gradient is needed, so work for inputs outside the gradient's path is never built.
@@ -17,10 +17,14 @@ import "github.com/gomlx/gomlx/core/graph"
 // forward keeps a differentiable path from that input to an output: wrap in StopGradient only the ops that
 // have no VJP (Floor, Bitcast, a fused op), never the whole computation.
 //
+// Only the substitutes use it, and their vjp never asks Substitute again (the gradient may be built under
+// another ForceSubstitutes setting than the forward): it calls the substitute forms, such as columnSumsSub and
+// expSub, directly.
+//
 // The Go backend needs this for speed: the stock gradient of DotGeneral transposes its result even when the
 // permutation is the identity (a full copy at 12–16 ns per value), and stock autodiff of max-pooling and
 // concatenation builds many more passes over the data than the hand-written gradients here.
-func CustomGradient(inputs []*graph.Node, forward func(in []*graph.Node) []*graph.Node,
+func customGradient(inputs []*graph.Node, forward func(in []*graph.Node) []*graph.Node,
 	vjp func(v []*graph.Node) []*graph.Node) []*graph.Node {
 	var (
 		v     []*graph.Node

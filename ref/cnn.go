@@ -79,7 +79,8 @@ func CNNBackward[T Float](c *CNNCache[T], dOut []T) (dParams [][]T, dx []T) {
 //	y_l = conv3×3(a_{l−1}, K_l):    ∂L/∂K_l, ∂L/∂a_{l−1} = Conv2DBackward(∂L/∂y_l)
 //
 // A tie in a window (probability zero for continuous data) would send the gradient to its first maximum, as
-// the Go backend's fast path does; the general ops.MaxPool2x2 would send it to every tied maximum.
+// the Go backend's fast path does; its general substitutes (ops.MaxPool's 2×2 form, a ReduceMax) would send it
+// to every tied maximum.
 func cnnBackward[T Float](c *CNNCache[T], dOut []T, wantDX bool) (dParams [][]T, dx []T) {
 	a, p, b := c.Arch, c.Params, c.Batch
 	n := len(a.Channels)

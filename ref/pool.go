@@ -14,7 +14,7 @@ type PoolShape struct {
 }
 
 // OutSize returns H' = ⌊(H + 2·Pad − K)/Stride⌋ + 1 and W' likewise. For the 2×2 pool with stride 2 this is
-// ⌊H/2⌋: an odd last row or column is dropped, as ops.MaxPool2x2 does.
+// ⌊H/2⌋: an odd last row or column is dropped, as ops.MaxPool does.
 func (s PoolShape) OutSize() (ho, wo int) {
 	return (s.H+2*s.Pad-s.K)/s.Stride + 1, (s.W+2*s.Pad-s.K)/s.Stride + 1
 }
@@ -28,7 +28,7 @@ type MaxPoolCache[T Float] struct {
 	DX    []T     // the last backward's ∂L/∂x   [B, H, W, C]
 }
 
-// MaxPoolForward is the twin of ops.MaxPool (and, with K = Stride = 2 and Pad = 0, of ops.MaxPool2x2):
+// MaxPoolForward is the twin of ops.MaxPool:
 //
 //	y[b, p, q, c] = max_{i,j<K} x̃[b, s·p+i, s·q+j, c],   x̃ = x padded by Pad values that are never a maximum
 //
@@ -132,7 +132,8 @@ func maxPool2x2[T Float](y []T, arg []int32, x []T, s PoolShape) {
 // ∂L/∂y goes to the window's first maximum (in row-major window order), summed where overlapping windows
 // (stride < K) pick the same pixel. This matches graph.MaxPool (SelectAndScatter), the Go backend's fast
 // path of the small CNN and ops.MaxPool, whose chain of Max sends a tie to its earlier operand.
-// ops.MaxPool2x2, a ReduceMax, differs on ties only: each tied maximum receives the whole gradient.
+// ops.MaxPool's 2×2 form on the Go backend, a ReduceMax, differs on ties only: each tied maximum receives the
+// whole gradient.
 // Continuous random inputs have no ties almost surely. The result is the cache's DX buffer, overwritten by
 // the next backward on c. It runs in parallel over images.
 func MaxPoolBackward[T Float](c *MaxPoolCache[T], dy []T) []T {
