@@ -18,20 +18,15 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/layers/activation"
-	"github.com/gosimclr/gosimclr/backend"
+	"github.com/gosimclr/gosimclr/internal/backendtest"
 )
 
 var testBackend compute.Backend
 
+// TestMain runs the tests on the Go backend and on xla:cpu where its plugin is installed (TestStockGraphs then
+// checks the backend's own choice); GOMLX_BACKEND=xla:… runs them on that backend alone.
 func TestMain(m *testing.M) {
-	// GOMLX_BACKEND=xla:… runs these tests on XLA: TestStockGraphs then checks the backend's own choice.
-	b, err := backend.New(backend.Spec(""))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	testBackend = b
-	os.Exit(m.Run())
+	os.Exit(backendtest.Main(m, func(b compute.Backend, _ string) { testBackend = b }, ""))
 }
 
 // bothForms runs test twice, as subtests with the substitutes forced on and off.
