@@ -19,6 +19,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv("GOMLX_BACKEND") == "" {
 		os.Setenv("GOMLX_BACKEND", "go")
 	}
+	// Nor do they see the plugins of the user's gosimclr home: the tests that want no plugin find none.
+	home, err := os.MkdirTemp("", "gosimclr-home")
+	if err == nil {
+		os.Setenv("GOSIMCLR_HOME", home)
+	}
 	// Raw-baseline caches of the tests (inherited by the commands they run) go to a folder removed at the end.
 	cache, err := os.MkdirTemp("", "gosimclr-cache")
 	if err == nil {
@@ -26,6 +31,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(cache)
+	os.RemoveAll(home)
 	os.Exit(code)
 }
 
