@@ -160,7 +160,7 @@ func validThreshold(g *graph.Graph, dt dtypes.DType, f phased) *graph.Node {
 // it, on a quarter of the values) applied to x [B, H, W, C], kernels[l] [3, 3, C_{l−1}, C_l], biases[l] [C_l].
 // It returns the last feature map flattened, [B, H_L·W_L·C_L] in (h, w, c) order.
 //
-// On XLA each stage is graph.Convolve, graph.MaxPool, a broadcast Add and Max(·, 0). On the Go backend, when H and
+// On XLA each stage is graph.Convolve, MaxPool (a reshape and ReduceMax, see MaxPool), a broadcast Add and Max(·, 0). On the Go backend, when H and
 // W are multiples of 2^L and x is float (the usual case), it is the fast path of this file and conv_stage.go;
 // otherwise each stage is Conv2D, MaxPool, AddBias and ReLU, the general substitutes.
 func ConvPoolStages(x *graph.Node, kernels, biases []*graph.Node) *graph.Node {
