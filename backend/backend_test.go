@@ -210,6 +210,7 @@ func TestPluginDiscovery(t *testing.T) {
 	fakePlugin(t, goxla)
 	fakePlugin(t, jax)
 	t.Setenv("HOME", home)
+	t.Setenv(HomeEnv, "") // our own environment under this HOME: empty
 	t.Setenv("VIRTUAL_ENV", venv)
 	t.Setenv(PluginPathsEnv, "") // restored after the test
 	os.Unsetenv(PluginPathsEnv)
