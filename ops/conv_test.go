@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -33,7 +32,7 @@ func convPoolGrads(t *testing.T, vals [][]float64, dims [][]int, r []float64, gr
 			w := graph.Reshape(graph.Const(g, r), y.Shape().Dimensions...)
 			out = append(out, graph.Gradient(graph.ReduceAllSum(graph.Mul(y, w)), in...)...)
 		}
-		reduceMax = nodeTypes(out)[graph.NodeTypeReduceMax.String()]
+		reduceMax = nodeTypes(out)[graph.NodeTypeReduceMax]
 		return out
 	}, args...)
 	if err != nil {
@@ -106,22 +105,13 @@ func TestConvPoolStagesFastMatchesGeneral(t *testing.T) {
 	}
 }
 
-// nodeTypes counts the types of the nodes that outs depend on (the nodes a backend runs).
-func nodeTypes(outs []*graph.Node) map[string]int {
-	types := map[string]int{}
-	seen := map[*graph.Node]bool{}
-	stack := slices.Clone(outs)
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[n] {
-			continue
-		}
-		seen[n] = true
-		types[n.Type().String()]++
-		stack = append(stack, n.Inputs()...)
+// typeNames is nodeTypes keyed by the types' names.
+func typeNames(outs []*graph.Node) map[string]int {
+	names := map[string]int{}
+	for t, n := range nodeTypes(outs) {
+		names[t.String()] = n
 	}
-	return types
+	return names
 }
 
 // relDiff is ‖a − b‖/‖b‖ (‖a − b‖ when b = 0), +Inf if the lengths differ.

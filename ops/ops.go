@@ -99,6 +99,17 @@ func Hazards(outs ...*graph.Node) map[string]int {
 	hazard := map[graph.NodeType]bool{graph.NodeTypeExp: true, graph.NodeTypeExpm1: true,
 		graph.NodeTypeLogistic: true, graph.NodeTypeTanh: true, graph.NodeTypeErf: true}
 	found := map[string]int{}
+	for t, n := range nodeTypes(outs) {
+		if hazard[t] {
+			found[t.String()] = n
+		}
+	}
+	return found
+}
+
+// nodeTypes counts the types of the nodes that outs depend on (the nodes a backend runs).
+func nodeTypes(outs []*graph.Node) map[graph.NodeType]int {
+	types := map[graph.NodeType]int{}
 	seen := map[*graph.Node]bool{}
 	stack := append([]*graph.Node(nil), outs...)
 	for len(stack) > 0 {
@@ -108,10 +119,8 @@ func Hazards(outs ...*graph.Node) map[string]int {
 			continue
 		}
 		seen[n] = true
-		if hazard[n.Type()] {
-			found[n.Type().String()]++
-		}
+		types[n.Type()]++
 		stack = append(stack, n.Inputs()...)
 	}
-	return found
+	return types
 }

@@ -307,7 +307,7 @@ func buildStockCase(t *testing.T, f func(in []*graph.Node) []*graph.Node, grad b
 			}
 			out = append(slices.Clone(ys), graph.Gradient(loss, in...)...)
 		}
-		types = nodeTypes(out)
+		types = typeNames(out)
 		return out
 	}, args...)
 	if err != nil {
