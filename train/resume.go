@@ -96,6 +96,7 @@ func (s *Stepper) restore(ts []checkpoint.Tensor) error {
 			s.RNG = v
 		}
 	}
+	s.replicas = nil // the other devices start again from these values
 	return nil
 }
 

@@ -36,6 +36,8 @@ type Stepper struct {
 	LRScale float64
 
 	exec      *graph.Exec
+	devices   int                 // 0 or 1: one device; more: Distribute's data parallelism
+	replicas  [][]*tensors.Tensor // devices > 1: device d's RNG, params and state (d ≥ 1; nil: copy device 0's)
 	backend   compute.Backend
 	geometry  *graph.Exec // Wang & Isola's metrics of z, run only on the steps that are logged
 	trainable []bool
@@ -151,24 +153,20 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 }
 
 // Step runs one training step on the batch x and replaces the parameters, state and RNG with their new values
-// (the previous ones where the step was not finite). The parameter and state tensors it is given are donated to
-// the step: afterwards only s.Params and s.State hold valid values, so read them there, not from a tensor kept
-// from before the step.
+// (the previous ones where the step was not finite). On one device the parameter and state tensors it is given
+// are donated to the step: afterwards only s.Params and s.State hold valid values, so read them there, not from a
+// tensor kept from before the step. On several devices (Distribute), see stepArgs.
 func (s *Stepper) Step(x *tensors.Tensor) (r StepResult, err error) {
-	args := make([]any, 0, 3+len(s.Params)+len(s.State))
-	args = append(args, x, s.RNG, hostTensor(s.DType, []float64{s.LRScale}, nil))
-	for _, ts := range [][]*tensors.Tensor{s.Params, s.State} {
-		for _, p := range ts {
-			d, err := graph.DonateTensorBuffer(p, s.backend, 0)
-			if err != nil {
-				return r, fmt.Errorf("train: step: %w", err)
-			}
-			args = append(args, d)
-		}
+	args, err := s.stepArgs(x)
+	if err != nil {
+		return r, fmt.Errorf("train: step: %w", err)
 	}
 	outs, err := s.exec.Call(args...)
 	if err != nil {
 		return r, fmt.Errorf("train: step: %w", err)
+	}
+	if s.Devices() > 1 {
+		outs = s.keepReplicas(outs)
 	}
 	scalars := make([]float64, numScalarOuts)
 	for i := range scalars {

@@ -36,8 +36,8 @@ func TestMain(m *testing.M) {
 }
 
 // xlaTests are the tests repeated on xla:cpu: one whole training step against the reference, export into
-// PyTorch, and a short training of each convolutional encoder.
-const xlaTests = "^(TestStepMatchesReference|TestExportIntoPyTorch|TestConvEncodersTrain)$"
+// PyTorch, a short training of each convolutional encoder, and the data-parallel step on 4 devices.
+const xlaTests = "^(TestStepMatchesReference|TestExportIntoPyTorch|TestConvEncodersTrain|TestDistributedStepMatchesOneDevice)$"
 
 func TestValidateNamesTheFlag(t *testing.T) {
 	for flag, mod := range map[string]func(*Config){

@@ -1,0 +1,147 @@
+package train
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gomlx/compute/distributed"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// Distribute makes the step data parallel over the first n devices of the backend: each Step splits its batch
+// by rows into n equal shards, one per device, and XLA's partitioner (GoMLX AutoSharding over Shardy, a 1-D
+// mesh "data") runs the same mathematical step as on one device with the whole batch: the graph is written for
+// the global batch, so the embeddings are gathered before the loss (global negatives) and the gradients summed
+// across devices by the collectives it inserts. Parameters, optimiser state and RNG are replicated; the Stepper
+// keeps device 0's copy in Params, State and RNG, so checkpoints and features read them as on one device.
+//
+// n = 1 is the one-device step. The Go backend has one device and no collectives: n > 1 there is an error that
+// names XLA.
+func (s *Stepper) Distribute(n int) error {
+	switch {
+	case n < 1:
+		return fmt.Errorf("train: devices must be ≥ 1, got %d", n)
+	case n == s.devices || (n == 1 && s.devices == 0):
+		return nil
+	case n > 1 && strings.HasPrefix(strings.ToLower(s.backend.Name()), "go"):
+		return fmt.Errorf("train: %d devices asked for, but the Go backend has one device and no collectives: "+
+			"data-parallel training needs XLA (--backend xla:cpu or xla:cuda)", n)
+	case n > s.backend.NumDevices():
+		return fmt.Errorf("train: %d devices asked for, backend %s has %d", n, s.backend.Name(), s.backend.NumDevices())
+	}
+	exec, err := graph.NewExec(s.backend, s.build)
+	if err != nil {
+		return err
+	}
+	if n > 1 {
+		mesh, err := distributed.NewDeviceMesh([]int{n}, []string{"data"})
+		if err != nil {
+			return err
+		}
+		batch, err := distributed.BuildSpec(mesh).S("data").Done()
+		if err != nil {
+			return err
+		}
+		// x is split by rows; every later input (rng, lrScale, params, state) is replicated (nil, repeated).
+		exec = exec.AutoSharding(mesh).WithInputShardingSpecs(batch, nil)
+	}
+	s.exec, s.devices, s.replicas = exec.WithName("simclr_step"), n, nil
+	return nil
+}
+
+// Devices returns the number of devices the step runs on (1 unless Distribute made it more).
+func (s *Stepper) Devices() int { return max(s.devices, 1) }
+
+// stepArgs returns the arguments of one call of the step: for one device x, rng, lrScale, params and state with
+// the parameter and state buffers donated; for several, each device's shard of x followed by the replicated
+// rest, device by device: device 0 reads Params, State and RNG, every other device its own replica of them
+// (kept from its outputs of the last step; host copies at the first step and after a restore). Not donated.
+func (s *Stepper) stepArgs(x *tensors.Tensor) ([]any, error) {
+	lr := hostTensor(s.DType, []float64{s.LRScale}, nil)
+	if s.Devices() == 1 {
+		args := []any{x, s.RNG, lr}
+		for _, ts := range [][]*tensors.Tensor{s.Params, s.State} {
+			for _, p := range ts {
+				d, err := graph.DonateTensorBuffer(p, s.backend, 0)
+				if err != nil {
+					return nil, err
+				}
+				args = append(args, d)
+			}
+		}
+		return args, nil
+	}
+	shards, err := splitRows(x, s.devices)
+	if err != nil {
+		return nil, err
+	}
+	own := append(append([]*tensors.Tensor{s.RNG}, s.Params...), s.State...) // device 0's
+	if s.replicas == nil {                                                   // first step, or after restore: every other device starts from host copies
+		s.replicas = make([][]*tensors.Tensor, s.devices)
+		for d := 1; d < s.devices; d++ {
+			for _, t := range own {
+				c, err := hostCopy(t)
+				if err != nil {
+					return nil, err
+				}
+				s.replicas[d] = append(s.replicas[d], c)
+			}
+		}
+	}
+	var args []any
+	for d := range s.devices {
+		rep := own
+		if d > 0 {
+			rep = s.replicas[d]
+		}
+		if d > 0 { // a host tensor, once used on a device, is bound to it: one each
+			lr = hostTensor(s.DType, []float64{s.LRScale}, nil)
+		}
+		args = append(args, shards[d], rep[0], lr)
+		for _, t := range rep[1:] {
+			args = append(args, t)
+		}
+	}
+	return args, nil
+}
+
+// keepReplicas takes the step's outputs (device-major) and keeps each device's new RNG, parameters and state
+// after the first as its replica for the next step, returning device 0's outputs.
+func (s *Stepper) keepReplicas(outs []*tensors.Tensor) []*tensors.Tensor {
+	per := len(outs) / s.devices
+	for d := 1; d < s.devices; d++ {
+		o := outs[d*per : (d+1)*per]
+		for _, t := range o[:numScalarOuts+1] { // the scalars and z: device 0's are the ones read
+			t.FinalizeAll()
+		}
+		s.replicas[d] = append(s.replicas[d][:0], o[numScalarOuts+1:]...)
+	}
+	return outs[:per]
+}
+
+// hostCopy returns a host tensor with t's shape and values.
+func hostCopy(t *tensors.Tensor) (*tensors.Tensor, error) {
+	c := tensors.FromShape(t.Shape())
+	err := t.ConstBytes(func(src []byte) { c.MutableBytes(func(dst []byte) { copy(dst, src) }) })
+	return c, err
+}
+
+// splitRows splits the host tensor x [B, …] into n tensors [B/n, …] of consecutive rows.
+func splitRows(x *tensors.Tensor, n int) ([]*tensors.Tensor, error) {
+	dims := x.Shape().Dimensions
+	if len(dims) == 0 || dims[0]%n != 0 {
+		return nil, fmt.Errorf("train: a batch of %v rows does not split into %d equal shards: make the batch a multiple of the devices", dims, n)
+	}
+	shape := x.Shape().Clone()
+	shape.Dimensions[0] = dims[0] / n
+	out := make([]*tensors.Tensor, n)
+	err := x.ConstBytes(func(data []byte) {
+		size := len(data) / n
+		for i := range out {
+			out[i] = tensors.FromShape(shape)
+			out[i].MutableBytes(func(dst []byte) { copy(dst, data[i*size:(i+1)*size]) })
+		}
+	})
+	return out, err
+}
