@@ -58,6 +58,7 @@ type Config struct {
 	Seed        uint64  `json:"seed"`
 	DType       string  `json:"dtype"` // float32 or float64
 	Backend     string  `json:"backend"`
+	Devices     int     `json:"devices"` // data-parallel devices (XLA); -1: all of the backend's
 	OutDir      string  `json:"out-dir"`
 	LogEvery    int     `json:"log-every"`
 	EvalEvery   int     `json:"eval-every"` // kNN accuracy every this many steps (0: only at the end)
@@ -80,7 +81,7 @@ func Defaults() Config {
 		Model: "auto", Width: 0, Depth: 1, Stem: "cifar", Activation: arch.ReLU, Scaling: arch.ScalingNTK,
 		Trainable: arch.TrainBoth, Normalize: true, LatentDim: 0, HeadDim: -1, HeadHidden: 512, Augment: "auto",
 		BatchSize: 128, Steps: 500, Temperature: 0.5, Loss: losses.PartFull, Kernel: losses.KernelExp,
-		Optimizer: optim.Adam, LR: 1e-3, Momentum: -1, WeightDecay: -1, LRSchedule: optim.Constant, Seed: 1, DType: "float32", Backend: "", OutDir: "", LogEvery: 10,
+		Optimizer: optim.Adam, LR: 1e-3, Momentum: -1, WeightDecay: -1, LRSchedule: optim.Constant, Seed: 1, DType: "float32", Backend: "", Devices: 1, OutDir: "", LogEvery: 10,
 		Eval: true, CheckpointEvery: 500, KeepCheckpoints: 3, OnNaN: "stop",
 	}
 }
@@ -136,6 +137,9 @@ func (c Config) Validate() error {
 		if err != nil {
 			return err
 		}
+	}
+	if c.Devices == 0 || c.Devices < -1 {
+		return usagef("--devices must be a number of devices ≥ 1 or all, got %d", c.Devices)
 	}
 	m, _ := models.Lookup(c.Model) // known: checked above
 	images := ds.Kind == datasets.ImageSet

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/distributed"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -144,4 +145,26 @@ func splitRows(x *tensors.Tensor, n int) ([]*tensors.Tensor, error) {
 		}
 	})
 	return out, err
+}
+
+// devicesFor resolves c.Devices on backend b for batches of n examples: -1 (all) becomes b's device count, and
+// a count the backend or the batch cannot take is a usage error that says why.
+func devicesFor(c Config, b compute.Backend, n int) (int, error) {
+	d := c.Devices
+	switch {
+	case d == -1:
+		d = b.NumDevices()
+	case d == 0: // a Setup built from a Config with no devices: one
+		return 1, nil
+	}
+	switch {
+	case d > 1 && strings.HasPrefix(strings.ToLower(b.Name()), "go"):
+		return 0, usagef("--devices %d: the Go backend has one device and no collectives; data-parallel training needs XLA "+
+			"(--backend xla:cpu, whose pinned plugin has 4 CPU devices, or xla:cuda)", d)
+	case d > b.NumDevices():
+		return 0, usagef("--devices %d: backend %s has %d device(s)", d, c.Backend, b.NumDevices())
+	case n%d != 0:
+		return 0, usagef("--devices %d: the batch of %d examples does not split into %d equal shards; make --batch-size a multiple of it", d, n, d)
+	}
+	return d, nil
 }

@@ -194,7 +194,7 @@ func latestCheckpoint(dir, runID string, log io.Writer) (ckptMeta, []checkpoint.
 // harmless lists the settings a resumed run may change: they alter neither the model, the data, nor the
 // order of computation of the steps already taken.
 var harmless = map[string]bool{"steps": true, "log-every": true, "eval-every": true, "eval": true,
-	"checkpoint-every": true, "keep-checkpoints": true, "on-nan": true, "backend": true, "out-dir": true, "resume": true}
+	"checkpoint-every": true, "keep-checkpoints": true, "on-nan": true, "backend": true, "devices": true, "out-dir": true, "resume": true}
 
 // configDiff lists the settings that differ between a and b, except the harmless ones, as "--name: a → b".
 func configDiff(a, b Config) []string {

@@ -94,8 +94,12 @@ func startSession(s *Setup, log io.Writer) (*session, error) {
 	if r.mw, err = r.openMetrics(resumed); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "training %s on %s (%d examples, %d parameters), backend %s (%s), into %s\n", c.Model, s.train.name, s.train.n,
-		rec.Environment.Params, rec.Backend, rec.Environment.BackendDesc, r.c.OutDir)
+	devices := ""
+	if st.Devices() > 1 {
+		devices = fmt.Sprintf(" on %d devices (data parallel)", st.Devices())
+	}
+	fmt.Fprintf(log, "training %s on %s (%d examples, %d parameters), backend %s (%s)%s, into %s\n", c.Model, s.train.name, s.train.n,
+		rec.Environment.Params, rec.Backend, rec.Environment.BackendDesc, devices, r.c.OutDir)
 	r.feats = s.Featurizer(st.Params)
 	r.smp = newSampler(s.train.n, s.Batch, c.Seed)
 	r.prog = newProgress(log, c.Steps)

@@ -66,6 +66,10 @@ func Open(c Config) (*Setup, error) {
 		return nil, err
 	}
 	c.Backend = resolved // "auto" is recorded as what it chose
+	if c.Devices, err = devicesFor(c, b, n); err != nil {
+		b.Finalize()
+		return nil, err
+	}
 	dt := dtypes.Float32
 	if c.DType == "float64" {
 		dt = dtypes.Float64
@@ -77,7 +81,11 @@ func Open(c Config) (*Setup, error) {
 
 // Stepper builds the compiled training step, with parameters initialised from s.Seed.
 func (s *Setup) Stepper() (*Stepper, error) {
-	return newStepper(s.Backend, s.Model, s.Opt, s.Loss, s.Views, s.DType, s.Seed)
+	st, err := newStepper(s.Backend, s.Model, s.Opt, s.Loss, s.Views, s.DType, s.Seed)
+	if err == nil && s.Config.Devices > 1 {
+		err = st.Distribute(s.Config.Devices)
+	}
+	return st, err
 }
 
 // Featurizer builds the evaluation-mode forward pass of s.Model (batch-norm running averages, no views) over

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/gosimclr/gosimclr/arch"
@@ -90,6 +91,7 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed (data, initialisation, augmentations, batch order)")
 	fs.StringVar(&c.DType, "dtype", c.DType, "float32 or float64")
 	fs.StringVar(&c.Backend, "backend", c.Backend, `compute backend: auto (xla:cuda with a GPU and its plugin, else xla:cpu with its plugin, else go), go, xla, xla:cpu, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND or auto)`)
+	fs.Var(devicesFlag{&c.Devices}, "devices", "data-parallel devices of an XLA backend (a number, or all): the batch is split across them, embeddings gathered for the loss (global negatives), gradients summed (doc/distributed.md)")
 	fs.StringVarP(&c.OutDir, "out-dir", "o", c.OutDir, "output directory; a folder holding another run is refused (see --resume, --overwrite) (default: a new runs/<date-time>, linked as runs/latest)")
 	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "write a metrics row every this many steps")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "also log the kNN accuracy every this many steps (0: never)")
@@ -156,3 +158,31 @@ func flagValue(args []string, name string) string {
 	}
 	return ""
 }
+
+// devicesFlag is --devices: a number of devices, or "all" (stored as -1).
+type devicesFlag struct{ n *int }
+
+func (f devicesFlag) String() string {
+	if f.n == nil {
+		return "1"
+	}
+	if *f.n == -1 {
+		return "all"
+	}
+	return strconv.Itoa(*f.n)
+}
+
+func (f devicesFlag) Set(s string) error {
+	if s == "all" {
+		*f.n = -1
+		return nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1 {
+		return fmt.Errorf("want a number of devices ≥ 1 or all, got %q", s)
+	}
+	*f.n = v
+	return nil
+}
+
+func (f devicesFlag) Type() string { return "N|all" }
