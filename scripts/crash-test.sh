@@ -4,6 +4,9 @@
 # from the seconds column) as an uninterrupted run. Prints "N passed, N failed".
 #
 # usage: scripts/crash-test.sh [kills]      (run from anywhere; needs Go)
+#        CRASH_TEST_ARGS="--backend xla:cpu --devices 4" CRASH_TEST_AFTER=2,6 scripts/crash-test.sh 5
+#        (extra train flags; each kill comes a random MIN to MAX seconds after the start, default 0.15,0.75:
+#        an XLA run needs seconds to load its plugin and compile before its first checkpoint)
 set -uo pipefail
 kills=${1:-20}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +17,8 @@ bin=$work/simclr
 
 args=(--data clusters --model mlp --depth 2 --width 64 --batch-size 64 --steps 1200 --checkpoint-every 20
       --keep-checkpoints 3 --log-every 10 --seed 3 --eval=false)
+# shellcheck disable=SC2206 # extra flags, split on spaces on purpose
+args+=(${CRASH_TEST_ARGS:-})
 metrics() { cut -d, -f1-4,6-10,12- "$1/metrics.csv"; } # without the timing columns seconds and images_per_s
 
 "$bin" train "${args[@]}" --out-dir "$work/ref" 2>/dev/null || { echo "reference run failed"; echo "0 passed, $kills failed"; exit 1; }
@@ -33,7 +38,7 @@ start_run() { # resume if a checkpoint exists, else start afresh (what a user wo
 }
 for i in $(seq 1 "$kills"); do
   start_run
-  sleep "$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.2f", 0.15 + rand() * 0.6 }')"
+  sleep "$(awk -v s="$RANDOM" -v w="${CRASH_TEST_AFTER:-0.15,0.75}" 'BEGIN { srand(s); split(w, a, ","); printf "%.2f", a[1] + rand() * (a[2] - a[1]) }')"
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   # Resume a copy of this interrupted state to the end and compare with the uninterrupted run.
