@@ -157,6 +157,21 @@ func TestResumeRefusals(t *testing.T) {
 	if _, err := Run(c, io.Discard); !IsUsage(err) || !strings.Contains(err.Error(), "already reached step 12") {
 		t.Errorf("nothing left to do: %v", err)
 	}
+	// A finished cosine run cannot be extended: the message must not suggest a larger --steps, which
+	// configDiff then refuses (issue 25, item 1).
+	cos := t.TempDir()
+	cc := smallRun(cos, 12)
+	cc.LRSchedule = "cosine"
+	mustRun(t, cc)
+	cc.Resume = cos
+	_, err = Run(cc, io.Discard)
+	if !IsUsage(err) || strings.Contains(err.Error(), "pass --steps") || !strings.Contains(err.Error(), "cannot be extended") {
+		t.Errorf("finished cosine run: %v", err)
+	}
+	cc.Steps = 20
+	if _, err := Run(cc, io.Discard); !IsUsage(err) || !strings.Contains(err.Error(), "--steps: 12 → 20") {
+		t.Errorf("finished cosine run, more steps: %v", err)
+	}
 	c.Resume, c.Steps = t.TempDir(), 30
 	if _, err := Run(c, io.Discard); !errors.Is(err, errNoCheckpoint) {
 		t.Errorf("empty directory: %v", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/checkpoint"
+	"github.com/gosimclr/gosimclr/optim"
 )
 
 // session is one sitting of simclr train: the named steps of Run (start, each step's bookkeeping, finish) and
@@ -57,6 +58,11 @@ func resumePoint(c Config, log io.Writer) (*ckptMeta, []checkpoint.Tensor, strin
 			c.Resume, strings.Join(diffs, "; "), harmlessList())
 	}
 	if m.Step >= c.Steps {
+		if r := m.Config.Resolve(); r.LRSchedule != optim.Constant || r.Warmup > 0 {
+			// configDiff refuses a new --steps here: the schedule's factors depend on it.
+			return nil, nil, "", usagef("--resume %s: the run already reached its last step %d, and it cannot be extended: its --lr-schedule %s / --warmup-steps %d depend on --steps; "+
+				"start a new run (another --out-dir) with a larger --steps", c.Resume, m.Step, r.LRSchedule, r.Warmup)
+		}
 		return nil, nil, "", usagef("--resume %s: the run already reached step %d; pass --steps larger than that to continue", c.Resume, m.Step)
 	}
 	fmt.Fprintf(log, "resuming from %s (step %d)\n", path, m.Step)
