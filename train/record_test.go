@@ -70,6 +70,36 @@ func TestRunsDoNotMix(t *testing.T) {
 	}
 }
 
+// TestOverwriteRemovesExports: simclr export and embed write into the run folder by default (embed did write
+// ./features.npy, where one run's features overwrote another's), and --overwrite removes those files with the
+// rest of the old run (issue 25, items 2 and 4).
+func TestOverwriteRemovesExports(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, smallRun(dir, 3))
+	for _, f := range ExportFormats {
+		if _, err := ExportRun(dir, 0, f, "", io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := EmbedRun(dir, 0, "test", "", "", io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	exports := []string{"encoder.npz", "encoder.safetensors", "features.npy", "features.labels.npy"}
+	for _, n := range exports {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("export or embed did not write %s into the run: %v", n, err)
+		}
+	}
+	c := smallRun(dir, 2)
+	c.Overwrite = true
+	mustRun(t, c)
+	for _, n := range exports {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			t.Errorf("--overwrite left the old run's %s", n)
+		}
+	}
+}
+
 // TestPruneKeepsOnlyThisRun: with a stale, higher-numbered checkpoint of another run in the folder, pruning
 // keeps this run's newest keep checkpoints and leaves the stale one alone.
 func TestPruneKeepsOnlyThisRun(t *testing.T) {
