@@ -119,6 +119,22 @@ func TestTrainDryRunWithConfigFile(t *testing.T) {
 	}
 }
 
+// TestHelpReadsWell: no command's help shows a Go type name or an empty default (eval --help showed
+// "--probe-lambdas float64Slice … (default 1e-1, …, 1e-6) (default [])", issue 25, item 5).
+func TestHelpReadsWell(t *testing.T) {
+	for _, c := range commands {
+		out, code := simclr(t, nil, c.name, "--help")
+		if code != 0 {
+			t.Errorf("%s --help: exit %d\n%s", c.name, code, out)
+		}
+		for _, bad := range []string{"(default [])", "Slice "} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s --help shows %q:\n%s", c.name, bad, out)
+			}
+		}
+	}
+}
+
 // TestVersionAndHelp: --version names the build; train --help lists every augmentation preset; experiment
 // --help lists the experiments with their summaries.
 func TestVersionAndHelp(t *testing.T) {
