@@ -262,3 +262,49 @@ func (c Config) Opt() optim.Optimizer {
 	r := c.Resolve()
 	return optim.Optimizer{Name: r.Optimizer, LR: r.LR, Momentum: r.Momentum, WeightDecay: r.WeightDecay}
 }
+
+// modelFlags are the flags that set a model (models.Spec), in flag order.
+var modelFlags = []string{"width", "stem", "channels", "depth", "activation", "scaling", "trainable", "normalize",
+	"latent-dim", "head-dim", "head-hidden"}
+
+// flagsOf lists the flags of modelFlags that the model e reads, from its registry fields: the MLPs (vectors)
+// read all but --channels and --stem; the particles only --latent-dim; the image encoders --width and the
+// head's, and --channels (the cnn, Entry.Channels) or else --stem (resnet18).
+func flagsOf(e models.Entry) []string {
+	switch e.Input {
+	case models.Indices:
+		return []string{"latent-dim"}
+	case models.Images:
+		own := "stem"
+		if e.Channels {
+			own = "channels"
+		}
+		return []string{"width", own, "head-dim", "head-hidden"}
+	}
+	return slices.DeleteFunc(slices.Clone(modelFlags), func(f string) bool { return f == "stem" || f == "channels" })
+}
+
+// CheckModelFlags refuses a model flag that was set (set reports whether the user gave it explicitly) but that
+// the model of c does not read, so that config.json never records a setting that did not take effect
+// (--model cnn --activation gelu: the CNN uses ReLU). Defaults never trip it.
+func (c Config) CheckModelFlags(set func(flag string) bool) error {
+	name := c.Resolve().Model
+	e, ok := models.Lookup(name)
+	if !ok {
+		return nil // Validate names the bad --model or --data
+	}
+	reads := flagsOf(e)
+	var bad []string
+	for _, f := range modelFlags {
+		if set(f) && !slices.Contains(reads, f) {
+			bad = append(bad, "--"+f)
+		}
+	}
+	switch len(bad) {
+	case 0:
+		return nil
+	case 1:
+		return usagef("%s does not apply to --model %s, which reads only --%s", bad[0], name, strings.Join(reads, ", --"))
+	}
+	return usagef("%s do not apply to --model %s, which reads only --%s", strings.Join(bad, ", "), name, strings.Join(reads, ", --"))
+}

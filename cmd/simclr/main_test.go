@@ -135,6 +135,31 @@ func TestHelpReadsWell(t *testing.T) {
 	}
 }
 
+// TestModelFlagsApply: a model flag the chosen model does not read is a usage error naming both (it was
+// accepted and recorded: --model cnn --activation gelu wrote "activation": "gelu", issue 25, item 6); the
+// defaults, and the flags the model reads, pass.
+func TestModelFlagsApply(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		bad  string // "" when accepted
+	}{
+		{[]string{"--data", "mnist", "--model", "cnn", "--activation", "gelu", "--depth", "5", "--scaling", "mean-field"}, "--depth, --activation, --scaling do not apply to --model cnn"},
+		{[]string{"--data", "mnist", "--activation", "gelu"}, "--activation does not apply to --model cnn"}, // auto: cnn on mnist
+		{[]string{"--data", "mnist", "--model", "cnn", "--stem", "imagenet"}, "--stem does not apply to --model cnn"},
+		{[]string{"--data", "cifar10", "--model", "resnet18", "--normalize=false"}, "--normalize does not apply to --model resnet18"},
+		{[]string{"--model", "particle", "--width", "8"}, "--width does not apply to --model particle"},
+		{[]string{"--data", "mnist", "--model", "cnn", "--channels", "8,16", "--width", "64", "--head-dim", "32"}, ""},
+		{[]string{"--model", "mlp", "--activation", "gelu", "--depth", "3", "--normalize=false"}, ""},
+		{[]string{"--data", "mnist"}, ""},
+		{[]string{"--data", "cifar10", "--model", "resnet18", "--stem", "imagenet"}, ""},
+	} {
+		out, code := simclr(t, nil, append([]string{"train", "--dry-run"}, c.args...)...)
+		if c.bad == "" && code != 0 || c.bad != "" && (code != 2 || !strings.Contains(out, c.bad)) {
+			t.Errorf("%v: exit %d, want the error %q:\n%s", c.args, code, c.bad, out)
+		}
+	}
+}
+
 // TestVersionAndHelp: --version names the build; train --help lists every augmentation preset; experiment
 // --help lists the experiments with their summaries.
 func TestVersionAndHelp(t *testing.T) {

@@ -127,6 +127,9 @@ func runTrain(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := c.CheckModelFlags(fs.Changed); err != nil {
+		return err
+	}
 	if *dryRun { // a real run validates in train.Open, the one place that does
 		if err := c.Validate(); err != nil {
 			return err
