@@ -100,6 +100,24 @@ func TestOverwriteRemovesExports(t *testing.T) {
 	}
 }
 
+// TestRunFileModes: every file a run writes is 0644, those written atomically (config.json, the checkpoints)
+// included, which were 0600 beside a 0644 metrics.csv (issue 25, item 7).
+func TestRunFileModes(t *testing.T) {
+	dir := t.TempDir()
+	c := smallRun(dir, 12)
+	c.CheckpointEvery = 5
+	mustRun(t, c)
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) < 4 {
+		t.Fatalf("%d files, %v", len(entries), err)
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, want -rw-r--r-- (%v)", e.Name(), fi.Mode(), err)
+		}
+	}
+}
+
 // TestPruneKeepsOnlyThisRun: with a stale, higher-numbered checkpoint of another run in the folder, pruning
 // keeps this run's newest keep checkpoints and leaves the stale one alone.
 func TestPruneKeepsOnlyThisRun(t *testing.T) {
