@@ -160,6 +160,27 @@ func TestModelFlagsApply(t *testing.T) {
 	}
 }
 
+// TestAugmentDefaults: simclr augment with no flags draws MNIST, which ships (it looked for CIFAR-10 and
+// failed with "looked in ;" and exit 1); --views is bounded; data not found is a usage error (issue 25, item 8).
+func TestAugmentDefaults(t *testing.T) {
+	dir := t.TempDir()
+	png := filepath.Join(dir, "v.png")
+	out, code := simclr(t, nil, "augment", "-o", png, "--rows", "2", "--views", "2")
+	if _, err := os.Stat(png); code != 0 || err != nil || !strings.Contains(out, "mnist") {
+		t.Errorf("augment with defaults: exit %d, %v:\n%s", code, err, out)
+	}
+	for _, args := range [][]string{{"--views", "100000"}, {"--rows", "0"}} {
+		out, code := simclr(t, nil, append([]string{"augment", "-o", png}, args...)...)
+		if code != 2 || !strings.Contains(out, "must be in [1, 64]") {
+			t.Errorf("augment %v: exit %d:\n%s", args, code, out)
+		}
+	}
+	out, code = simclr(t, []string{"CIFAR10_DIR=" + dir}, "augment", "--data", "cifar10", "--data-dir", dir, "-o", png)
+	if code != 2 || !strings.Contains(out, "--data-dir") || strings.Contains(out, "looked in ;") {
+		t.Errorf("augment on missing data: exit %d:\n%s", code, out)
+	}
+}
+
 // TestVersionAndHelp: --version names the build; train --help lists every augmentation preset; experiment
 // --help lists the experiments with their summaries.
 func TestVersionAndHelp(t *testing.T) {
