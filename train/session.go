@@ -188,13 +188,15 @@ func (r *session) write(step int, res StepResult) error {
 		return err
 	}
 	var extra []float64
+	acc := -1.0 // not measured at this step: written as an empty field
 	if c.EvalEvery > 0 {
-		acc := -1.0 // not measured at this step: written as an empty field
 		if step%c.EvalEvery == 0 || step == c.Steps {
 			var err error
+			t0 := time.Now()
 			if acc, err = knnNow(r.feats, r.train, r.test); err != nil {
 				return err
 			}
+			r.mw.evalSec += time.Since(t0).Seconds() // not training: kept out of images_per_s
 		}
 		extra = append(extra, acc)
 	}
@@ -204,7 +206,7 @@ func (r *session) write(step int, res StepResult) error {
 	if err := r.mw.Write(step, res, r.elapsed(), extra); err != nil {
 		return err
 	}
-	r.prog.update(step, res.Loss, r.elapsed())
+	r.prog.update(step, res.Loss, r.elapsed(), acc)
 	return nil
 }
 
