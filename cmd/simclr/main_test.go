@@ -181,6 +181,49 @@ func TestAugmentDefaults(t *testing.T) {
 	}
 }
 
+// TestHelpToStdout: help asked for goes to stdout with exit 0 (it went to stderr: train --help 2>/dev/null
+// printed nothing); help beside a usage error stays on stderr with exit 2; the top-level table is aligned
+// (issue 25, item 10).
+func TestHelpToStdout(t *testing.T) {
+	run := func(args ...string) (stdout, stderr string, code int) {
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "SIMCLR_TEST_MAIN=1")
+		var o, e strings.Builder
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return o.String(), e.String(), code
+	}
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"train", "--help"}, {"train", "-h"}, {"eval", "--help"},
+		{"experiment", "--help"}, {"plugin", "--help"}} {
+		o, e, code := run(args...)
+		if code != 0 || !strings.Contains(o, "usage: simclr") || e != "" {
+			t.Errorf("%v: exit %d, stdout %d bytes, stderr %q", args, code, len(o), e)
+		}
+	}
+	for _, args := range [][]string{{}, {"fly"}, {"experiment"}, {"plugin"}, {"train", "--nope"}} {
+		o, e, code := run(args...)
+		if code != 2 || o != "" || e == "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %d bytes", args, code, o, len(e))
+		}
+	}
+	o, _, _ := run("--help")
+	col := -1
+	for _, line := range strings.Split(o, "\n") {
+		for _, c := range commands {
+			if rest, ok := strings.CutPrefix(line, "  "+c.name+" "); ok {
+				at := len(line) - len(strings.TrimLeft(rest, " "))
+				if col >= 0 && at != col {
+					t.Errorf("the %s row's summary starts at column %d, the others' at %d:\n%s", c.name, at, col, o)
+				}
+				col = at
+			}
+		}
+	}
+}
+
 // TestVersionAndHelp: --version names the build; train --help lists every augmentation preset; experiment
 // --help lists the experiments with their summaries.
 func TestVersionAndHelp(t *testing.T) {
