@@ -276,6 +276,13 @@ func TestEvaluateRun(t *testing.T) {
 		!strings.Contains(log.String(), "features of") || !strings.Contains(log.String(), "probe on features") {
 		t.Errorf("options: %+v, %v\n%s", o, err, log.String())
 	}
+	// eval.json names the checkpoint it evaluated (issue 25, item 12).
+	if a.Checkpoint != ckptName(15) || a.Step != 15 || o.Checkpoint != ckptName(10) || o.Step != 10 {
+		t.Errorf("evaluated checkpoints: run %q step %d, --checkpoint 10 %q step %d", a.Checkpoint, a.Step, o.Checkpoint, o.Step)
+	}
+	if b, err := os.ReadFile(filepath.Join(c.OutDir, "eval.json")); err != nil || !strings.Contains(string(b), `"checkpoint": "`+ckptName(10)+`"`) {
+		t.Errorf("eval.json lacks its checkpoint: %s %v", b, err)
+	}
 	if _, err := EvaluateRun(c.OutDir, "", EvalOptions{Checkpoint: 7}, io.Discard); !IsUsage(err) {
 		t.Errorf("a checkpoint that does not exist: %v", err)
 	}

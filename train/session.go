@@ -255,6 +255,7 @@ func (r *session) finish() (Summary, error) {
 		if err != nil {
 			return sum, err
 		}
+		rep.Checkpoint, rep.Step = ckptName(c.Steps), c.Steps // the last checkpoint, written above
 		sum.Eval = &rep
 		if err := writeEval(filepath.Join(c.OutDir, "eval.json"), rep); err != nil {
 			return sum, err
