@@ -148,6 +148,11 @@ func prepareOutDir(dir string, overwrite bool) (string, error) {
 		return dir, nil
 	}
 	if !overwrite {
+		if !slices.ContainsFunc(found, func(n string) bool { return strings.HasPrefix(n, ckptPrefix) }) {
+			// Stopped before its first checkpoint (a double Ctrl-C): --resume has nothing to continue.
+			return "", usagef("--out-dir %s holds a run that has no checkpoint to resume from (%s): replace it with --overwrite, or choose another --out-dir",
+				dir, strings.Join(found, ", "))
+		}
 		return "", usagef("--out-dir %s holds a run already (%s): continue it with --resume %s, replace it with --overwrite, or choose another --out-dir",
 			dir, strings.Join(found, ", "), dir)
 	}

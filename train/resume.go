@@ -187,7 +187,8 @@ func latestCheckpoint(dir, runID string, log io.Writer) (ckptMeta, []checkpoint.
 		}
 		return m, ts, p, nil
 	}
-	return ckptMeta{}, nil, "", fmt.Errorf("train: %s: %w (looked for %s*%s)", dir, errNoCheckpoint, ckptPrefix, ckptSuffix)
+	return ckptMeta{}, nil, "", fmt.Errorf("train: %s: %w (looked for %s*%s); start the run again there with --overwrite (instead of --resume), or choose another --out-dir",
+		dir, errNoCheckpoint, ckptPrefix, ckptSuffix)
 }
 
 // harmless lists the settings a resumed run may change: they alter neither the model, the data, nor the

@@ -176,6 +176,22 @@ func TestResumeRefusals(t *testing.T) {
 	if _, err := Run(c, io.Discard); !errors.Is(err, errNoCheckpoint) {
 		t.Errorf("empty directory: %v", err)
 	}
+	// A run stopped before its first checkpoint (a double Ctrl-C): both --resume and a plain rerun into the
+	// folder name --overwrite, the way out (issue 25, item 13).
+	stuck := t.TempDir()
+	os.WriteFile(filepath.Join(stuck, "config.json"), []byte("{}\n"), 0o644)
+	os.WriteFile(filepath.Join(stuck, "metrics.csv"), []byte(MetricsHeader+"\n"), 0o644)
+	sc := smallRun(stuck, 5)
+	sc.Resume = stuck
+	if _, err := Run(sc, io.Discard); !errors.Is(err, errNoCheckpoint) || !strings.Contains(err.Error(), "--overwrite") {
+		t.Errorf("--resume of a run without checkpoints: %v", err)
+	}
+	sc.Resume = ""
+	if _, err := Run(sc, io.Discard); !IsUsage(err) || !strings.Contains(err.Error(), "--overwrite") || strings.Contains(err.Error(), "--resume") {
+		t.Errorf("rerun into a run without checkpoints: %v", err)
+	}
+	sc.Overwrite = true
+	mustRun(t, sc)
 	// A checkpoint of another model: same directory, the checkpoint swapped for a different network's.
 	other := t.TempDir()
 	oc := smallRun(other, 10)
