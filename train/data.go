@@ -15,6 +15,7 @@ type dataset struct {
 	dims    []int // one example: [d] for points, [H, W, C] for images
 	labels  []int
 	classes int
+	heldOut float64 // the fraction of each class held out as the test split (folder data without one), or 0
 	// fill writes the examples idx as float32 (points as they are, pixels scaled to [0, 1]) into dst.
 	fill func(idx []int, dst []float32)
 }
@@ -76,7 +77,7 @@ func fromPoints(p datasets.Points) *dataset {
 
 func fromImages(m *datasets.Images) *dataset {
 	return &dataset{name: strings.TrimSuffix(m.Name, "/train"), n: m.N, dims: []int{m.H, m.W, m.C},
-		labels: m.Labels, classes: len(m.Classes),
+		labels: m.Labels, classes: len(m.Classes), heldOut: m.HeldOut,
 		fill: func(idx []int, dst []float32) { m.Batch(idx, dst) }}
 }
 

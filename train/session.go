@@ -102,6 +102,10 @@ func startSession(s *Setup, log io.Writer) (*session, error) {
 	}
 	fmt.Fprintf(log, "training %s on %s (%d examples, %d parameters), backend %s (%s), into %s\n", c.Model, s.train.name, s.train.n,
 		rec.Environment.Params, rec.Backend, rec.Environment.BackendDesc, r.c.OutDir)
+	if s.test.heldOut > 0 { // said, not silent: these images are not trained on
+		fmt.Fprintf(log, "the data has no test/ or val/ folder: %d images (%g%% of each class) are held out as its test split and not trained on\n",
+			s.test.n, 100*s.test.heldOut)
+	}
 	r.feats = s.Featurizer(st.Params)
 	r.smp = newSampler(s.train.n, s.Batch, c.Seed)
 	r.prog = newProgress(log, c.Steps)
