@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/checkpoint"
+	"gonum.org/v1/plot/plotter"
 )
 
 func ckpts(t *testing.T, dir string) []string {
@@ -300,5 +301,32 @@ func TestFolderHeldOutIsSaid(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "(18 examples") || !strings.Contains(log.String(), "2 images (10% of each class) are held out") {
 		t.Errorf("the held-out split is not said:\n%s", log.String())
+	}
+}
+
+// TestLegendPlace: the legend of the loss-parts panel goes to a corner no curve passes through (it covered
+// the loss_align line, issue 25, item 14), or above the curves when every corner is taken.
+func TestLegendPlace(t *testing.T) {
+	line := func(y0, y1 float64) plotter.XYs {
+		var xy plotter.XYs
+		for i := range 11 {
+			xy = append(xy, plotter.XY{X: float64(i), Y: y0 + (y1-y0)*float64(i)/10})
+		}
+		return xy
+	}
+	for _, c := range []struct {
+		name      string
+		curves    []plotter.XYs
+		top, left bool
+		headroom  bool
+	}{
+		{"rising and flat", []plotter.XYs{line(0, 1), line(0.5, 0.5)}, true, true, false},
+		{"falling and flat", []plotter.XYs{line(1, 0), line(0.5, 0.5)}, true, false, false},
+		{"rising and falling", []plotter.XYs{line(0, 1), line(1, 0)}, true, false, true},
+	} {
+		top, left, h := legendPlace(c.curves)
+		if top != c.top || left != c.left || (h > 0) != c.headroom {
+			t.Errorf("%s: top %v left %v headroom %g, want %v %v %v", c.name, top, left, h, c.top, c.left, c.headroom)
+		}
 	}
 }
