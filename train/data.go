@@ -32,14 +32,10 @@ func (d *dataset) size() int {
 	return n
 }
 
-// loadData returns the train and test splits c asks for (the data set's entry in package datasets' registry).
-// A point set's test split is a second draw of the same generator from seed+1 (our choice: it measures how the
-// encoder treats unseen points of the same clusters).
-func loadData(c Config) (train, test *dataset, err error) {
-	ds, ok := datasets.Lookup(c.Data)
-	if !ok {
-		return nil, nil, usagef("--data must be one of %v, got %q", DataSets, c.Data)
-	}
+// loadData returns the train and test splits c asks for, ds being c's data set (its entry in package datasets'
+// registry). A point set's test split is a second draw of the same generator from seed+1 (our choice: it
+// measures how the encoder treats unseen points of the same clusters).
+func loadData(c Config, ds datasets.DataSet) (train, test *dataset, err error) {
 	if ds.Kind == datasets.PointSet {
 		tr, err := ds.Points(c.clusterSpec(c.Seed))
 		if err != nil {

@@ -58,7 +58,7 @@ func resumePoint(c Config, log io.Writer) (*ckptMeta, []checkpoint.Tensor, strin
 			c.Resume, strings.Join(diffs, "; "), harmlessList())
 	}
 	if m.Step >= c.Steps {
-		if r := m.Config.Resolve(); r.LRSchedule != optim.Constant || r.Warmup > 0 {
+		if r := m.Config.resolveOptim(); r.LRSchedule != optim.Constant || r.Warmup > 0 {
 			// configDiff refuses a new --steps here: the schedule's factors depend on it.
 			return nil, nil, "", usagef("--resume %s: the run already reached its last step %d, and it cannot be extended: its --lr-schedule %s / --warmup-steps %d depend on --steps; "+
 				"start a new run (another --out-dir) with a larger --steps", c.Resume, m.Step, r.LRSchedule, r.Warmup)
