@@ -180,8 +180,8 @@ func Read(path string, meta any) ([]Tensor, error) {
 	return ts, nil
 }
 
-// WriteFileAtomic writes b to path via a temporary file in the same directory: write, fsync, rename, fsync
-// the directory. On any error the temporary file is removed and path is untouched.
+// WriteFileAtomic writes b to path (mode 0644) via a temporary file in the same directory: write, fsync,
+// rename, fsync the directory. On any error the temporary file is removed and path is untouched.
 func WriteFileAtomic(path string, b []byte) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
@@ -195,6 +195,11 @@ func WriteFileAtomic(path string, b []byte) (err error) {
 			os.Remove(tmp)
 		}
 	}()
+	// CreateTemp makes the file 0600; the result is an ordinary file that others may read, like the
+	// metrics.csv and curves.png beside it.
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
 	if _, err = f.Write(b); err != nil {
 		return fmt.Errorf("checkpoint: write %s: %w", path, err)
 	}

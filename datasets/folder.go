@@ -221,6 +221,9 @@ func buildFolder(root string, entries []folderEntry, read func(rel string) ([]by
 	base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(filepath.Base(root), ".gz"), ".tgz"), ".tar")
 	train, test = m.split(len(trainSamples))
 	train.Name, test.Name = base+"/train", base+"/test"
+	if !(split && len(testSet) > 0) {
+		train.HeldOut, test.HeldOut = opt.TestFraction, opt.TestFraction
+	}
 	return train, test, nil
 }
 

@@ -41,6 +41,9 @@ type Images struct {
 	Pixels     []uint8  // [N, H, W, C]
 	Labels     []int    // [N]; -1 = unlabelled
 	Classes    []string // class names in label order; nil when unlabelled
+	// HeldOut is the fraction of each class that ReadFolder drew into the test split because the folder had
+	// no test/ or val/ split of its own (0: the data came split).
+	HeldOut float64
 }
 
 // ExampleSize returns the number of bytes of one image, H·W·C.

@@ -269,6 +269,9 @@ func FindCIFAR10JPEG(paths []string) string {
 
 // joinLooked lists the places looked at, each once, in order.
 func joinLooked(looked []string) string {
+	if len(looked) == 0 { // no --data-dir, and no default folder applies (its variable unset, no module root)
+		return "no folder (no --data-dir, and none of the default places exists here)"
+	}
 	var out []string
 	for _, p := range looked {
 		if !slices.Contains(out, p) {

@@ -3,6 +3,7 @@ package datasets
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -76,5 +77,12 @@ func TestGoMNISTLocation(t *testing.T) {
 	// go.mod pins the version; the test binary does not link GoMNIST, so the version comes from go.mod.
 	if got := goMNISTModuleVersion(); got != goMNISTVersion {
 		t.Errorf("goMNISTModuleVersion = %q, want %q (go.mod changed? update goMNISTVersion)", got, goMNISTVersion)
+	}
+}
+
+// TestJoinLookedEmpty: a not-found message never says "looked in ;" (issue 25, item 8).
+func TestJoinLookedEmpty(t *testing.T) {
+	if got := joinLooked(nil); got == "" || !strings.Contains(got, "--data-dir") {
+		t.Errorf("joinLooked(nil) = %q", got)
 	}
 }

@@ -58,6 +58,10 @@ type Report struct {
 	KNNT              float64  `json:"knn_t"`        // T of the kNN vote (not the loss temperature τ)
 	Lambda            float64  `json:"probe_lambda"` // the probe's chosen L2 penalty on the features
 	Seconds           float64  `json:"seconds"`      // wall time of Evaluate
+	// The checkpoint whose encoder was evaluated (its file name in the run folder) and its step; set by
+	// the caller that knows it (package train), empty for features from elsewhere.
+	Checkpoint string `json:"checkpoint,omitempty"`
+	Step       int    `json:"step,omitempty"`
 }
 
 // Evaluate runs KNN and LinearProbe on the learned features and on the raw-pixel baseline raw, which must

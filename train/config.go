@@ -5,12 +5,9 @@ package train
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/datasets"
-	"github.com/gosimclr/gosimclr/datasets/augment"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
@@ -107,130 +104,19 @@ func IsUsage(err error) bool {
 	return errors.As(err, &u)
 }
 
-func oneOf(flag, v string, allowed []string) error {
-	if !slices.Contains(allowed, v) {
-		return usagef("--%s must be one of %v, got %q", flag, allowed, v)
-	}
-	return nil
-}
-
-// Validate checks every field, naming the flag to change in its error (a UsageError).
-func (c Config) Validate() error {
-	ds, ok := datasets.Lookup(c.Data)
-	if !ok {
-		return usagef("--data must be one of %v, got %q", DataSets, c.Data)
-	}
-	c = c.Resolve()
-	checks := []error{
-		oneOf("stem", c.Stem, []string{"cifar", "imagenet"}),
-		oneOf("model", c.Model, Models),
-		oneOf("activation", c.Activation, arch.Activations),
-		oneOf("scaling", c.Scaling, arch.Scalings),
-		oneOf("trainable", c.Trainable, arch.Trainables),
-		oneOf("loss", c.Loss, losses.Parts),
-		oneOf("kernel", c.Kernel, losses.Kernels),
-		oneOf("optimizer", c.Optimizer, optim.Names),
-		oneOf("dtype", c.DType, []string{"float32", "float64"}),
-		oneOf("on-nan", c.OnNaN, []string{"stop", "skip"}),
-	}
-	for _, err := range checks {
-		if err != nil {
-			return err
-		}
-	}
-	if c.Devices == 0 || c.Devices < -1 {
-		return usagef("--devices must be a number of devices ≥ 1 or all, got %d", c.Devices)
-	}
-	m, _ := models.Lookup(c.Model) // known: checked above
-	images := ds.Kind == datasets.ImageSet
-	modelErr := m.Validate(c.modelSpec(0))
-	if err := c.Schedule().Validate(); err != nil && c.Epochs == 0 { // with --epochs: checked once the steps are known (Run)
-		return usagef("--lr-schedule %s, --warmup-steps %d: %v", c.LRSchedule, c.Warmup, err)
-	}
-	switch {
-	case c.Clusters < 1:
-		return usagef("--clusters must be ≥ 1, got %d", c.Clusters)
-	case c.Dim < 1:
-		return usagef("--dim must be ≥ 1, got %d", c.Dim)
-	case c.PerCluster < 1:
-		return usagef("--per-cluster must be ≥ 1, got %d", c.PerCluster)
-	case c.Width < 1:
-		return usagef("--width must be ≥ 1 (or 0 for the model's default), got %d", c.Width)
-	case c.EvalEvery < 0:
-		return usagef("--eval-every must be ≥ 0, got %d", c.EvalEvery)
-	case !images && !m.OnPoints:
-		return usagef("--model %s needs image data (--data %s), got --data %s", c.Model, strings.Join(datasets.NamesOf(datasets.ImageSet), ", "), c.Data)
-	case images && !m.OnImages:
-		return usagef("--model %s works on the point data sets (--data %s), got --data %s", c.Model, strings.Join(datasets.NamesOf(datasets.PointSet), ", "), c.Data)
-	case images && c.DType != "float32":
-		return usagef("--dtype float64 is for the point data sets; images train in float32")
-	case slices.ContainsFunc(c.Channels, func(ch int) bool { return ch < 1 }):
-		return usagef("--channels must all be ≥ 1, got %v", c.Channels)
-	case c.Depth < 1:
-		return usagef("--depth must be ≥ 1, got %d", c.Depth)
-	case modelErr != nil: // settings the model refuses: --channels on a model without them, onehidden's --depth 1
-		return UsageError{modelErr}
-	case c.LatentDim < 1:
-		return usagef("--latent-dim must be ≥ 1, got %d", c.LatentDim)
-	case c.HeadDim < 0 || (c.HeadDim > 0 && c.HeadHidden < 1):
-		return usagef("--head-dim must be ≥ 0 and --head-hidden ≥ 1, got %d and %d", c.HeadDim, c.HeadHidden)
-	case c.BatchSize < 0:
-		return usagef("--batch-size must be ≥ 1 (pairs), or 0 for the whole data set, got %d", c.BatchSize)
-	case c.Steps < 1:
-		return usagef("--steps must be ≥ 1, got %d", c.Steps)
-	case !(c.Temperature > 0):
-		return usagef("--temperature must be > 0, got %g", c.Temperature)
-	case c.Momentum != -1 && !(c.Momentum >= 0 && c.Momentum < 1):
-		return usagef("--momentum must be in [0, 1) (or −1: the optimiser's default), got %g", c.Momentum)
-	case c.WeightDecay != -1 && !(c.WeightDecay >= 0):
-		return usagef("--weight-decay must be ≥ 0 (or −1: the optimiser's default), got %g", c.WeightDecay)
-	case c.Epochs < 0:
-		return usagef("--epochs must be ≥ 0 (0: use --steps), got %g", c.Epochs)
-	case !(c.LR > 0):
-		return usagef("--lr must be > 0, got %g", c.LR)
-	case c.ImageSize < 0:
-		return usagef("--image-size must be ≥ 0 (0: the first image's size), got %d", c.ImageSize)
-	case c.ImageSize > 0 && !ds.Sized:
-		return usagef("--image-size applies to --data %s only (%s has one size of its own)", strings.Join(datasets.SizedNames(), ", "), c.Data)
-	case c.LogEvery < 1:
-		return usagef("--log-every must be ≥ 1, got %d", c.LogEvery)
-	case c.CheckpointEvery < 0:
-		return usagef("--checkpoint-every must be ≥ 0, got %d", c.CheckpointEvery)
-	case c.KeepCheckpoints < 1:
-		return usagef("--keep-checkpoints must be ≥ 1, got %d", c.KeepCheckpoints)
-	}
-	switch {
-	case m.Input == models.Indices: // example indices are not augmented
-	case !images:
-		spec, err := augment.ParseVectorSpec(c.Augment)
-		if err != nil {
-			return usagef("--augment: %v", err)
-		}
-		if err := spec.Check(ds.Dim(c.clusterSpec(c.Seed))); err != nil {
-			return usagef("--augment: %v", err)
-		}
-	default:
-		if _, err := augment.Preset(c.Augment); err != nil {
-			return usagef("--augment: %v", err)
-		}
-	}
-	return nil
-}
-
 // Resolve replaces every "auto" setting by what it means for c's data and model: --model and --augment by the
 // data set's defaults (datasets.DataSet Model and Augment), --width 0 by the model's (models.Entry Width),
-// --latent-dim 0 and --head-dim −1 by kind of data.
+// --latent-dim 0 and --head-dim −1 by kind of data, and the optimiser's −1 defaults.
 func (c Config) Resolve() Config {
-	if c.LRSchedule == "" { // a config.json or checkpoint written before schedules existed
-		c.LRSchedule = optim.Constant
-	}
-	if c.Momentum == -1 {
-		c.Momentum = map[bool]float64{true: optim.LARSMomentum, false: 0}[c.Optimizer == optim.LARS]
-	}
-	if c.WeightDecay == -1 {
-		c.WeightDecay = map[bool]float64{true: optim.LARSWeightDecay, false: 0}[c.Optimizer == optim.LARS]
-	}
-	ds, known := datasets.Lookup(c.Data) // an unknown set keeps "auto" (Validate names it)
+	r, _, _, _ := c.resolve()
+	return r
+}
+
+// resolve is Resolve, looking each registry up once: it also returns the data set's and the model's entries,
+// and whether the data set is known (an unknown one keeps --model and --augment "auto": Validate names it).
+func (c Config) resolve() (Config, datasets.DataSet, models.Entry, bool) {
+	c = c.resolveOptim()
+	ds, known := datasets.Lookup(c.Data)
 	images := ds.Kind == datasets.ImageSet
 	if c.Model == "auto" && known {
 		c.Model = ds.Model
@@ -238,7 +124,8 @@ func (c Config) Resolve() Config {
 	if c.Augment == "auto" && known {
 		c.Augment = ds.Augment
 	}
-	if m, ok := models.Lookup(c.Model); ok && c.Width == 0 {
+	m, ok := models.Lookup(c.Model)
+	if ok && c.Width == 0 {
 		c.Width = m.Width
 	}
 	if c.LatentDim == 0 {
@@ -253,16 +140,30 @@ func (c Config) Resolve() Config {
 			c.HeadDim = 128
 		}
 	}
+	return c, ds, m, known
+}
+
+// resolveOptim resolves the settings of the optimiser and schedule, which need no registry.
+func (c Config) resolveOptim() Config {
+	if c.LRSchedule == "" { // a config.json or checkpoint written before schedules existed
+		c.LRSchedule = optim.Constant
+	}
+	if c.Momentum == -1 {
+		c.Momentum = map[bool]float64{true: optim.LARSMomentum, false: 0}[c.Optimizer == optim.LARS]
+	}
+	if c.WeightDecay == -1 {
+		c.WeightDecay = map[bool]float64{true: optim.LARSWeightDecay, false: 0}[c.Optimizer == optim.LARS]
+	}
 	return c
 }
 
 // Schedule is the learning-rate schedule of the run.
 func (c Config) Schedule() optim.Schedule {
-	return optim.Schedule{Name: c.Resolve().LRSchedule, Warmup: c.Warmup, Total: c.Steps}
+	return optim.Schedule{Name: c.resolveOptim().LRSchedule, Warmup: c.Warmup, Total: c.Steps}
 }
 
 // Opt is the optimiser c describes (c resolved).
 func (c Config) Opt() optim.Optimizer {
-	r := c.Resolve()
+	r := c.resolveOptim()
 	return optim.Optimizer{Name: r.Optimizer, LR: r.LR, Momentum: r.Momentum, WeightDecay: r.WeightDecay}
 }

@@ -79,6 +79,17 @@ func writeCurves(dir string) (err error) {
 		if n == 0 {
 			return nil, nil
 		}
+		if len(names) > 1 {
+			var all []plotter.XYs
+			for _, name := range names {
+				all = append(all, series(name))
+			}
+			var headroom float64
+			p.Legend.Top, p.Legend.Left, headroom = legendPlace(all)
+			if headroom > 0 {
+				p.Y.Max += headroom
+			}
+		}
 		return p, nil
 	}
 	var grid [][]*plot.Plot
@@ -93,4 +104,39 @@ func writeCurves(dir string) (err error) {
 		}
 	}
 	return plotstyle.SaveGrid(grid, filepath.Join(dir, "curves.png"), 16, 6)
+}
+
+// legendPlace picks the corner of a panel for its legend where no point of the curves lies (a corner being
+// the outer 40% of the x range by the outer 30% of the y range), in the order top right, top left, bottom
+// right, bottom left, so that the legend covers no line. If every corner holds points it returns top right and
+// the headroom to add above the curves' maximum that leaves the top 30% of the panel empty.
+func legendPlace(curves []plotter.XYs) (top, left bool, headroom float64) {
+	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for _, xy := range curves {
+		for _, p := range xy {
+			xmin, xmax, ymin, ymax = min(xmin, p.X), max(xmax, p.X), min(ymin, p.Y), max(ymax, p.Y)
+		}
+	}
+	if math.IsInf(xmin, 0) || xmax == xmin || ymax == ymin {
+		return true, false, 0
+	}
+	dx, dy := 0.4*(xmax-xmin), 0.3*(ymax-ymin)
+	empty := func(top, left bool) bool {
+		for _, xy := range curves {
+			for _, p := range xy {
+				inX := (left && p.X <= xmin+dx) || (!left && p.X >= xmax-dx)
+				inY := (top && p.Y >= ymax-dy) || (!top && p.Y <= ymin+dy)
+				if inX && inY {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	for _, c := range [][2]bool{{true, false}, {true, true}, {false, false}, {false, true}} {
+		if empty(c[0], c[1]) {
+			return c[0], c[1], 0
+		}
+	}
+	return true, false, (ymax - ymin) * 0.3 / 0.7
 }

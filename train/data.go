@@ -15,6 +15,7 @@ type dataset struct {
 	dims    []int // one example: [d] for points, [H, W, C] for images
 	labels  []int
 	classes int
+	heldOut float64 // the fraction of each class held out as the test split (folder data without one), or 0
 	// fill writes the examples idx as float32 (points as they are, pixels scaled to [0, 1]) into dst.
 	fill func(idx []int, dst []float32)
 }
@@ -31,14 +32,10 @@ func (d *dataset) size() int {
 	return n
 }
 
-// loadData returns the train and test splits c asks for (the data set's entry in package datasets' registry).
-// A point set's test split is a second draw of the same generator from seed+1 (our choice: it measures how the
-// encoder treats unseen points of the same clusters).
-func loadData(c Config) (train, test *dataset, err error) {
-	ds, ok := datasets.Lookup(c.Data)
-	if !ok {
-		return nil, nil, usagef("--data must be one of %v, got %q", DataSets, c.Data)
-	}
+// loadData returns the train and test splits c asks for, ds being c's data set (its entry in package datasets'
+// registry). A point set's test split is a second draw of the same generator from seed+1 (our choice: it
+// measures how the encoder treats unseen points of the same clusters).
+func loadData(c Config, ds datasets.DataSet) (train, test *dataset, err error) {
 	if ds.Kind == datasets.PointSet {
 		tr, err := ds.Points(c.clusterSpec(c.Seed))
 		if err != nil {
@@ -76,7 +73,7 @@ func fromPoints(p datasets.Points) *dataset {
 
 func fromImages(m *datasets.Images) *dataset {
 	return &dataset{name: strings.TrimSuffix(m.Name, "/train"), n: m.N, dims: []int{m.H, m.W, m.C},
-		labels: m.Labels, classes: len(m.Classes),
+		labels: m.Labels, classes: len(m.Classes), heldOut: m.HeldOut,
 		fill: func(idx []int, dst []float32) { m.Batch(idx, dst) }}
 }
 

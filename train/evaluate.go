@@ -132,6 +132,7 @@ func EvaluateRun(dir, backendSpec string, o EvalOptions, log io.Writer) (EvalRep
 	if err != nil {
 		return rep, err
 	}
+	rep.Checkpoint, rep.Step = filepath.Base(r.path), r.Step
 	return rep, writeEval(filepath.Join(dir, "eval.json"), rep)
 }
 

@@ -163,7 +163,8 @@ func ExportRun(dir string, step int, format, out string, log io.Writer) ([]strin
 }
 
 // EmbedRun writes the encoder features (before the projection head) of every example of the run's data split
-// ("train" or "test") to out as .npy [n, F] float32, their labels (when the data has them) beside it as
+// ("train" or "test") to out (default dir/features.npy, inside the run, so that two runs' features never
+// overwrite each other) as .npy [n, F] float32, their labels (when the data has them) beside it as
 // <out without .npy>.labels.npy [n] int64, and, if inputsOut is not empty, the inputs as the model sees them
 // (points as they are, images [n, H, W, C] in [0, 1]).
 func EmbedRun(dir string, step int, split, out, inputsOut string, log io.Writer) error {
@@ -173,6 +174,9 @@ func EmbedRun(dir string, step int, split, out, inputsOut string, log io.Writer)
 	r, err := OpenRun(dir, step, "", log)
 	if err != nil {
 		return err
+	}
+	if out == "" {
+		out = filepath.Join(dir, "features.npy")
 	}
 	data := r.test
 	if split == "train" {

@@ -32,10 +32,11 @@ func TestGoStepRunsNoMathExp(t *testing.T) {
 			if cfg.BatchSize == 0 || cfg.BatchSize > 64 {
 				cfg.BatchSize = 32
 			}
-			if err := cfg.Validate(); err != nil {
+			r, err := cfg.check()
+			if err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := loadData(cfg.Resolve()); err != nil {
+			if _, _, err := loadData(r.Config, r.data); err != nil {
 				t.Skip(err) // a data set that is not installed here
 			}
 			cfg.Backend = "go"

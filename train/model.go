@@ -15,19 +15,10 @@ func (c Config) modelSpec(n int) models.Spec {
 		HeadHidden: c.HeadHidden, Channels: c.Channels, Stem: c.Stem, Examples: n}
 }
 
-// inputOf is what the model named by the --model value model reads (0 for an unknown name).
-func inputOf(model string) models.Input {
-	m, _ := models.Lookup(model)
-	return m.Input
-}
-
-// buildModel makes the model of c (from the registry of package models) for the data, and its views function:
-// none for a model of example indices, else the vector augmentation on points or the image preset on images.
-func buildModel(c Config, data *dataset) (models.Model, ViewsFn, error) {
-	m, ok := models.Lookup(c.Model)
-	if !ok {
-		return nil, nil, usagef("--model must be one of %v, got %q", Models, c.Model)
-	}
+// buildModel makes the model of c, m being its entry in the registry of package models, for the data, and its
+// views function: none for a model of example indices, else the vector augmentation on points or the image
+// preset on images.
+func buildModel(c Config, m models.Entry, data *dataset) (models.Model, ViewsFn, error) {
 	model, err := m.Build(c.modelSpec(data.n), data.dims)
 	if err != nil {
 		return nil, nil, UsageError{err}

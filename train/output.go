@@ -14,7 +14,7 @@ import (
 
 // MetricsHeader is the header of metrics.csv. lr is the learning rate of the step (schedule included), epoch
 // the passes over the training set so far (step·N/examples), images_per_s the training examples per second
-// since the previous row. seconds and images_per_s are the only columns that depend on timing.
+// since the previous row (the time of the periodic kNN left out). seconds and images_per_s are the only columns that depend on timing.
 const MetricsHeader = "step,loss,alignment,uniformity,seconds,loss_align,loss_unif,effective_rank,lr,epoch,images_per_s"
 
 // timingColumns are the 0-based indices of MetricsHeader's timing columns.
@@ -28,7 +28,8 @@ type metricsWriter struct {
 	// previous row's step and seconds.
 	lr                func(step int) float64
 	batch, examples   int
-	lastStep, lastSec float64
+	lastStep, lastSec float64 // lastSec in training seconds: seconds less evalSec
+	evalSec           float64 // seconds of this sitting spent on the periodic kNN, which is not training
 }
 
 // newMetricsWriter creates path with MetricsHeader plus the extra column names, or appends to it.
@@ -62,10 +63,11 @@ func (m *metricsWriter) Write(step int, r StepResult, seconds float64, extra []f
 	if m.examples > 0 {
 		epoch = float64(step) * float64(m.batch) / float64(m.examples)
 	}
-	if dt := seconds - m.lastSec; dt > 0 {
+	trained := seconds - m.evalSec
+	if dt := trained - m.lastSec; dt > 0 {
 		ips = (float64(step) - m.lastStep) * float64(m.batch) / dt
 	}
-	m.lastStep, m.lastSec = float64(step), seconds
+	m.lastStep, m.lastSec = float64(step), trained
 	fmt.Fprintf(m.w, "%d,%s,%s,%s,%.3f,%s,%s,%s,%s,%s,%.1f", step, fmtFloat(r.Loss), fmtFloat(r.Alignment),
 		fmtFloat(r.Uniformity), seconds, fmtFloat(r.LossAlign), fmtFloat(r.LossUnif), fmtFloat(erank),
 		fmtFloat(lr), strconv.FormatFloat(epoch, 'f', 4, 64), ips)
@@ -137,17 +139,22 @@ func newProgress(w io.Writer, total int) *progress {
 	return p
 }
 
-func (p *progress) update(step int, loss, seconds float64) {
+// update shows a step's loss and, if knn ≥ 0 (measured at this step), the kNN accuracy.
+func (p *progress) update(step int, loss, seconds, knn float64) {
 	rate := float64(step) / max(seconds, 1e-9)
 	eta := float64(p.total-step) / max(rate, 1e-9)
+	acc := ""
+	if knn >= 0 {
+		acc = fmt.Sprintf(" knn %.4f", knn)
+	}
 	if !p.tty {
-		fmt.Fprintf(p.w, "step %d/%d loss %.6f (%.1f steps/s, eta %.0fs)\n", step, p.total, loss, rate, eta)
+		fmt.Fprintf(p.w, "step %d/%d loss %.6f%s (%.1f steps/s, eta %.0fs)\n", step, p.total, loss, acc, rate, eta)
 		return
 	}
 	const width = 30
 	done := width * step / p.total
-	fmt.Fprintf(p.w, "\r[%s%s] %d/%d loss %.5f %.1f it/s eta %.0fs ", strings.Repeat("=", done),
-		strings.Repeat(" ", width-done), step, p.total, loss, rate, eta)
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d loss %.5f%s %.1f it/s eta %.0fs ", strings.Repeat("=", done),
+		strings.Repeat(" ", width-done), step, p.total, loss, acc, rate, eta)
 }
 
 func (p *progress) done() {

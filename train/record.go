@@ -93,8 +93,11 @@ func newRunID() string {
 	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
-// runFiles are the names a run writes into its folder; ckpt-*.ckpt are its checkpoints.
-var runFiles = []string{"config.json", "metrics.csv", "params.ckpt", "eval.json", "embedding.csv", "curves.png"}
+// runFiles are the names a run, and simclr export and embed with their default outputs, write into its
+// folder; ckpt-*.ckpt are its checkpoints. --overwrite removes them all, so that no file of the old run is left
+// beside the new one.
+var runFiles = []string{"config.json", "metrics.csv", "params.ckpt", "eval.json", "embedding.csv", "curves.png",
+	"encoder.npz", "encoder.safetensors", "features.npy", "features.labels.npy"}
 
 // existingRunFiles lists the run files present in dir, sorted.
 func existingRunFiles(dir string) []string {
@@ -145,6 +148,11 @@ func prepareOutDir(dir string, overwrite bool) (string, error) {
 		return dir, nil
 	}
 	if !overwrite {
+		if !slices.ContainsFunc(found, func(n string) bool { return strings.HasPrefix(n, ckptPrefix) }) {
+			// Stopped before its first checkpoint (a double Ctrl-C): --resume has nothing to continue.
+			return "", usagef("--out-dir %s holds a run that has no checkpoint to resume from (%s): replace it with --overwrite, or choose another --out-dir",
+				dir, strings.Join(found, ", "))
+		}
 		return "", usagef("--out-dir %s holds a run already (%s): continue it with --resume %s, replace it with --overwrite, or choose another --out-dir",
 			dir, strings.Join(found, ", "), dir)
 	}

@@ -1,6 +1,8 @@
 package train
 
 import (
+	"bytes"
+	"image"
 	"image/png"
 	"io"
 	"math"
@@ -11,8 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/checkpoint"
+	"gonum.org/v1/plot/plotter"
 )
 
 func ckpts(t *testing.T, dir string) []string {
@@ -67,6 +71,54 @@ func TestRunsDoNotMix(t *testing.T) {
 	}
 	if b, err := os.ReadFile(keep); err != nil || string(b) != "mine" {
 		t.Errorf("--overwrite touched a file that is not the run's: %q %v", b, err)
+	}
+}
+
+// TestOverwriteRemovesExports: simclr export and embed write into the run folder by default (embed did write
+// ./features.npy, where one run's features overwrote another's), and --overwrite removes those files with the
+// rest of the old run (issue 25, items 2 and 4).
+func TestOverwriteRemovesExports(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, smallRun(dir, 3))
+	for _, f := range ExportFormats {
+		if _, err := ExportRun(dir, 0, f, "", io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := EmbedRun(dir, 0, "test", "", "", io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	exports := []string{"encoder.npz", "encoder.safetensors", "features.npy", "features.labels.npy"}
+	for _, n := range exports {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("export or embed did not write %s into the run: %v", n, err)
+		}
+	}
+	c := smallRun(dir, 2)
+	c.Overwrite = true
+	mustRun(t, c)
+	for _, n := range exports {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			t.Errorf("--overwrite left the old run's %s", n)
+		}
+	}
+}
+
+// TestRunFileModes: every file a run writes is 0644, those written atomically (config.json, the checkpoints)
+// included, which were 0600 beside a 0644 metrics.csv (issue 25, item 7).
+func TestRunFileModes(t *testing.T) {
+	dir := t.TempDir()
+	c := smallRun(dir, 12)
+	c.CheckpointEvery = 5
+	mustRun(t, c)
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) < 4 {
+		t.Fatalf("%d files, %v", len(entries), err)
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, want -rw-r--r-- (%v)", e.Name(), fi.Mode(), err)
+		}
 	}
 }
 
@@ -191,5 +243,90 @@ func TestGitCommitStamp(t *testing.T) {
 	commit = ""
 	if got := GitCommit(); got == "0123abc" || got == "" {
 		t.Fatalf("GitCommit() = %q without a stamp", got)
+	}
+}
+
+// TestEvalEveryTiming: the periodic kNN's time is not training time, so images_per_s leaves it out (with it,
+// 68 images/s instead of ~500), and the kNN accuracy shows in the progress lines (issue 25, item 9).
+func TestEvalEveryTiming(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "metrics.csv")
+	m, err := newMetricsWriter(path, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.batch, m.examples = 10, 100
+	z := tensors.FromFlatDataAndDimensions([]float32{1, 0, 0, 1}, 2, 2)
+	m.Write(10, StepResult{Z: z}, 1, nil) // 100 images in 1 s
+	m.evalSec += 3                        // a kNN of 3 s, then 100 images in 1 s more
+	m.Write(20, StepResult{Z: z}, 5, nil)
+	m.Close()
+	b, _ := os.ReadFile(path)
+	rows := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if got := rows[2][strings.LastIndex(rows[2], ",")+1:]; got != "100.0" {
+		t.Errorf("images_per_s after a 3 s kNN = %s, want 100.0\n%s", got, b)
+	}
+
+	var log bytes.Buffer
+	c := smallRun(t.TempDir(), 10)
+	c.EvalEvery, c.LogEvery = 5, 5
+	if _, err := Run(c, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "step 5/10 loss") || !strings.Contains(log.String(), " knn ") {
+		t.Errorf("progress lacks the kNN accuracy:\n%s", log.String())
+	}
+}
+
+// TestFolderHeldOutIsSaid: folder data without a test/ folder holds 10% of each class out of training; the
+// run says so (it was documented only in the code: 47 images trained as "43 examples", issue 25, item 11).
+func TestFolderHeldOutIsSaid(t *testing.T) {
+	root := t.TempDir()
+	for i := range 20 {
+		dir := filepath.Join(root, []string{"a", "b"}[i%2])
+		os.MkdirAll(dir, 0o755)
+		img := image.NewGray(image.Rect(0, 0, 8, 8))
+		img.Pix[i] = 255
+		f, err := os.Create(filepath.Join(dir, strconv.Itoa(i)+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		png.Encode(f, img)
+		f.Close()
+	}
+	var log bytes.Buffer
+	c := smallRun(t.TempDir(), 1)
+	c.Data, c.BatchSize, c.Model, c.HeadDim = "folder:"+root, 4, "mlp", 0
+	if _, err := Run(c, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "(18 examples") || !strings.Contains(log.String(), "2 images (10% of each class) are held out") {
+		t.Errorf("the held-out split is not said:\n%s", log.String())
+	}
+}
+
+// TestLegendPlace: the legend of the loss-parts panel goes to a corner no curve passes through (it covered
+// the loss_align line, issue 25, item 14), or above the curves when every corner is taken.
+func TestLegendPlace(t *testing.T) {
+	line := func(y0, y1 float64) plotter.XYs {
+		var xy plotter.XYs
+		for i := range 11 {
+			xy = append(xy, plotter.XY{X: float64(i), Y: y0 + (y1-y0)*float64(i)/10})
+		}
+		return xy
+	}
+	for _, c := range []struct {
+		name      string
+		curves    []plotter.XYs
+		top, left bool
+		headroom  bool
+	}{
+		{"rising and flat", []plotter.XYs{line(0, 1), line(0.5, 0.5)}, true, true, false},
+		{"falling and flat", []plotter.XYs{line(1, 0), line(0.5, 0.5)}, true, false, false},
+		{"rising and falling", []plotter.XYs{line(0, 1), line(1, 0)}, true, false, true},
+	} {
+		top, left, h := legendPlace(c.curves)
+		if top != c.top || left != c.left || (h > 0) != c.headroom {
+			t.Errorf("%s: top %v left %v headroom %g, want %v %v %v", c.name, top, left, h, c.top, c.left, c.headroom)
+		}
 	}
 }

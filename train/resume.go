@@ -188,7 +188,8 @@ func latestCheckpoint(dir, runID string, log io.Writer) (ckptMeta, []checkpoint.
 		}
 		return m, ts, p, nil
 	}
-	return ckptMeta{}, nil, "", fmt.Errorf("train: %s: %w (looked for %s*%s)", dir, errNoCheckpoint, ckptPrefix, ckptSuffix)
+	return ckptMeta{}, nil, "", fmt.Errorf("train: %s: %w (looked for %s*%s); start the run again there with --overwrite (instead of --resume), or choose another --out-dir",
+		dir, errNoCheckpoint, ckptPrefix, ckptSuffix)
 }
 
 // harmless lists the settings a resumed run may change: they alter neither the model, the data, nor the
@@ -199,7 +200,7 @@ var harmless = map[string]bool{"steps": true, "log-every": true, "eval-every": t
 // configDiff lists the settings that differ between a and b, except the harmless ones, as "--name: a → b".
 func configDiff(a, b Config) []string {
 	var diffs []string
-	a.LRSchedule, b.LRSchedule = a.Resolve().LRSchedule, b.Resolve().LRSchedule
+	a.LRSchedule, b.LRSchedule = a.resolveOptim().LRSchedule, b.resolveOptim().LRSchedule
 	if a.LRSchedule != optim.Constant || a.Warmup > 0 {
 		// The schedule's factors depend on the total number of steps (and a warm-up longer than the
 		// finished run would change steps already taken): --steps must stay as it was.

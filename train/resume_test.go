@@ -157,10 +157,41 @@ func TestResumeRefusals(t *testing.T) {
 	if _, err := Run(c, io.Discard); !IsUsage(err) || !strings.Contains(err.Error(), "already reached step 12") {
 		t.Errorf("nothing left to do: %v", err)
 	}
+	// A finished cosine run cannot be extended: the message must not suggest a larger --steps, which
+	// configDiff then refuses (issue 25, item 1).
+	cos := t.TempDir()
+	cc := smallRun(cos, 12)
+	cc.LRSchedule = "cosine"
+	mustRun(t, cc)
+	cc.Resume = cos
+	_, err = Run(cc, io.Discard)
+	if !IsUsage(err) || strings.Contains(err.Error(), "pass --steps") || !strings.Contains(err.Error(), "cannot be extended") {
+		t.Errorf("finished cosine run: %v", err)
+	}
+	cc.Steps = 20
+	if _, err := Run(cc, io.Discard); !IsUsage(err) || !strings.Contains(err.Error(), "--steps: 12 → 20") {
+		t.Errorf("finished cosine run, more steps: %v", err)
+	}
 	c.Resume, c.Steps = t.TempDir(), 30
 	if _, err := Run(c, io.Discard); !errors.Is(err, errNoCheckpoint) {
 		t.Errorf("empty directory: %v", err)
 	}
+	// A run stopped before its first checkpoint (a double Ctrl-C): both --resume and a plain rerun into the
+	// folder name --overwrite, the way out (issue 25, item 13).
+	stuck := t.TempDir()
+	os.WriteFile(filepath.Join(stuck, "config.json"), []byte("{}\n"), 0o644)
+	os.WriteFile(filepath.Join(stuck, "metrics.csv"), []byte(MetricsHeader+"\n"), 0o644)
+	sc := smallRun(stuck, 5)
+	sc.Resume = stuck
+	if _, err := Run(sc, io.Discard); !errors.Is(err, errNoCheckpoint) || !strings.Contains(err.Error(), "--overwrite") {
+		t.Errorf("--resume of a run without checkpoints: %v", err)
+	}
+	sc.Resume = ""
+	if _, err := Run(sc, io.Discard); !IsUsage(err) || !strings.Contains(err.Error(), "--overwrite") || strings.Contains(err.Error(), "--resume") {
+		t.Errorf("rerun into a run without checkpoints: %v", err)
+	}
+	sc.Overwrite = true
+	mustRun(t, sc)
 	// A checkpoint of another model: same directory, the checkpoint swapped for a different network's.
 	other := t.TempDir()
 	oc := smallRun(other, 10)
@@ -260,6 +291,13 @@ func TestEvaluateRun(t *testing.T) {
 	if err != nil || o.K != 5 || o.RawKNNAccuracy != nil || !strings.Contains(log.String(), "step 10") ||
 		!strings.Contains(log.String(), "features of") || !strings.Contains(log.String(), "probe on features") {
 		t.Errorf("options: %+v, %v\n%s", o, err, log.String())
+	}
+	// eval.json names the checkpoint it evaluated (issue 25, item 12).
+	if a.Checkpoint != ckptName(15) || a.Step != 15 || o.Checkpoint != ckptName(10) || o.Step != 10 {
+		t.Errorf("evaluated checkpoints: run %q step %d, --checkpoint 10 %q step %d", a.Checkpoint, a.Step, o.Checkpoint, o.Step)
+	}
+	if b, err := os.ReadFile(filepath.Join(c.OutDir, "eval.json")); err != nil || !strings.Contains(string(b), `"checkpoint": "`+ckptName(10)+`"`) {
+		t.Errorf("eval.json lacks its checkpoint: %s %v", b, err)
 	}
 	if _, err := EvaluateRun(c.OutDir, "", EvalOptions{Checkpoint: 7}, io.Discard); !IsUsage(err) {
 		t.Errorf("a checkpoint that does not exist: %v", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/checkpoint"
+	"github.com/gosimclr/gosimclr/optim"
 )
 
 // session is one sitting of simclr train: the named steps of Run (start, each step's bookkeeping, finish) and
@@ -57,6 +58,11 @@ func resumePoint(c Config, log io.Writer) (*ckptMeta, []checkpoint.Tensor, strin
 			c.Resume, strings.Join(diffs, "; "), harmlessList())
 	}
 	if m.Step >= c.Steps {
+		if r := m.Config.resolveOptim(); r.LRSchedule != optim.Constant || r.Warmup > 0 {
+			// configDiff refuses a new --steps here: the schedule's factors depend on it.
+			return nil, nil, "", usagef("--resume %s: the run already reached its last step %d, and it cannot be extended: its --lr-schedule %s / --warmup-steps %d depend on --steps; "+
+				"start a new run (another --out-dir) with a larger --steps", c.Resume, m.Step, r.LRSchedule, r.Warmup)
+		}
 		return nil, nil, "", usagef("--resume %s: the run already reached step %d; pass --steps larger than that to continue", c.Resume, m.Step)
 	}
 	fmt.Fprintf(log, "resuming from %s (step %d)\n", path, m.Step)
@@ -100,6 +106,10 @@ func startSession(s *Setup, log io.Writer) (*session, error) {
 	}
 	fmt.Fprintf(log, "training %s on %s (%d examples, %d parameters), backend %s (%s)%s, into %s\n", c.Model, s.train.name, s.train.n,
 		rec.Environment.Params, rec.Backend, rec.Environment.BackendDesc, devices, r.c.OutDir)
+	if s.test.heldOut > 0 { // said, not silent: these images are not trained on
+		fmt.Fprintf(log, "the data has no test/ or val/ folder: %d images (%g%% of each class) are held out as its test split and not trained on\n",
+			s.test.n, 100*s.test.heldOut)
+	}
 	r.feats = s.Featurizer(st.Params)
 	r.smp = newSampler(s.train.n, s.Batch, c.Seed)
 	r.prog = newProgress(log, c.Steps)
@@ -186,13 +196,15 @@ func (r *session) write(step int, res StepResult) error {
 		return err
 	}
 	var extra []float64
+	acc := -1.0 // not measured at this step: written as an empty field
 	if c.EvalEvery > 0 {
-		acc := -1.0 // not measured at this step: written as an empty field
 		if step%c.EvalEvery == 0 || step == c.Steps {
 			var err error
+			t0 := time.Now()
 			if acc, err = knnNow(r.feats, r.train, r.test); err != nil {
 				return err
 			}
+			r.mw.evalSec += time.Since(t0).Seconds() // not training: kept out of images_per_s
 		}
 		extra = append(extra, acc)
 	}
@@ -202,7 +214,7 @@ func (r *session) write(step int, res StepResult) error {
 	if err := r.mw.Write(step, res, r.elapsed(), extra); err != nil {
 		return err
 	}
-	r.prog.update(step, res.Loss, r.elapsed())
+	r.prog.update(step, res.Loss, r.elapsed(), acc)
 	return nil
 }
 
@@ -251,6 +263,7 @@ func (r *session) finish() (Summary, error) {
 		if err != nil {
 			return sum, err
 		}
+		rep.Checkpoint, rep.Step = ckptName(c.Steps), c.Steps // the last checkpoint, written above
 		sum.Eval = &rep
 		if err := writeEval(filepath.Join(c.OutDir, "eval.json"), rep); err != nil {
 			return sum, err

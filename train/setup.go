@@ -35,12 +35,13 @@ type Setup struct {
 // views, optimiser, loss and backend. With --epochs, the returned Setup's Config.Steps is the number of steps
 // they come to.
 func Open(c Config) (*Setup, error) {
-	if err := c.Validate(); err != nil {
+	r, err := c.check() // resolved once: the registry entries come with it
+	if err != nil {
 		return nil, err
 	}
-	c = c.Resolve()
+	c = r.Config
 	// The data first: --epochs and --batch-size 0 need its size.
-	train, test, err := loadData(c)
+	train, test, err := loadData(c, r.data)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +58,7 @@ func Open(c Config) (*Setup, error) {
 			return nil, usagef("--epochs %g (%d steps): %v", c.Epochs, c.Steps, err)
 		}
 	}
-	model, views, err := buildModel(c, train)
+	model, views, err := buildModel(c, r.model, train)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +75,7 @@ func Open(c Config) (*Setup, error) {
 	if c.DType == "float64" {
 		dt = dtypes.Float64
 	}
-	return &Setup{Config: c, Model: model, Input: inputOf(c.Model), Views: views, Opt: c.Opt(),
+	return &Setup{Config: c, Model: model, Input: r.model.Input, Views: views, Opt: c.Opt(),
 		Loss: losses.Config{Kernel: c.Kernel, Part: c.Loss, Temperature: c.Temperature},
 		Seed: c.Seed, Backend: b, DType: dt, Batch: n, train: train, test: test}, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -12,11 +13,14 @@ import (
 	"github.com/gosimclr/gosimclr/datasets/augment"
 )
 
+// maxGrid bounds --rows and --views of simclr augment.
+const maxGrid = 64
+
 // runAugment writes a PNG grid: each row an original training image and several augmented views of it.
 func runAugment(args []string) error {
 	fs := newFlags("augment")
 	images := strings.Join(datasets.NamesOf(datasets.ImageSet), ", ")
-	data := fs.String("data", "cifar10", "image data set: "+images)
+	data := fs.String("data", "mnist", "image data set: "+images+" (default: MNIST, which ships with the module)")
 	dataDir := fs.String("data-dir", "", "folder holding the image files (default: the data set's usual place)")
 	preset := fs.String("augment", "auto", "augmentation preset: "+strings.Join(augment.PresetNames, ", ")+" (auto: by data set)")
 	out := fs.StringP("out", "o", "views.png", "output PNG file")
@@ -27,8 +31,9 @@ func runAugment(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *rows < 1 || *views < 1 {
-		return usageError{fmt.Errorf("--rows and --views must be ≥ 1, got %d and %d", *rows, *views)}
+	// One graph holds rows·views augmented images, and the PNG grid rows × (views+1) of them: bounded.
+	if *rows < 1 || *rows > maxGrid || *views < 1 || *views > maxGrid {
+		return usageError{fmt.Errorf("--rows and --views must be in [1, %d], got %d and %d", maxGrid, *rows, *views)}
 	}
 	d, ok := datasets.Lookup(*data)
 	if !ok || d.Kind != datasets.ImageSet {
@@ -43,7 +48,9 @@ func runAugment(args []string) error {
 		return usageError{fmt.Errorf("--augment: %w", err)}
 	}
 	train, _, err := datasets.Load(*data, *dataDir)
-	if err != nil {
+	if errors.Is(err, datasets.ErrNotFound) { // the fix is a flag: --data-dir, or another --data
+		return usageError{err}
+	} else if err != nil {
 		return err
 	}
 	b, err := backend.New(backend.Spec(*spec))

@@ -16,7 +16,8 @@ func runEval(args []string) error {
 	var o train.EvalOptions
 	fs.IntVar(&o.KNNK, "knn-k", 0, "neighbours of the weighted kNN vote (default 200)")
 	fs.Float64Var(&o.KNNT, "knn-t", 0, "temperature T of the kNN vote weights exp(s/T) (default 0.1; not the loss's τ)")
-	fs.Float64SliceVar(&o.Lambdas, "probe-lambdas", nil, "L2 penalties the linear probe chooses from on a held-out split (default 1e-1, 1e-2, …, 1e-6)")
+	fs.Float64SliceVar(&o.Lambdas, "probe-lambdas", nil, "comma-separated L2 `penalties` the linear probe chooses from on a held-out split (default 1e-1, 1e-2, …, 1e-6)")
+	fs.Lookup("probe-lambdas").DefValue = "" // pflag would add "(default [])" for the nil slice that means the list above
 	fs.BoolVar(&o.NoRaw, "no-raw", false, "skip the raw-input baselines (else computed once per data set and options, and cached in $GOSIMCLR_CACHE_DIR or the user cache folder)")
 	if err := parse(fs, args); err != nil {
 		return err

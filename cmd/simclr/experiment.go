@@ -18,15 +18,16 @@ func runExperiment(args []string) error {
 	}
 	names = append(names, "all", "report")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintf(os.Stderr, "usage: simclr experiment NAME [--quick] [flags]\n\nexperiments:\n")
+		w := helpOut(asksHelp(args))
+		fmt.Fprintf(w, "usage: simclr experiment NAME [--quick] [flags]\n\nexperiments:\n")
 		for _, e := range experiments.Experiments {
-			fmt.Fprintf(os.Stderr, "  %-20s %s\n", e.Name, e.Summary)
+			fmt.Fprintf(w, "  %-20s %s\n", e.Name, e.Summary)
 		}
-		fmt.Fprintf(os.Stderr, "  %-20s every experiment in turn, then OUT-DIR/REPORT.md\n"+
+		fmt.Fprintf(w, "  %-20s every experiment in turn, then OUT-DIR/REPORT.md\n"+
 			"  %-20s assemble OUT-DIR/REPORT.md from the summaries already in OUT-DIR (runs nothing)\n\n"+
 			"simclr experiment NAME --help lists NAME's flags (with --quick: its quick defaults). Each writes\n"+
 			"OUT-DIR/NAME/: config.json, CSV time series, PNG figures, summary.md.\n", "all", "report")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		if asksHelp(args) {
 			return nil
 		}
 		return usageError{fmt.Errorf("experiment: want a NAME first, one of %s", strings.Join(names, ", "))}

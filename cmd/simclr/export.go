@@ -47,7 +47,7 @@ func runEmbed(args []string) error {
 	fs := newFlags("embed")
 	dir, step := runFlags(fs, "use")
 	split := fs.String("split", "test", "which split of the run's data: train or test")
-	out := fs.String("out", "features.npy", "features file [n, F] float32; labels go to OUT.labels.npy when the data has them")
+	out := fs.String("out", "", "features file [n, F] float32; labels go to OUT.labels.npy when the data has them (default RUN/features.npy)")
 	inputs := fs.String("inputs", "", "also write the inputs as the model sees them to this .npy file")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -14,6 +14,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -47,13 +48,30 @@ var commands = []command{
 // usageError makes main exit with status 2.
 type usageError struct{ error }
 
-func usage() {
-	fmt.Fprintf(os.Stderr, "usage: simclr <command> [flags]\n\ncommands:\n")
+// usage prints the top-level help to w: stdout when asked for (--help), stderr beside a usage error.
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: simclr <command> [flags]\n\ncommands:\n")
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(os.Stderr, "  %-8s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
 	}
-	fmt.Fprintf(os.Stderr, "\nsimclr <command> --help shows a command's flags; simclr --version the build.\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nsimclr <command> --help shows a command's flags; simclr --version the build.\n")
 }
+
+// helpOut is where help goes: stdout when the user asked for it (so that it pipes into less or grep), stderr
+// when it accompanies a usage error.
+func helpOut(asked bool) io.Writer {
+	if asked {
+		return os.Stdout
+	}
+	return os.Stderr
+}
+
+// asksHelp reports whether args start with -h or --help.
+func asksHelp(args []string) bool { return len(args) > 0 && (args[0] == "-h" || args[0] == "--help") }
 
 func main() {
 	if len(os.Args) == 3 && os.Args[1] == backend.VersionCmd { // a child of PJRTVersion: load one plugin, report
@@ -67,7 +85,7 @@ func main() {
 		return
 	}
 	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
-		usage()
+		usage(helpOut(len(os.Args) >= 2))
 		if len(os.Args) < 2 {
 			os.Exit(2)
 		}
@@ -79,7 +97,7 @@ func main() {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "simclr: unknown command %q\n\n", os.Args[1])
-	usage()
+	usage(os.Stderr)
 	os.Exit(2)
 }
 
@@ -107,8 +125,8 @@ func exitCode(err error) int {
 func newFlags(name string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SortFlags = false
-	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: simclr %s [flags]\n\n%s", name, fs.FlagUsages())
+	fs.Usage = func() { // pflag calls it for -h and --help only: the help asked for, to stdout
+		fmt.Fprintf(os.Stdout, "usage: simclr %s [flags]\n\n%s", name, fs.FlagUsages())
 	}
 	return fs
 }

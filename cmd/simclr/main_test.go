@@ -119,6 +119,111 @@ func TestTrainDryRunWithConfigFile(t *testing.T) {
 	}
 }
 
+// TestHelpReadsWell: no command's help shows a Go type name or an empty default (eval --help showed
+// "--probe-lambdas float64Slice … (default 1e-1, …, 1e-6) (default [])", issue 25, item 5).
+func TestHelpReadsWell(t *testing.T) {
+	for _, c := range commands {
+		out, code := simclr(t, nil, c.name, "--help")
+		if code != 0 {
+			t.Errorf("%s --help: exit %d\n%s", c.name, code, out)
+		}
+		for _, bad := range []string{"(default [])", "Slice "} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s --help shows %q:\n%s", c.name, bad, out)
+			}
+		}
+	}
+}
+
+// TestModelFlagsApply: a model flag the chosen model does not read is a usage error naming both (it was
+// accepted and recorded: --model cnn --activation gelu wrote "activation": "gelu", issue 25, item 6); the
+// defaults, and the flags the model reads, pass.
+func TestModelFlagsApply(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		bad  string // "" when accepted
+	}{
+		{[]string{"--data", "mnist", "--model", "cnn", "--activation", "gelu", "--depth", "5", "--scaling", "mean-field"}, "--depth, --activation, --scaling do not apply to --model cnn"},
+		{[]string{"--data", "mnist", "--activation", "gelu"}, "--activation does not apply to --model cnn"}, // auto: cnn on mnist
+		{[]string{"--data", "mnist", "--model", "cnn", "--stem", "imagenet"}, "--stem does not apply to --model cnn"},
+		{[]string{"--data", "cifar10", "--model", "resnet18", "--normalize=false"}, "--normalize does not apply to --model resnet18"},
+		{[]string{"--model", "particle", "--width", "8"}, "--width does not apply to --model particle"},
+		{[]string{"--data", "mnist", "--model", "cnn", "--channels", "8,16", "--width", "64", "--head-dim", "32"}, ""},
+		{[]string{"--model", "mlp", "--activation", "gelu", "--depth", "3", "--normalize=false"}, ""},
+		{[]string{"--data", "mnist"}, ""},
+		{[]string{"--data", "cifar10", "--model", "resnet18", "--stem", "imagenet"}, ""},
+	} {
+		out, code := simclr(t, nil, append([]string{"train", "--dry-run"}, c.args...)...)
+		if c.bad == "" && code != 0 || c.bad != "" && (code != 2 || !strings.Contains(out, c.bad)) {
+			t.Errorf("%v: exit %d, want the error %q:\n%s", c.args, code, c.bad, out)
+		}
+	}
+}
+
+// TestAugmentDefaults: simclr augment with no flags draws MNIST, which ships (it looked for CIFAR-10 and
+// failed with "looked in ;" and exit 1); --views is bounded; data not found is a usage error (issue 25, item 8).
+func TestAugmentDefaults(t *testing.T) {
+	dir := t.TempDir()
+	png := filepath.Join(dir, "v.png")
+	out, code := simclr(t, nil, "augment", "-o", png, "--rows", "2", "--views", "2")
+	if _, err := os.Stat(png); code != 0 || err != nil || !strings.Contains(out, "mnist") {
+		t.Errorf("augment with defaults: exit %d, %v:\n%s", code, err, out)
+	}
+	for _, args := range [][]string{{"--views", "100000"}, {"--rows", "0"}} {
+		out, code := simclr(t, nil, append([]string{"augment", "-o", png}, args...)...)
+		if code != 2 || !strings.Contains(out, "must be in [1, 64]") {
+			t.Errorf("augment %v: exit %d:\n%s", args, code, out)
+		}
+	}
+	out, code = simclr(t, []string{"CIFAR10_DIR=" + dir}, "augment", "--data", "cifar10", "--data-dir", dir, "-o", png)
+	if code != 2 || !strings.Contains(out, "--data-dir") || strings.Contains(out, "looked in ;") {
+		t.Errorf("augment on missing data: exit %d:\n%s", code, out)
+	}
+}
+
+// TestHelpToStdout: help asked for goes to stdout with exit 0 (it went to stderr: train --help 2>/dev/null
+// printed nothing); help beside a usage error stays on stderr with exit 2; the top-level table is aligned
+// (issue 25, item 10).
+func TestHelpToStdout(t *testing.T) {
+	run := func(args ...string) (stdout, stderr string, code int) {
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "SIMCLR_TEST_MAIN=1")
+		var o, e strings.Builder
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return o.String(), e.String(), code
+	}
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"train", "--help"}, {"train", "-h"}, {"eval", "--help"},
+		{"experiment", "--help"}, {"plugin", "--help"}} {
+		o, e, code := run(args...)
+		if code != 0 || !strings.Contains(o, "usage: simclr") || e != "" {
+			t.Errorf("%v: exit %d, stdout %d bytes, stderr %q", args, code, len(o), e)
+		}
+	}
+	for _, args := range [][]string{{}, {"fly"}, {"experiment"}, {"plugin"}, {"train", "--nope"}} {
+		o, e, code := run(args...)
+		if code != 2 || o != "" || e == "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %d bytes", args, code, o, len(e))
+		}
+	}
+	o, _, _ := run("--help")
+	col := -1
+	for _, line := range strings.Split(o, "\n") {
+		for _, c := range commands {
+			if rest, ok := strings.CutPrefix(line, "  "+c.name+" "); ok {
+				at := len(line) - len(strings.TrimLeft(rest, " "))
+				if col >= 0 && at != col {
+					t.Errorf("the %s row's summary starts at column %d, the others' at %d:\n%s", c.name, at, col, o)
+				}
+				col = at
+			}
+		}
+	}
+}
+
 // TestVersionAndHelp: --version names the build; train --help lists every augmentation preset; experiment
 // --help lists the experiments with their summaries.
 func TestVersionAndHelp(t *testing.T) {

@@ -16,14 +16,14 @@ func runPlugin(args []string) error {
 	quiet := fs.Bool("quiet", false, "hide pip's output")
 	if len(args) < 2 || args[0] != "install" || (args[1] != "cpu" && args[1] != "cuda") {
 		pins := backend.Pins()
-		fmt.Fprintf(os.Stderr, "usage: simclr plugin install cpu|cuda [--python PY] [--wheel-dir DIR] [--quiet]\n\n"+
+		fmt.Fprintf(helpOut(asksHelp(args)), "usage: simclr plugin install cpu|cuda [--python PY] [--wheel-dir DIR] [--quiet]\n\n"+
 			"Installs a pinned PJRT plugin with pip (--require-hashes, no dependencies) into gosimclr's virtual\n"+
 			"environment ($%s, default ~/.local/share/gosimclr, folder pjrt-venv) and checks that it loads:\n"+
 			"  cpu   %s==%s (XLA's CPU plugin of jaxlib %s), linked as plugins/pjrt_c_api_cpu_plugin.so there\n"+
 			"  cuda  %s==%s (XLA's CUDA 13 plugin; needs an NVIDIA GPU and the CUDA 13 libraries to run)\n"+
 			"--backend auto (the default) then uses it. Nothing else in gosimclr downloads anything.\n",
 			backend.HomeEnv, pins["cpu"].Package, pins["cpu"].Version, pins["cpu"].Version, pins["cuda"].Package, pins["cuda"].Version)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		if asksHelp(args) {
 			return nil
 		}
 		return usageError{fmt.Errorf("plugin: want install cpu or install cuda, got %q", args)}

@@ -52,7 +52,9 @@ func byData(pick func(datasets.DataSet) string) string {
 // trainFlags binds every Config field to a flag whose default is the field's value in c.
 func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	list := func(xs []string) string { return strings.Join(xs, ", ") }
-	fs.StringVar(&c.Data, "data", c.Data, "data set: "+list(train.DataSets))
+	fs.StringVar(&c.Data, "data", c.Data, "data set: "+list(train.DataSets)+
+		fmt.Sprintf(" (folder:PATH: an ImageFolder tree; without train/ and test/ (or val/) sub-folders, %g%% of each class is held out as the test split and not trained on)",
+			100*datasets.DefaultFolderOptions.TestFraction))
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "folder holding the image files (default: the data set's usual place)")
 	fs.IntVar(&c.ImageSize, "image-size", c.ImageSize, "folder:PATH data: resize (shorter side, Catmull-Rom) and centre-crop every image to SIZE×SIZE (0: the first image's size; images of other sizes are resized and cropped to it)")
 	fs.IntVar(&c.Clusters, "clusters", c.Clusters, "number of clusters K (--data clusters)")
@@ -127,6 +129,9 @@ func runTrain(args []string) error {
 	fs.String("config", "", "JSON file of settings (keys are flag names) that explicit flags override")
 	dryRun := fs.Bool("dry-run", false, "print the resolved configuration and exit")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := c.CheckModelFlags(fs.Changed); err != nil {
 		return err
 	}
 	if *dryRun { // a real run validates in train.Open, the one place that does
