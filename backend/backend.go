@@ -226,3 +226,6 @@ func Resolve(spec string) (string, error) {
 	}
 	return resolved, err
 }
+
+// IsGo reports whether b is GoMLX's pure-Go backend (one device, no collectives, no XLA compiler).
+func IsGo(b compute.Backend) bool { return strings.HasPrefix(strings.ToLower(b.Name()), "go") }

@@ -149,7 +149,7 @@ func Run(cases []Case, opts Options, log io.Writer) ([]Result, error) {
 				return nil, fmt.Errorf("bench: %s on %s: %w", c.Label(), spec, err)
 			}
 			r := c.result(spec)
-			if err := c.measure(&r, step, opts.Steps, b.Name() == "go" || strings.HasPrefix(strings.ToLower(b.Name()), "go")); err != nil {
+			if err := c.measure(&r, step, opts.Steps, backend.IsGo(b)); err != nil {
 				return nil, fmt.Errorf("bench: %s on %s: %w", c.Label(), spec, err)
 			}
 			r.Device = b.DeviceDescription(0)

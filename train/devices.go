@@ -2,12 +2,12 @@ package train
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/distributed"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gosimclr/gosimclr/backend"
 )
 
 // Distribute makes the step data parallel over the first n devices of the backend: each Step splits its batch
@@ -25,7 +25,7 @@ func (s *Stepper) Distribute(n int) error {
 		return fmt.Errorf("train: devices must be ≥ 1, got %d", n)
 	case n == s.devices || (n == 1 && s.devices == 0):
 		return nil
-	case n > 1 && strings.HasPrefix(strings.ToLower(s.backend.Name()), "go"):
+	case n > 1 && backend.IsGo(s.backend):
 		return fmt.Errorf("train: %d devices asked for, but the Go backend has one device and no collectives: "+
 			"data-parallel training needs XLA (--backend xla:cpu or xla:cuda)", n)
 	case n > s.backend.NumDevices():
@@ -158,7 +158,7 @@ func devicesFor(c Config, b compute.Backend, n int) (int, error) {
 		return 1, nil
 	}
 	switch {
-	case d > 1 && strings.HasPrefix(strings.ToLower(b.Name()), "go"):
+	case d > 1 && backend.IsGo(b):
 		return 0, usagef("--devices %d: the Go backend has one device and no collectives; data-parallel training needs XLA "+
 			"(--backend xla:cpu, whose pinned plugin has 4 CPU devices, or xla:cuda)", d)
 	case d > b.NumDevices():
