@@ -34,7 +34,10 @@ func AugmentCase(images int) Case {
 		rng, err := graph.RNGStateFromSeed(7)
 		return e, tensors.FromFlatDataAndDimensions(x, images, h, w, c), rng, err
 	}
-	cs.GoMLX = func(b compute.Backend) (func() error, error) {
+	cs.GoMLX = func(b compute.Backend, devices int) (func() error, error) {
+		if devices > 1 {
+			return nil, errOneDevice("augment")
+		}
 		e, xt, rng, err := build(b, false)
 		if err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -83,7 +84,7 @@ func benchStep(b *testing.B, c Case) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	step, err := c.GoMLX(be)
+	step, err := c.GoMLX(be, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -98,3 +99,20 @@ func benchStep(b *testing.B, c Case) {
 
 // BenchmarkLoss times NT-Xent forward and backward (2N = 512, k = 128) on the Go backend.
 func BenchmarkLoss(b *testing.B) { benchStep(b, LossCase(256, 128)) }
+
+// TestDevicesOnlyForTrainingSteps: asked for several devices, the loss and augmentation workloads say they run on
+// one (Run skips them); a training step on the Go backend is refused, naming XLA.
+func TestDevicesOnlyForTrainingSteps(t *testing.T) {
+	be, err := backend.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []Case{LossCase(4, 8), AugmentCase(4)} {
+		if _, err := c.GoMLX(be, 2); !errors.Is(err, ErrOneDevice) {
+			t.Errorf("%s with 2 devices: %v, want ErrOneDevice", c.Label(), err)
+		}
+	}
+	if _, err := MLPCase("mlp", 8, 16, 1, 4, 4, "adam", "standard").GoMLX(be, 2); err == nil || !strings.Contains(err.Error(), "XLA") {
+		t.Errorf("mlp with 2 devices on the Go backend: %v, want an error naming XLA", err)
+	}
+}

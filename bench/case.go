@@ -21,8 +21,9 @@ type Case struct {
 	// MaxCPUSteps caps the timed steps on the Go backend and the reference (a ResNet-18 step on a CPU takes
 	// seconds); 0: no cap.
 	MaxCPUSteps int
-	GoMLX       func(b compute.Backend) (func() error, error)
-	Ref         func() (func() error, error) // nil: no reference for this case
+	// GoMLX builds the case's step on b, data parallel over devices (≥ 1) where the case is a training step.
+	GoMLX func(b compute.Backend, devices int) (func() error, error)
+	Ref   func() (func() error, error) // nil: no reference for this case
 }
 
 // Label names the case by its non-zero parameters, e.g. "loss/pairs=512/latent=128".

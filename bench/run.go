@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -101,6 +102,7 @@ type Options struct {
 	Steps     int      // timed steps per measurement, after one warm-up
 	Reference bool     // also time the pure-Go reference and report ratios to it
 	Peak      bool     // probe each backend's best matmul GFLOP/s and report fractions of it
+	Devices   int      // data-parallel devices of the training steps (0 or 1: one)
 }
 
 // Run measures every case on every backend and (with opts.Reference) on the reference; progress goes to log.
@@ -144,11 +146,19 @@ func Run(cases []Case, opts Options, log io.Writer) ([]Result, error) {
 				return nil, err
 			}
 			fmt.Fprintf(log, "%s on %s…\n", c.Label(), spec)
-			step, err := c.GoMLX(b)
+			step, err := c.GoMLX(b, max(opts.Devices, 1))
+			if errors.Is(err, ErrOneDevice) {
+				fmt.Fprintf(log, "%s: skipped, %v\n", c.Label(), err)
+				continue
+			}
 			if err != nil {
 				return nil, fmt.Errorf("bench: %s on %s: %w", c.Label(), spec, err)
 			}
-			r := c.result(spec)
+			label := spec // the backend column: "xla:cpu×4" for a data-parallel step
+			if opts.Devices > 1 {
+				label = fmt.Sprintf("%s×%d", spec, opts.Devices)
+			}
+			r := c.result(label)
 			if err := c.measure(&r, step, opts.Steps, backend.IsGo(b)); err != nil {
 				return nil, fmt.Errorf("bench: %s on %s: %w", c.Label(), spec, err)
 			}

@@ -19,6 +19,7 @@ func runBench(args []string) error {
 	pairs := fs.Int("pairs", 0, "replace every workload's number of pairs N (0: the standard sizes)")
 	noRef := fs.Bool("no-reference", false, "skip the pure-Go reference (no ratio is then reported)")
 	noPeak := fs.Bool("no-peak", false, "skip the matmul peak probes")
+	devices := fs.Int("devices", 1, "run the training steps (onehidden, mlp, cnn, resnet18) data parallel over this many devices of an XLA backend (doc/distributed.md)")
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of a table")
 	save := fs.String("save", "", "also write the machine description and results as JSON to this file")
 	peer := fs.String("peer", "", "also time the same steps in these peer frameworks in the same run, after ours: a comma-separated list of "+strings.Join(bench.PeerNames(), ", ")+" (e.g. pytorch,jax); each backend's ratio to each peer is reported")
@@ -86,7 +87,15 @@ func runBench(args []string) error {
 	if err != nil {
 		return err
 	}
-	results, err := bench.Run(cases, bench.Options{Backends: specs, Steps: *steps, Reference: !*noRef, Peak: !*noPeak}, os.Stderr)
+	if *devices < 1 {
+		return usageError{fmt.Errorf("--devices must be ≥ 1, got %d", *devices)}
+	}
+	for _, s := range specs {
+		if p, _ := backend.Parse(s); *devices > 1 && p.Name == "go" {
+			return usageError{fmt.Errorf("--devices %d: the Go backend has one device and no collectives; data-parallel steps need XLA (--backend xla:cpu or xla:cuda)", *devices)}
+		}
+	}
+	results, err := bench.Run(cases, bench.Options{Backends: specs, Steps: *steps, Reference: !*noRef, Peak: !*noPeak, Devices: *devices}, os.Stderr)
 	if err != nil {
 		return err
 	}
