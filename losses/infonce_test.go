@@ -256,3 +256,31 @@ func TestGPUSubset(t *testing.T) {
 	}
 	t.Logf("%d graphs compiled on %s", graphs, testBackend.Name())
 }
+
+// TestLocalLossMatchesReference: LocalLoss (local negatives) and its gradient equal ref.LocalLoss for 1, 2 and 4
+// groups, every kernel (float64, 1e-9); one group is Loss itself, and more groups give another value.
+func TestLocalLossMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const n, k = 8, 5
+	z := randomZ(r, 2*n, k)
+	for _, kernel := range Kernels {
+		for _, groups := range []int{1, 2, 4} {
+			cfg := Config{Kernel: kernel, Temperature: 0.5}
+			outs, err := graph.CallOnceN(testBackend, func(z *graph.Node) []*graph.Node {
+				l := LocalLoss(z, groups, cfg)
+				return []*graph.Node{l.Loss, l.Align, l.Unif, graph.Gradient(l.Loss, z)[0]}
+			}, tensors.FromFlatDataAndDimensions(append([]float64(nil), z...), 2*n, k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := ref.LocalLoss(z, 2*n, k, groups, ref.LossConfig{Kernel: kernel, Temperature: 0.5})
+			got := []float64{outs[0].Value().(float64), outs[1].Value().(float64), outs[2].Value().(float64)}
+			dz, _ := tensors.CopyFlatData[float64](outs[3])
+			check(t, fmt.Sprintf("%s/groups=%d", kernel, groups), got, []float64{want.Loss, want.Align, want.Unif}, dz, want.DZ, 1e-9, 1e-9)
+			global := ref.Loss(z, 2*n, k, ref.LossConfig{Kernel: kernel, Temperature: 0.5}).Loss
+			if (groups == 1) != (math.Abs(want.Loss-global) < 1e-12) {
+				t.Errorf("%s/groups=%d: local %.12g vs global %.12g", kernel, groups, want.Loss, global)
+			}
+		}
+	}
+}

@@ -56,10 +56,12 @@ type Config struct {
 	DType       string  `json:"dtype"` // float32 or float64
 	Backend     string  `json:"backend"`
 	Devices     int     `json:"devices"` // data-parallel devices (XLA); -1: all of the backend's
-	OutDir      string  `json:"out-dir"`
-	LogEvery    int     `json:"log-every"`
-	EvalEvery   int     `json:"eval-every"` // kNN accuracy every this many steps (0: only at the end)
-	Eval        bool    `json:"eval"`       // evaluate (kNN and linear probe) at the end
+	// LocalNegatives: with several devices, each device's examples are contrasted only among themselves
+	LocalNegatives bool   `json:"local-negatives"`
+	OutDir         string `json:"out-dir"`
+	LogEvery       int    `json:"log-every"`
+	EvalEvery      int    `json:"eval-every"` // kNN accuracy every this many steps (0: only at the end)
+	Eval           bool   `json:"eval"`       // evaluate (kNN and linear probe) at the end
 
 	CheckpointEvery int    `json:"checkpoint-every"` // write a checkpoint every this many steps (0: only at the end)
 	KeepCheckpoints int    `json:"keep-checkpoints"` // how many of the newest checkpoints to keep

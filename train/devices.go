@@ -45,11 +45,17 @@ func (s *Stepper) Distribute(n int) error {
 			return err
 		}
 		// x is split by rows; every later input (rng, lrScale, params, state) is replicated (nil, repeated).
-		exec = exec.AutoSharding(mesh).WithInputShardingSpecs(batch, nil)
+		// Every output (scalars, z, parameters, state) replicated: each device returns whole values.
+		exec = exec.AutoSharding(mesh).WithInputShardingSpecs(batch, nil).WithOutputShardingSpecs(distributed.NewReplicatedShardingSpec(mesh))
 	}
 	s.exec, s.devices, s.replicas = exec.WithName("simclr_step"), n, nil
 	return nil
 }
+
+// UseLocalNegatives makes the data-parallel step contrast each device's share of the batch only among itself
+// (losses.LocalLoss over Devices() groups) instead of with the whole global batch: fewer negatives, no
+// all-gather of the embeddings needed. Call it after Distribute and before the first Step.
+func (s *Stepper) UseLocalNegatives() { s.localNegatives = true }
 
 // Devices returns the number of devices the step runs on (1 unless Distribute made it more).
 func (s *Stepper) Devices() int { return max(s.devices, 1) }
@@ -163,6 +169,8 @@ func devicesFor(c Config, b compute.Backend, n int) (int, error) {
 			"(--backend xla:cpu, whose pinned plugin has 4 CPU devices, or xla:cuda)", d)
 	case d > b.NumDevices():
 		return 0, usagef("--devices %d: backend %s has %d device(s)", d, c.Backend, b.NumDevices())
+	case c.LocalNegatives && d == 1:
+		return 0, usagef("--local-negatives needs --devices > 1 (on one device every negative is local)")
 	case n%d != 0:
 		return 0, usagef("--devices %d: the batch of %d examples does not split into %d equal shards; make --batch-size a multiple of it", d, n, d)
 	}

@@ -5,15 +5,18 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
+	"github.com/gosimclr/gosimclr/ref"
 )
 
 // TestDistributedStepMatchesOneDevice (issue 22, acceptance 1): Adam steps of the MLP and of the small CNN with
@@ -74,6 +77,10 @@ func TestDistributedStepMatchesOneDevice(t *testing.T) {
 		}
 		one, p1 := step(1)
 		many, pn := step(nd)
+		// z comes back whole (replicated), not device 0's shard: the logged alignment and uniformity read it.
+		if a, b := many.Z.Shape().Dimensions, one.Z.Shape().Dimensions; !slices.Equal(a, b) {
+			t.Errorf("%s: z on %d devices has dims %v, on one %v", c.name, nd, a, b)
+		}
 		if e := math.Abs(many.Loss-one.Loss) / math.Abs(one.Loss); e > 1e-6 || !many.Finite {
 			t.Errorf("%s: loss on %d devices %.9g, on one %.9g (rel %.2g)", c.name, nd, many.Loss, one.Loss, e)
 		}
@@ -145,4 +152,51 @@ func TestResumeAcrossDevices(t *testing.T) {
 		}
 		t.Logf("%s: parameters within %.2g of the uninterrupted run", c.name, worst)
 	}
+}
+
+// TestLocalNegatives: with UseLocalNegatives, the 4-device step's loss is ref.LocalLoss of the step's own
+// embeddings over 4 groups (each device's examples among themselves), not the global ref.Loss; a Config asking
+// for local negatives on one device is a usage error.
+func TestLocalNegatives(t *testing.T) {
+	c := Defaults()
+	c.LocalNegatives = true
+	if _, err := devicesFor(c, testBackend, 8); !IsUsage(err) {
+		t.Errorf("--local-negatives on one device: %v, want a usage error", err)
+	}
+	const nd = 4
+	if nd > testBackend.NumDevices() {
+		t.Skipf("%s has %d device(s)", testBackend.Name(), testBackend.NumDevices())
+	}
+	r := rand.New(rand.NewPCG(41, 42))
+	x := make([]float32, 8*6)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	views := func(rng, x *graph.Node) (*graph.Node, *graph.Node) { // the second view: x + 0.3, so views differ
+		return rng, graph.Concatenate([]*graph.Node{x, graph.AddScalar(x, 0.3)}, 0)
+	}
+	model := models.Encoder{Body: models.MLPBody{MLP: arch.MLP{In: 6, Width: 16, Depth: 1, Out: 4, Activation: arch.ReLU,
+		Scaling: arch.ScalingStandard, Trainable: arch.TrainBoth, Normalize: true, StandardHidden: true}}}
+	st, err := newStepper(testBackend, model, optim.Optimizer{Name: optim.SGD, LR: 0.1}, losses.Config{Temperature: 0.5}, views, dtypes.Float32, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Distribute(nd); err != nil {
+		t.Fatal(err)
+	}
+	st.UseLocalNegatives()
+	res, err := st.Step(tensors.FromFlatDataAndDimensions(x, 8, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := tensors.MustCopyFlatData[float32](res.Z)
+	cfg := ref.LossConfig{Temperature: 0.5}
+	local, global := ref.LocalLoss(z, 16, 4, nd, cfg).Loss, ref.Loss(z, 16, 4, cfg).Loss
+	if e := math.Abs(res.Loss-local) / local; e > 1e-5 {
+		t.Errorf("local-negative step loss %.7g, ref.LocalLoss of its embeddings %.7g (rel %.2g)", res.Loss, local, e)
+	}
+	if math.Abs(local-global) < 1e-3 {
+		t.Errorf("local %.7g and global %.7g losses coincide: the test cannot tell them apart", local, global)
+	}
+	t.Logf("loss with local negatives %.7g (ref %.7g); global would be %.7g", res.Loss, local, global)
 }

@@ -85,6 +85,9 @@ func (s *Setup) Stepper() (*Stepper, error) {
 	st, err := newStepper(s.Backend, s.Model, s.Opt, s.Loss, s.Views, s.DType, s.Seed)
 	if err == nil && s.Config.Devices > 1 {
 		err = st.Distribute(s.Config.Devices)
+		if s.Config.LocalNegatives {
+			st.UseLocalNegatives()
+		}
 	}
 	return st, err
 }

@@ -35,12 +35,14 @@ type Stepper struct {
 	// it to 1). It is an input of the compiled step, so changing it recompiles nothing.
 	LRScale float64
 
-	exec      *graph.Exec
-	devices   int                 // 0 or 1: one device; more: Distribute's data parallelism
-	replicas  [][]*tensors.Tensor // devices > 1: device d's RNG, params and state (d ≥ 1; nil: copy device 0's)
-	backend   compute.Backend
-	geometry  *graph.Exec // Wang & Isola's metrics of z, run only on the steps that are logged
-	trainable []bool
+	exec     *graph.Exec
+	devices  int                 // 0 or 1: one device; more: Distribute's data parallelism
+	replicas [][]*tensors.Tensor // devices > 1: device d's RNG, params and state (d ≥ 1; nil: copy device 0's)
+	// localNegatives: with several devices, the loss contrasts each device's share of the batch only with itself
+	localNegatives bool
+	backend        compute.Backend
+	geometry       *graph.Exec // Wang & Isola's metrics of z, run only on the steps that are logged
+	trainable      []bool
 }
 
 // StepResult holds the scalars of one step and the latents it saw.
@@ -108,6 +110,9 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 	fwd := s.Model.Forward(params, views, true)
 	z := fwd.Z
 	t := losses.Loss(z, s.Loss)
+	if s.localNegatives && s.Devices() > 1 { // each device's examples contrasted among themselves
+		t = losses.LocalLoss(z, s.Devices(), s.Loss)
+	}
 	var trainableParams []*graph.Node
 	for i, p := range params {
 		if s.trainable[i] {
