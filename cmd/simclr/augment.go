@@ -27,7 +27,7 @@ func runAugment(args []string) error {
 	rows := fs.Int("rows", 8, "number of images (rows)")
 	views := fs.Int("views", 6, "augmented views per image")
 	seed := fs.Uint64("seed", 1, "random seed (which images, and the augmentations)")
-	spec := fs.String("backend", "", "compute backend (default $GOMLX_BACKEND or go)")
+	spec := fs.String("backend", "", "compute backend (default $GOMLX_BACKEND or auto: xla:cuda, xla:cpu or go, the first that works)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

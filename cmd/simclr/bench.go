@@ -14,7 +14,7 @@ import (
 func runBench(args []string) error {
 	fs := newFlags("bench")
 	workloads := fs.String("workload", bench.DefaultWorkloads, "comma-separated workloads: "+strings.Join(bench.WorkloadNames(), ", ")+", or all (the default leaves out resnet18: minutes per step on 2 cores)")
-	backends := fs.StringArray("backend", nil, "backend to time; repeat the flag for several, e.g. --backend go --backend xla:cuda,tf32=false (default $GOMLX_BACKEND or go)")
+	backends := fs.StringArray("backend", nil, "backend to time; repeat the flag for several, e.g. --backend go --backend xla:cuda,tf32=false (default $GOMLX_BACKEND or auto)")
 	steps := fs.Int("steps", 20, "timed steps per measurement, after one warm-up step (resnet18: at most 3 on CPU)")
 	pairs := fs.Int("pairs", 0, "replace every workload's number of pairs N (0: the standard sizes)")
 	noRef := fs.Bool("no-reference", false, "skip the pure-Go reference (no ratio is then reported)")

@@ -12,7 +12,7 @@ import (
 func runEval(args []string) error {
 	fs := newFlags("eval")
 	dir, step := runFlags(fs, "evaluate")
-	spec := fs.String("backend", "", "compute backend for the features (default: the run's, else $GOMLX_BACKEND or go)")
+	spec := fs.String("backend", "", "compute backend for the features (default: the run's, else $GOMLX_BACKEND or auto)")
 	var o train.EvalOptions
 	fs.IntVar(&o.KNNK, "knn-k", 0, "neighbours of the weighted kNN vote (default 200)")
 	fs.Float64Var(&o.KNNT, "knn-t", 0, "temperature T of the kNN vote weights exp(s/T) (default 0.1; not the loss's τ)")

@@ -38,7 +38,7 @@ func runExperiment(args []string) error {
 	cm := experiments.Common{Log: os.Stderr}
 	fs.BoolVar(&cm.Quick, "quick", false, "run the reduced version (under 2 minutes on 2 cores); its defaults are shown with --quick --help")
 	fs.StringVarP(&cm.OutDir, "out-dir", "o", "results", "parent folder: the experiment writes OUT-DIR/NAME/ (all: also OUT-DIR/REPORT.md)")
-	fs.StringVar(&cm.Backend, "backend", "", "compute backend (default $GOMLX_BACKEND or go)")
+	fs.StringVar(&cm.Backend, "backend", "", "compute backend (default $GOMLX_BACKEND or auto: xla:cuda, xla:cpu or go, the first that works)")
 	switch name {
 	case "all", "report":
 		if err := parse(fs, rest); err != nil {
