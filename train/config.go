@@ -57,11 +57,14 @@ type Config struct {
 	Backend     string  `json:"backend"`
 	Devices     int     `json:"devices"` // data-parallel devices (XLA); -1: all of the backend's
 	// LocalNegatives: with several devices, each device's examples are contrasted only among themselves
-	LocalNegatives bool   `json:"local-negatives"`
-	OutDir         string `json:"out-dir"`
-	LogEvery       int    `json:"log-every"`
-	EvalEvery      int    `json:"eval-every"` // kNN accuracy every this many steps (0: only at the end)
-	Eval           bool   `json:"eval"`       // evaluate (kNN and linear probe) at the end
+	LocalNegatives bool `json:"local-negatives"`
+	// SyncBN: with several devices, batch norm takes its statistics over the global batch (as on one device)
+	// instead of over each device's share (the default, SimCLR's reference without sync)
+	SyncBN    bool   `json:"sync-bn"`
+	OutDir    string `json:"out-dir"`
+	LogEvery  int    `json:"log-every"`
+	EvalEvery int    `json:"eval-every"` // kNN accuracy every this many steps (0: only at the end)
+	Eval      bool   `json:"eval"`       // evaluate (kNN and linear probe) at the end
 
 	CheckpointEvery int    `json:"checkpoint-every"` // write a checkpoint every this many steps (0: only at the end)
 	KeepCheckpoints int    `json:"keep-checkpoints"` // how many of the newest checkpoints to keep

@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/backend"
+	"github.com/gosimclr/gosimclr/models"
 )
 
 // Distribute makes the step data parallel over the first n devices of the backend: each Step splits its batch
@@ -175,4 +176,48 @@ func devicesFor(c Config, b compute.Backend, n int) (int, error) {
 		return 0, usagef("--devices %d: the batch of %d examples does not split into %d equal shards; make --batch-size a multiple of it", d, n, d)
 	}
 	return d, nil
+}
+
+// SetBatchStatGroups makes batch normalisation take its statistics over each of g groups of the batch's
+// examples apart (g = Devices() is per-device batch norm, SimCLR's reference without sync) instead of over the
+// whole batch (global, "sync" batch norm, what one device computes). Models without batch statistics are not
+// affected. Call it before the first Step.
+func (s *Stepper) SetBatchStatGroups(g int) { s.bnGroups = g }
+
+// forward runs the model in training mode on views [2N, …] (rows i and N+i the two views of example i). With
+// batch-statistic groups (SetBatchStatGroups) and a model that has batch statistics, it runs the model on each
+// group's views apart, the rows g·m… of each view block (m = N/groups): a device's share of a data-parallel
+// batch. The latents and features are put back in the batch's order and the running averages averaged over
+// the groups.
+func (s *Stepper) forward(params []*graph.Node, views *graph.Node) models.Output {
+	whole := s.Model.Forward(params, views, true)
+	groups := s.bnGroups
+	if groups <= 1 || len(whole.Stats) == 0 { // no batch statistics: one pass, the same function
+		return whole
+	}
+	n := views.Shape().Dimensions[0] / 2
+	if n%groups != 0 {
+		panic(fmt.Sprintf("train: %d examples do not split into %d batch-statistic groups", n, groups))
+	}
+	m := n / groups
+	rows := func(x *graph.Node, from, to int) *graph.Node { return graph.SliceAxis(x, 0, graph.AxisRange(from, to)) }
+	var z1, z2, f1, f2 []*graph.Node
+	stats := map[int]*graph.Node{}
+	for g := range groups {
+		vg := graph.Concatenate([]*graph.Node{rows(views, g*m, (g+1)*m), rows(views, n+g*m, n+(g+1)*m)}, 0)
+		o := s.Model.Forward(params, vg, true)
+		z1, z2 = append(z1, rows(o.Z, 0, m)), append(z2, rows(o.Z, m, 2*m))
+		f1, f2 = append(f1, rows(o.Features, 0, m)), append(f2, rows(o.Features, m, 2*m))
+		for i, v := range o.Stats {
+			if stats[i] == nil {
+				stats[i] = v
+			} else {
+				stats[i] = graph.Add(stats[i], v)
+			}
+		}
+	}
+	for i, v := range stats {
+		stats[i] = graph.DivScalar(v, float64(groups))
+	}
+	return models.Output{Z: graph.Concatenate(append(z1, z2...), 0), Features: graph.Concatenate(append(f1, f2...), 0), Stats: stats}
 }

@@ -88,6 +88,9 @@ func (s *Setup) Stepper() (*Stepper, error) {
 		if s.Config.LocalNegatives {
 			st.UseLocalNegatives()
 		}
+		if !s.Config.SyncBN {
+			st.SetBatchStatGroups(s.Config.Devices)
+		}
 	}
 	return st, err
 }

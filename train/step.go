@@ -40,6 +40,7 @@ type Stepper struct {
 	replicas [][]*tensors.Tensor // devices > 1: device d's RNG, params and state (d ≥ 1; nil: copy device 0's)
 	// localNegatives: with several devices, the loss contrasts each device's share of the batch only with itself
 	localNegatives bool
+	bnGroups       int // > 1: batch statistics per group of the examples (per device), see forward
 	backend        compute.Backend
 	geometry       *graph.Exec // Wang & Isola's metrics of z, run only on the steps that are logged
 	trainable      []bool
@@ -107,7 +108,7 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 	} else {
 		views = graph.Concatenate([]*graph.Node{x, x}, 0)
 	}
-	fwd := s.Model.Forward(params, views, true)
+	fwd := s.forward(params, views)
 	z := fwd.Z
 	t := losses.Loss(z, s.Loss)
 	if s.localNegatives && s.Devices() > 1 { // each device's examples contrasted among themselves

@@ -95,6 +95,7 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.Backend, "backend", c.Backend, `compute backend: auto (xla:cuda with a GPU and its plugin, else xla:cpu with its plugin, else go), go, xla, xla:cpu, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND or auto)`)
 	fs.Var(devicesFlag{&c.Devices}, "devices", "data-parallel devices of an XLA backend (a number, or all): the batch is split across them, embeddings gathered for the loss (global negatives), gradients summed (doc/distributed.md)")
 	fs.BoolVar(&c.LocalNegatives, "local-negatives", c.LocalNegatives, "with --devices > 1: contrast each device's examples only among themselves (fewer negatives, no gathering of the embeddings)")
+	fs.BoolVar(&c.SyncBN, "sync-bn", c.SyncBN, "with --devices > 1: batch norm over the global batch, as on one device (default: each device's share, as SimCLR's reference)")
 	fs.StringVarP(&c.OutDir, "out-dir", "o", c.OutDir, "output directory; a folder holding another run is refused (see --resume, --overwrite) (default: a new runs/<date-time>, linked as runs/latest)")
 	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "write a metrics row every this many steps")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "also log the kNN accuracy every this many steps (0: never)")
