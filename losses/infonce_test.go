@@ -79,13 +79,13 @@ func flat(t *tensors.Tensor) []float64 {
 // ∂L/∂z equal the reference's for N ∈ {1, 4, 64}, k ∈ {2, 16, 128}, τ ∈ {0.05, 0.5, 2}, every kernel and part,
 // within 1e-9 (float64) and 1e-4 (float32) relative error.
 //
-// On XLA, where each of the grid's 486 graphs is compiled (~0.15 s each on 2 cores), the grid keeps its corners:
-// N ∈ {1, 64}, k ∈ {2, 128}, τ ∈ {0.05, 2}, every kernel and part.
+// On XLA, where each of the grid's 486 graphs is compiled (~0.15 s each on 2 cores), the grid keeps
+// N ∈ {1, 64}, k = 128, τ ∈ {0.05, 2}, every kernel and part.
 func TestLossMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	ns, ks, taus := []int{1, 4, 64}, []int{2, 16, 128}, []float64{0.05, 0.5, 2}
 	if backendtest.XLA() {
-		ns, ks, taus = []int{1, 64}, []int{2, 128}, []float64{0.05, 2}
+		ns, ks, taus = []int{1, 64}, []int{128}, []float64{0.05, 2}
 	}
 	for _, n := range ns {
 		for _, k := range ks {
