@@ -26,11 +26,9 @@ func (s *Stepper) Distribute(n int) error {
 		return fmt.Errorf("train: devices must be ≥ 1, got %d", n)
 	case n == s.devices || (n == 1 && s.devices == 0):
 		return nil
-	case n > 1 && backend.IsGo(s.backend):
-		return fmt.Errorf("train: %d devices asked for, but the Go backend has one device and no collectives: "+
-			"data-parallel training needs XLA (--backend xla:cpu or xla:cuda)", n)
-	case n > s.backend.NumDevices():
-		return fmt.Errorf("train: %d devices asked for, backend %s has %d", n, s.backend.Name(), s.backend.NumDevices())
+	}
+	if err := deviceCountFits(s.backend, n); err != nil {
+		return fmt.Errorf("train: %w", err)
 	}
 	exec, err := graph.NewExec(s.backend, s.build)
 	if err != nil {
@@ -164,12 +162,10 @@ func devicesFor(c Config, b compute.Backend, n int) (int, error) {
 	case d == 0: // a Setup built from a Config with no devices: one
 		return 1, nil
 	}
+	if err := deviceCountFits(b, d); err != nil {
+		return 0, usagef("--devices %d: %v", d, err)
+	}
 	switch {
-	case d > 1 && backend.IsGo(b):
-		return 0, usagef("--devices %d: the Go backend has one device and no collectives; data-parallel training needs XLA "+
-			"(--backend xla:cpu, whose pinned plugin has 4 CPU devices, or xla:cuda)", d)
-	case d > b.NumDevices():
-		return 0, usagef("--devices %d: backend %s has %d device(s)", d, c.Backend, b.NumDevices())
 	case c.LocalNegatives && d == 1:
 		return 0, usagef("--local-negatives needs --devices > 1 (on one device every negative is local)")
 	case n%d != 0:
@@ -220,4 +216,17 @@ func (s *Stepper) forward(params []*graph.Node, views *graph.Node) models.Output
 		stats[i] = graph.DivScalar(v, float64(groups))
 	}
 	return models.Output{Z: graph.Concatenate(append(z1, z2...), 0), Features: graph.Concatenate(append(f1, f2...), 0), Stats: stats}
+}
+
+// deviceCountFits says why backend b cannot run a step on n devices, or nil: the Go backend has one device and
+// no collectives; no backend has more devices than it lists.
+func deviceCountFits(b compute.Backend, n int) error {
+	switch {
+	case n > 1 && backend.IsGo(b):
+		return fmt.Errorf("the Go backend has one device and no collectives; data-parallel training needs XLA " +
+			"(--backend xla:cpu, whose pinned plugin has 4 CPU devices, or xla:cuda)")
+	case n > b.NumDevices():
+		return fmt.Errorf("backend %s has %d device(s)", b.Name(), b.NumDevices())
+	}
+	return nil
 }
