@@ -1,14 +1,17 @@
-// Package tensorfile writes named float32 and int64 arrays in the formats other tools read: NumPy's .npy and
-// .npz (numpy.load) and safetensors (safetensors.numpy.load_file, or any reader of the format).
+// Package tensorfile writes and reads named float32, float64 and int64 arrays in the formats other tools read:
+// NumPy's .npy and .npz (numpy.load) and safetensors (safetensors.numpy.load_file, or any reader of the format).
 //
 // Formats, as written here:
 //   - .npy version 1.0: the magic "\x93NUMPY", 1, 0, a little-endian uint16 header length, an ASCII dict
-//     {'descr': '<f4' or '<i8', 'fortran_order': False, 'shape': (…), } padded with spaces and a newline to
+//     {'descr': '<f4', '<f8' or '<i8', 'fortran_order': False, 'shape': (…), } padded with spaces and a newline to
 //     a multiple of 64 bytes, then the data in C order, little-endian.
 //   - .npz: a zip archive of NAME.npy members (stored, not compressed).
-//   - safetensors: a little-endian uint64 header length N, N bytes of JSON {NAME: {"dtype": "F32" or "I64",
+//   - safetensors: a little-endian uint64 header length N, N bytes of JSON {NAME: {"dtype": "F32", "F64" or "I64",
 //     "shape": […], "data_offsets": [begin, end]}, …, "__metadata__": {…}}, then the data, each tensor's
 //     bytes at its offsets from the end of the header, little-endian, C order.
+//
+// The readers (ReadNPZ, ReadNPY, ReadSafetensors) accept what these writers write and what NumPy and the
+// safetensors library write for the same dtypes, plus float16 and bfloat16 (converted to float32 exactly).
 package tensorfile
 
 import (
@@ -23,12 +26,39 @@ import (
 	"strings"
 )
 
-// Tensor is a named array: exactly one of F32 and I64 is set, with Size(Shape) values in C order.
+// Tensor is a named array: exactly one of F32, F64 and I64 is set, with Size(Shape) values in C order.
 type Tensor struct {
 	Name  string
 	Shape []int
 	F32   []float32
+	F64   []float64
 	I64   []int64
+}
+
+// Float64 returns the values of a float tensor as float64 (F32 converted exactly), or nil for an I64 one.
+func (t Tensor) Float64() []float64 {
+	if t.F64 != nil {
+		return t.F64
+	}
+	if t.F32 == nil {
+		return nil
+	}
+	v := make([]float64, len(t.F32))
+	for i, x := range t.F32 {
+		v[i] = float64(x)
+	}
+	return v
+}
+
+// dtype is the tensor's safetensors dtype name.
+func (t Tensor) dtype() string {
+	switch {
+	case t.F64 != nil:
+		return "F64"
+	case t.I64 != nil:
+		return "I64"
+	}
+	return "F32"
 }
 
 func (t Tensor) check() error {
@@ -39,11 +69,17 @@ func (t Tensor) check() error {
 		}
 		n *= d
 	}
-	switch {
-	case (t.F32 == nil) == (t.I64 == nil):
-		return fmt.Errorf("tensorfile: %s: want exactly one of F32 and I64", t.Name)
-	case t.F32 != nil && len(t.F32) != n, t.I64 != nil && len(t.I64) != n:
-		return fmt.Errorf("tensorfile: %s: %d values for shape %v", t.Name, max(len(t.F32), len(t.I64)), t.Shape)
+	set := 0
+	for _, b := range []bool{t.F32 != nil, t.F64 != nil, t.I64 != nil} {
+		if b {
+			set++
+		}
+	}
+	if set != 1 {
+		return fmt.Errorf("tensorfile: %s: want exactly one of F32, F64 and I64", t.Name)
+	}
+	if got := len(t.F32) + len(t.F64) + len(t.I64); got != n {
+		return fmt.Errorf("tensorfile: %s: %d values for shape %v", t.Name, got, t.Shape)
 	}
 	return nil
 }
@@ -53,6 +89,13 @@ func (t Tensor) data() []byte {
 		b := make([]byte, 4*len(t.F32))
 		for i, v := range t.F32 {
 			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+		}
+		return b
+	}
+	if t.F64 != nil {
+		b := make([]byte, 8*len(t.F64))
+		for i, v := range t.F64 {
+			binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
 		}
 		return b
 	}
@@ -68,10 +111,7 @@ func WriteNPY(w io.Writer, t Tensor) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	descr := "<f4"
-	if t.I64 != nil {
-		descr = "<i8"
-	}
+	descr := map[string]string{"F32": "<f4", "F64": "<f8", "I64": "<i8"}[t.dtype()]
 	dims := make([]string, len(t.Shape))
 	for i, d := range t.Shape {
 		dims[i] = fmt.Sprint(d)
@@ -135,11 +175,7 @@ func WriteSafetensors(path string, ts []Tensor, metadata map[string]string) erro
 		if _, dup := header[t.Name]; dup || t.Name == "__metadata__" {
 			return fmt.Errorf("tensorfile: duplicate or reserved name %q", t.Name)
 		}
-		b := t.data()
-		dtype := "F32"
-		if t.I64 != nil {
-			dtype = "I64"
-		}
+		b, dtype := t.data(), t.dtype()
 		shape := t.Shape
 		if shape == nil {
 			shape = []int{}
@@ -172,7 +208,7 @@ func WriteSafetensors(path string, ts []Tensor, metadata map[string]string) erro
 
 // writeFile writes path through fill, removing a partial file on error.
 func writeFile(path string, fill func(io.Writer) error) error {
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
