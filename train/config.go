@@ -53,6 +53,8 @@ type Config struct {
 	LRSchedule  string  `json:"lr-schedule"`  // constant or cosine (decay to 0 over --steps)
 	Warmup      int     `json:"warmup-steps"` // steps of linear learning-rate warm-up
 	Seed        uint64  `json:"seed"`
+	// InitFrom: start from these weights instead of the seed's (a new run only; see initWeights)
+	InitFrom InitFrom `json:"init-from,omitzero"`
 	DType       string  `json:"dtype"` // float32 or float64
 	Backend     string  `json:"backend"`
 	Devices     int     `json:"devices"` // data-parallel devices (XLA); -1: all of the backend's

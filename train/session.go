@@ -77,9 +77,19 @@ func startSession(s *Setup, log io.Writer) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	var init [][]float64
+	initNote := ""
+	if resumed == nil && c.InitFrom.Path != "" { // a resumed run's checkpoint holds what it started from and more
+		if init, c.InitFrom, initNote, err = initWeights(c.InitFrom, s.Model); err != nil {
+			return nil, err
+		}
+	}
 	st, err := s.Stepper()
 	if err != nil {
 		return nil, err
+	}
+	if init != nil {
+		st.setParams(init)
 	}
 	r := &session{Setup: s, c: c, log: log, st: st, runID: runID, first: 1}
 	if resumed != nil {
@@ -106,6 +116,9 @@ func startSession(s *Setup, log io.Writer) (*session, error) {
 	}
 	fmt.Fprintf(log, "training %s on %s (%d examples, %d parameters), backend %s (%s)%s, into %s\n", c.Model, s.train.name, s.train.n,
 		rec.Environment.Params, rec.Backend, rec.Environment.BackendDesc, devices, r.c.OutDir)
+	if initNote != "" {
+		fmt.Fprintln(log, initNote)
+	}
 	if s.test.heldOut > 0 { // said, not silent: these images are not trained on
 		fmt.Fprintf(log, "the data has no test/ or val/ folder: %d images (%g%% of each class) are held out as its test split and not trained on\n",
 			s.test.n, 100*s.test.heldOut)

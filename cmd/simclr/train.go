@@ -91,6 +91,9 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.LRSchedule, "lr-schedule", c.LRSchedule, "learning-rate schedule: constant, or cosine (decays to 0 over --steps)")
 	fs.IntVar(&c.Warmup, "warmup-steps", c.Warmup, "steps of linear learning-rate warm-up from 0")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed (data, initialisation, augmentations, batch order)")
+	fs.Var(initFromFlag{&c.InitFrom}, "init-from", "start from the weights of FILE instead of drawing them from --seed: a run folder (its newest checkpoint; any model), a checkpoint (.ckpt), "+
+		"or simclr export's .safetensors/.npz (mlp, onehidden, cnn); matched by name and shape. A projection head that the file lacks (an encoder-only export) is drawn from --seed as usual. "+
+		"config.json records the file and its sha256. Not with --resume")
 	fs.StringVar(&c.DType, "dtype", c.DType, "float32 or float64")
 	fs.StringVar(&c.Backend, "backend", c.Backend, `compute backend: auto (xla:cuda with a GPU and its plugin, else xla:cpu with its plugin, else go), go, xla, xla:cpu, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND or auto)`)
 	fs.Var(devicesFlag{&c.Devices}, "devices", "data-parallel devices of an XLA backend (a number, or all): the batch is split across them, embeddings gathered for the loss (global negatives), gradients summed (doc/distributed.md)")
@@ -136,6 +139,9 @@ func runTrain(args []string) error {
 	if err := c.CheckModelFlags(fs.Changed); err != nil {
 		return err
 	}
+	if c.Resume != "" && fs.Changed("init-from") {
+		return usageError{fmt.Errorf("--init-from cannot be used with --resume: a resumed run continues from its own checkpoint (which holds the weights it started from and all it learnt since)")}
+	}
 	if *dryRun { // a real run validates in train.Open, the one place that does
 		if err := c.Validate(); err != nil {
 			return err
@@ -165,6 +171,26 @@ func flagValue(args []string, name string) string {
 	}
 	return ""
 }
+
+// initFromFlag is --init-from: a path; naming it anew drops the sha256 that a --config file recorded.
+type initFromFlag struct{ f *train.InitFrom }
+
+func (f initFromFlag) String() string {
+	if f.f == nil {
+		return ""
+	}
+	return f.f.Path
+}
+
+func (f initFromFlag) Set(s string) error {
+	if s == "" {
+		return fmt.Errorf("want a file or run folder")
+	}
+	*f.f = train.InitFrom{Path: s}
+	return nil
+}
+
+func (f initFromFlag) Type() string { return "FILE" }
 
 // devicesFlag is --devices: a number of devices, or "all" (stored as -1).
 type devicesFlag struct{ n *int }
