@@ -55,9 +55,9 @@ type Config struct {
 	Seed        uint64  `json:"seed"`
 	// InitFrom: start from these weights instead of the seed's (a new run only; see initWeights)
 	InitFrom InitFrom `json:"init-from,omitzero"`
-	DType       string  `json:"dtype"` // float32 or float64
-	Backend     string  `json:"backend"`
-	Devices     int     `json:"devices"` // data-parallel devices (XLA); -1: all of the backend's
+	DType    string   `json:"dtype"` // float32 or float64
+	Backend  string   `json:"backend"`
+	Devices  int      `json:"devices"` // data-parallel devices (XLA); -1: all of the backend's
 	// LocalNegatives: with several devices, each device's examples are contrasted only among themselves
 	LocalNegatives bool `json:"local-negatives"`
 	// SyncBN: with several devices, batch norm takes its statistics over the global batch (as on one device)
