@@ -10,8 +10,9 @@ import (
 	"github.com/gosimclr/gosimclr/internal/tensorfile"
 )
 
-// ExportFormats are the formats simclr export writes.
-var ExportFormats = []string{"npz", "safetensors"}
+// ExportFormats are the formats simclr export writes: the PyTorch state_dict (torchTensors) as .npz or
+// safetensors, or the whole forward pass as an ONNX model (onnxModel).
+var ExportFormats = []string{"npz", "safetensors", "onnx"}
 
 // ExportRun writes the encoder (and head) of the run in dir at the checkpoint of step (0: the newest) to out
 // in format (ExportFormats), in the PyTorch layout of torchTensors, and returns the tensors' names and shapes.
@@ -23,14 +24,17 @@ func ExportRun(dir string, step int, format, out string, log io.Writer) ([]strin
 	if err != nil {
 		return nil, err
 	}
+	if out == "" {
+		out = filepath.Join(dir, "encoder."+format)
+	}
+	if format == "onnx" {
+		return exportONNX(r, dir, out, log)
+	}
 	ts, meta, err := torchTensors(r.Model, r.ParamValues())
 	if err != nil {
 		return nil, err
 	}
 	meta["run"], meta["step"] = dir, fmt.Sprint(r.Step)
-	if out == "" {
-		out = filepath.Join(dir, "encoder."+format)
-	}
 	if format == "npz" {
 		err = tensorfile.WriteNPZ(out, ts)
 	} else {

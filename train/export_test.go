@@ -59,8 +59,8 @@ func TestExportIntoPyTorch(t *testing.T) {
 		t.Errorf("PyTorch twin vs simclr embed: %s", out)
 	}
 	t.Logf("largest feature difference %g", diff)
-	if _, err := ExportRun(dir, 0, "onnx", "", io.Discard); !IsUsage(err) {
-		t.Errorf("--format onnx: %v", err)
+	if _, err := ExportRun(dir, 0, "tflite", "", io.Discard); !IsUsage(err) {
+		t.Errorf("--format tflite: %v", err)
 	}
 
 	// The small CNN on MNIST: kernels to [out, in, 3, 3], the dense layer's rows to PyTorch's (c, h, w)

@@ -97,7 +97,7 @@ func newRunID() string {
 // folder; ckpt-*.ckpt are its checkpoints. --overwrite removes them all, so that no file of the old run is left
 // beside the new one.
 var runFiles = []string{"config.json", "metrics.csv", "params.ckpt", "eval.json", "embedding.csv", "curves.png",
-	"encoder.npz", "encoder.safetensors", "features.npy", "features.labels.npy"}
+	"encoder.npz", "encoder.safetensors", "encoder.onnx", "features.npy", "features.labels.npy"}
 
 // existingRunFiles lists the run files present in dir, sorted.
 func existingRunFiles(dir string) []string {

@@ -26,11 +26,15 @@ func checkRunFlags(dir string, step int) error {
 	return nil
 }
 
-// runExport writes a run's trained encoder as .npz or safetensors in PyTorch's layout.
+// runExport writes a run's trained encoder as .npz or safetensors in PyTorch's layout, or as an ONNX model.
 func runExport(args []string) error {
 	fs := newFlags("export")
 	dir, step := runFlags(fs, "export")
-	format := fs.String("format", "npz", "file format: "+strings.Join(train.ExportFormats, " or "))
+	format := fs.String("format", "npz", "file format: "+strings.Join(train.ExportFormats, ", ")+
+		". npz and safetensors: the encoder's (and head's) weights as a PyTorch state_dict (mlp, onehidden, cnn; see the README). "+
+		"onnx: the whole evaluation-mode forward pass with its weights (mlp, onehidden, cnn, resnet18 with its batch-norm running averages; opset 17, float32), "+
+		"input x [N, d] for points or [N, C, H, W] (NCHW, values in [0, 1]) for images, outputs features [N, F] (what simclr embed writes) and, with a projection head, z [N, k]; "+
+		"written by gosimclr itself, no ONNX library needed")
 	out := fs.String("out", "", "output file (default RUN/encoder.FORMAT)")
 	if err := parse(fs, args); err != nil {
 		return err

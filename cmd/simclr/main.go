@@ -2,7 +2,7 @@
 //
 //	simclr train [flags]   train an encoder (simclr train --help)
 //	simclr eval --run DIR  kNN and linear-probe accuracy of a trained run (DIR/eval.json)
-//	simclr export --run DIR  the encoder as .npz or safetensors (PyTorch layout)
+//	simclr export --run DIR  the encoder as .npz or safetensors (PyTorch layout), or ONNX
 //	simclr embed --run DIR   encoder features of the run's data as .npy
 //	simclr info            Go version, SIMD, backends, PJRT plugins and devices
 //	simclr bench [flags]   time training steps against the pure-Go reference
@@ -38,7 +38,7 @@ var commands = []command{
 	{"info", "print the Go version, SIMD, backends, PJRT plugins and devices", runInfo},
 	{"plugin", "install a PJRT plugin (install cpu|cuda; needs the internet)", runPlugin},
 	{"eval", "evaluate a trained run: kNN and linear probe against raw-input baselines", runEval},
-	{"export", "write a run's encoder as .npz or safetensors in PyTorch's layout", runExport},
+	{"export", "write a run's encoder as .npz or safetensors in PyTorch's layout, or as an ONNX model", runExport},
 	{"embed", "write a run's encoder features of its data as .npy (with labels)", runEmbed},
 	{"bench", "time SimCLR steps on a backend and on the pure-Go reference", runBench},
 	{"augment", "write a PNG grid of augmented views of a data set's images", runAugment},
