@@ -80,6 +80,9 @@ func initFile(path string) (string, error) {
 	if err != nil {
 		return "", usagef("--init-from: %v", err)
 	}
+	if strings.HasSuffix(strings.ToLower(path), ".onnx") {
+		return "", usagef("--init-from %s: an ONNX model is not read back; pass the run folder, one of its checkpoints, or its .safetensors/.npz export", path)
+	}
 	if !fi.IsDir() {
 		return path, nil
 	}
