@@ -91,7 +91,7 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.LRSchedule, "lr-schedule", c.LRSchedule, "learning-rate schedule: constant, or cosine (decays to 0 over --steps)")
 	fs.IntVar(&c.Warmup, "warmup-steps", c.Warmup, "steps of linear learning-rate warm-up from 0")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed (data, initialisation, augmentations, batch order)")
-	fs.StringVar(&c.DType, "dtype", c.DType, "float32 or float64")
+	fs.StringVar(&c.DType, "dtype", c.DType, "float32; float64 (point data only); or bfloat16: mixed precision, the model's forward and backward passes in bfloat16 with float32 weights, optimiser state and loss (doc/precision.md)")
 	fs.StringVar(&c.Backend, "backend", c.Backend, `compute backend: auto (xla:cuda with a GPU and its plugin, else xla:cpu with its plugin, else go), go, xla, xla:cpu, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND or auto)`)
 	fs.Var(devicesFlag{&c.Devices}, "devices", "data-parallel devices of an XLA backend (a number, or all): the batch is split across them, embeddings gathered for the loss (global negatives), gradients summed (doc/distributed.md)")
 	fs.BoolVar(&c.LocalNegatives, "local-negatives", c.LocalNegatives, "with --devices > 1: contrast each device's examples only among themselves (fewer negatives, no gathering of the embeddings)")
