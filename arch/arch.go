@@ -48,6 +48,9 @@ type Param struct {
 	Name      string // stable, snake_case: part of the checkpoint format, e.g. "hidden_0/weights"
 	Dims      []int
 	Trainable bool
+	// Statistic marks a non-trainable statistic the training step updates (a batch-norm running mean or
+	// variance): mixed precision keeps it in the master dtype, where its small updates are not rounded away.
+	Statistic bool
 }
 
 // Size is the number of scalars in the parameter.

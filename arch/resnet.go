@@ -100,8 +100,8 @@ func BatchNormParams(prefix string, c int) []Param {
 	return []Param{
 		{Name: prefix + "/scale", Dims: []int{c}, Trainable: true},
 		{Name: prefix + "/bias", Dims: []int{c}, Trainable: true},
-		{Name: prefix + "/running_mean", Dims: []int{c}},
-		{Name: prefix + "/running_var", Dims: []int{c}},
+		{Name: prefix + "/running_mean", Dims: []int{c}, Statistic: true},
+		{Name: prefix + "/running_var", Dims: []int{c}, Statistic: true},
 	}
 }
 

@@ -34,8 +34,8 @@ func AugmentCase(images int) Case {
 		rng, err := graph.RNGStateFromSeed(7)
 		return e, tensors.FromFlatDataAndDimensions(x, images, h, w, c), rng, err
 	}
-	cs.GoMLX = func(b compute.Backend, devices int) (func() error, error) {
-		if devices > 1 {
+	cs.GoMLX = func(b compute.Backend, o StepOptions) (func() error, error) {
+		if !o.plain() {
 			return nil, errOneDevice("augment")
 		}
 		e, xt, rng, err := build(b, false)

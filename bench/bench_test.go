@@ -84,7 +84,7 @@ func benchStep(b *testing.B, c Case) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	step, err := c.GoMLX(be, 1)
+	step, err := c.GoMLX(be, StepOptions{Devices: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -108,11 +108,11 @@ func TestDevicesOnlyForTrainingSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []Case{LossCase(4, 8), AugmentCase(4)} {
-		if _, err := c.GoMLX(be, 2); !errors.Is(err, ErrOneDevice) {
+		if _, err := c.GoMLX(be, StepOptions{Devices: 2}); !errors.Is(err, ErrOneDevice) {
 			t.Errorf("%s with 2 devices: %v, want ErrOneDevice", c.Label(), err)
 		}
 	}
-	if _, err := MLPCase("mlp", 8, 16, 1, 4, 4, "adam", "standard").GoMLX(be, 2); err == nil || !strings.Contains(err.Error(), "XLA") {
+	if _, err := MLPCase("mlp", 8, 16, 1, 4, 4, "adam", "standard").GoMLX(be, StepOptions{Devices: 2}); err == nil || !strings.Contains(err.Error(), "XLA") {
 		t.Errorf("mlp with 2 devices on the Go backend: %v, want an error naming XLA", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 )
 
 // Case is one benchmarked workload at one size: how to build a step on a GoMLX backend and on the
@@ -21,9 +22,21 @@ type Case struct {
 	// MaxCPUSteps caps the timed steps on the Go backend and the reference (a ResNet-18 step on a CPU takes
 	// seconds); 0: no cap.
 	MaxCPUSteps int
-	// GoMLX builds the case's step on b, data parallel over devices (≥ 1) where the case is a training step.
-	GoMLX func(b compute.Backend, devices int) (func() error, error)
+	// GoMLX builds the case's step on b; a training step data parallel over o.Devices and in o.Compute.
+	GoMLX func(b compute.Backend, o StepOptions) (func() error, error)
 	Ref   func() (func() error, error) // nil: no reference for this case
+}
+
+// StepOptions are the settings of Run that apply to the training-step workloads (onehidden, mlp, cnn,
+// resnet18) only; the others refuse any but the zero value with ErrOneDevice.
+type StepOptions struct {
+	Devices int          // data-parallel devices (0 or 1: one)
+	Compute dtypes.DType // the forward and backward passes' dtype (train.Stepper.Compute): bfloat16, or unset for float32
+}
+
+// plain reports whether o asks for nothing but one float32 device.
+func (o StepOptions) plain() bool {
+	return o.Devices <= 1 && (o.Compute == dtypes.InvalidDType || o.Compute == dtypes.Float32)
 }
 
 // Label names the case by its non-zero parameters, e.g. "loss/pairs=512/latent=128".

@@ -32,8 +32,8 @@ func CNNCase(pairs int) Case {
 	x := uniform(4, views*28*28)
 	c := Case{Workload: "cnn", Pairs: pairs, Latent: 128, Width: a.Dense, Depth: len(a.Channels), Views: views,
 		Samples: views, FLOPs: fwd + bwd + sim}
-	c.GoMLX = func(be compute.Backend, devices int) (func() error, error) {
-		return stepperStep(be, devices, models.Encoder{Body: models.CNNBody{CNN: a}, Head: head}, recipe.Adam, tensors.FromFlatDataAndDimensions(x, views, 28, 28, 1))
+	c.GoMLX = func(be compute.Backend, o StepOptions) (func() error, error) {
+		return stepperStep(be, o, models.Encoder{Body: models.CNNBody{CNN: a}, Head: head}, recipe.Adam, tensors.FromFlatDataAndDimensions(x, views, 28, 28, 1))
 	}
 	c.Ref = cnnRef(a, head, x, views)
 	return c
@@ -62,8 +62,8 @@ func ResNetCase(pairs, maxCPUSteps int) Case {
 	x := uniform(5, views*32*32*3)
 	c := Case{Workload: "resnet18", Pairs: pairs, Latent: 128, Width: 64, Depth: 18, Views: views, Samples: views,
 		FLOPs: 2*stem + 3*blocks + 3*headF + 4*b*b*128, MaxCPUSteps: maxCPUSteps}
-	c.GoMLX = func(be compute.Backend, devices int) (func() error, error) {
-		return stepperStep(be, devices, models.Encoder{Body: models.ResNetBody{ResNet18: a}, Head: head}, recipe.Adam, tensors.FromFlatDataAndDimensions(x, views, 32, 32, 3))
+	c.GoMLX = func(be compute.Backend, o StepOptions) (func() error, error) {
+		return stepperStep(be, o, models.Encoder{Body: models.ResNetBody{ResNet18: a}, Head: head}, recipe.Adam, tensors.FromFlatDataAndDimensions(x, views, 32, 32, 3))
 	}
 	c.Ref = resnetRef(a, head, x, views)
 	return c

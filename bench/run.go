@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gosimclr/gosimclr/arch"
 	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/recipe"
@@ -98,11 +99,12 @@ var goBackend = sync.OnceValues(func() (compute.Backend, error) { return backend
 
 // Options configures Run.
 type Options struct {
-	Backends  []string // backend specs to time ("go", "xla:cuda", …)
-	Steps     int      // timed steps per measurement, after one warm-up
-	Reference bool     // also time the pure-Go reference and report ratios to it
-	Peak      bool     // probe each backend's best matmul GFLOP/s and report fractions of it
-	Devices   int      // data-parallel devices of the training steps (0 or 1: one)
+	Backends  []string     // backend specs to time ("go", "xla:cuda", …)
+	Steps     int          // timed steps per measurement, after one warm-up
+	Reference bool         // also time the pure-Go reference and report ratios to it
+	Peak      bool         // probe each backend's best matmul GFLOP/s and report fractions of it
+	Devices   int          // data-parallel devices of the training steps (0 or 1: one)
+	Compute   dtypes.DType // the training steps' forward and backward dtype: bfloat16, or unset for float32
 }
 
 // Run measures every case on every backend and (with opts.Reference) on the reference; progress goes to log.
@@ -146,7 +148,7 @@ func Run(cases []Case, opts Options, log io.Writer) ([]Result, error) {
 				return nil, err
 			}
 			fmt.Fprintf(log, "%s on %s…\n", c.Label(), spec)
-			step, err := c.GoMLX(b, max(opts.Devices, 1))
+			step, err := c.GoMLX(b, StepOptions{Devices: max(opts.Devices, 1), Compute: opts.Compute})
 			if errors.Is(err, ErrOneDevice) {
 				fmt.Fprintf(log, "%s: skipped, %v\n", c.Label(), err)
 				continue
@@ -154,9 +156,12 @@ func Run(cases []Case, opts Options, log io.Writer) ([]Result, error) {
 			if err != nil {
 				return nil, fmt.Errorf("bench: %s on %s: %w", c.Label(), spec, err)
 			}
-			label := spec // the backend column: "xla:cpu×4" for a data-parallel step
+			label := spec // the backend column: "xla:cpu×4" for a data-parallel step, "xla:cuda/bf16" in bfloat16
 			if opts.Devices > 1 {
 				label = fmt.Sprintf("%s×%d", spec, opts.Devices)
+			}
+			if opts.Compute == dtypes.BFloat16 {
+				label += "/bf16"
 			}
 			r := c.result(label)
 			if err := c.measure(&r, step, opts.Steps, backend.IsGo(b)); err != nil {

@@ -33,14 +33,15 @@ func uniform(seed uint64, n int) []float32 {
 
 // stepperStep returns one training step of model with optimiser opt (a recipe name) and NT-Xent at
 // benchTemperature on the views x [2N, dims…] (identity views: the benchmark times the step, not the data
-// pipeline).
-func stepperStep(b compute.Backend, devices int, model models.Model, opt string, x *tensors.Tensor) (func() error, error) {
+// pipeline), data parallel over o.Devices, its model's passes in o.Compute (float32 parameters and loss).
+func stepperStep(b compute.Backend, o StepOptions, model models.Model, opt string, x *tensors.Tensor) (func() error, error) {
 	identity := func(rng, x *graph.Node) (*graph.Node, *graph.Node) { return rng, x }
 	s := train.Setup{Model: model, Views: identity, Opt: optim.Optimizer{Name: opt, LR: 1e-3},
-		Loss: losses.Config{Kernel: losses.KernelExp, Temperature: benchTemperature}, Seed: 1, Backend: b, DType: dtypes.Float32}
+		Loss: losses.Config{Kernel: losses.KernelExp, Temperature: benchTemperature}, Seed: 1, Backend: b,
+		DType: dtypes.Float32, Compute: o.Compute}
 	st, err := s.Stepper()
-	if err == nil && devices > 1 {
-		err = st.Distribute(devices)
+	if err == nil && o.Devices > 1 {
+		err = st.Distribute(o.Devices)
 	}
 	if err != nil {
 		return nil, err
@@ -77,8 +78,8 @@ func MLPCase(name string, d, m, l, k, pairs int, opt string, scaling string) Cas
 	x := uniform(2, views*d)
 	c := Case{Workload: name, Pairs: pairs, Latent: k, Width: m, Depth: l, Views: views, Samples: views,
 		FLOPs: mlpFLOPs(float64(views), float64(d), float64(m), float64(k), float64(l))}
-	c.GoMLX = func(b compute.Backend, devices int) (func() error, error) {
-		return stepperStep(b, devices, models.Encoder{Body: models.MLPBody{MLP: a}}, opt, tensors.FromFlatDataAndDimensions(x, views, d))
+	c.GoMLX = func(b compute.Backend, o StepOptions) (func() error, error) {
+		return stepperStep(b, o, models.Encoder{Body: models.MLPBody{MLP: a}}, opt, tensors.FromFlatDataAndDimensions(x, views, d))
 	}
 	c.Ref = func() (func() error, error) {
 		tr := ref.NewTrainer[float32](ref.Encoder{MLP: a}, 1, ref.LossConfig{Kernel: ref.KernelExp, Temperature: benchTemperature}, opt, 1e-3)
@@ -101,8 +102,8 @@ func LossCase(pairs, k int) Case {
 		z[i] -= 0.5
 	}
 	c := Case{Workload: "loss", Pairs: pairs, Latent: k, Views: n2, Samples: n2, FLOPs: 4 * float64(n2) * float64(n2) * float64(k)}
-	c.GoMLX = func(b compute.Backend, devices int) (func() error, error) {
-		if devices > 1 {
+	c.GoMLX = func(b compute.Backend, o StepOptions) (func() error, error) {
+		if !o.plain() {
 			return nil, errOneDevice("loss")
 		}
 		e, err := graph.NewExec(b, func(z *graph.Node) (*graph.Node, *graph.Node) {
@@ -131,9 +132,9 @@ func LossCase(pairs, k int) Case {
 	return c
 }
 
-// ErrOneDevice is the error of a workload that is not a training step asked to run on several devices: Run
-// skips it.
-var ErrOneDevice = errors.New("a one-device workload; --devices applies to the training steps (onehidden, mlp, cnn, resnet18)")
+// ErrOneDevice is the error of a workload that is not a training step asked to run on several devices or in
+// bfloat16 (StepOptions): Run skips it.
+var ErrOneDevice = errors.New("a one-device float32 workload; --devices and --dtype apply to the training steps (onehidden, mlp, cnn, resnet18)")
 
 func errOneDevice(workload string) error {
 	return fmt.Errorf("the %s workload is %w", workload, ErrOneDevice)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/dtypes/bfloat16"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gosimclr/gosimclr/ops"
 )
@@ -143,6 +144,56 @@ func TestBatchNormEvaluation(t *testing.T) {
 			}
 			if relNorm(got[1], rm) != 0 || relNorm(got[2], rv) != 0 {
 				t.Errorf("running averages changed in evaluation: %v %v", got[1], got[2])
+			}
+		})
+	}
+}
+
+// TestBatchNormMixedPrecision: with x, γ and β in bfloat16 and the running statistics in float32 (the training
+// step's mixed precision), batch norm computes in float32: the new running averages equal the float64 hand
+// computation on the bfloat16 values to float32 precision (1e-6), and y, returned in bfloat16, is that
+// computation rounded once: within bfloat16's unit roundoff 2⁻⁸ of each value. Both forms.
+func TestBatchNormMixedPrecision(t *testing.T) {
+	for _, sub := range []bool{true, false} {
+		t.Run(fmt.Sprintf("substitutes=%v", sub), func(t *testing.T) {
+			defer ops.ForceSubstitutes(sub)()
+			rng := newRand(11)
+			dims := []int{4, 3, 3, 2}
+			c, n := 2, prod(dims)
+			round := func(v []float64) []float64 { // to the nearest bfloat16, as the graph's ConvertDType
+				out := make([]float64, len(v))
+				for i, x := range v {
+					out[i] = bfloat16.FromFloat32(float32(x)).Float64()
+				}
+				return out
+			}
+			x, scale, bias := round(randn(rng, n)), round(randn(rng, c)), round(randn(rng, c))
+			for i := range x {
+				x[i] = round([]float64{3*x[i] + 1})[0]
+			}
+			rm, rv := []float64{0.25, -1}, []float64{0.5, 2}
+			outs, err := graph.CallOnceN(testBackend, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
+				low := func(v *graph.Node) *graph.Node { return graph.ConvertDType(v, dtypes.BFloat16) }
+				y, m, v := ops.BatchNorm(low(in[0]), low(in[1]), low(in[2]), in[3], in[4], true)
+				if y.DType() != dtypes.BFloat16 || m.DType() != dtypes.Float32 || v.DType() != dtypes.Float32 {
+					t.Errorf("y %s, running averages %s and %s: want bfloat16 and float32", y.DType(), m.DType(), v.DType())
+				}
+				return []*graph.Node{graph.ConvertDType(y, dtypes.Float32), m, v}
+			}, tensorOf(dtypes.Float32, x, dims...), tensorOf(dtypes.Float32, scale, c), tensorOf(dtypes.Float32, bias, c),
+				tensorOf(dtypes.Float32, rm, c), tensorOf(dtypes.Float32, rv, c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, _, _, _, nm, nv := bnRef(x, make([]float64, n), scale, bias, rm, rv, c)
+			if e := relNorm(flat(outs[1]), nm) + relNorm(flat(outs[2]), nv); e > 1e-6 {
+				t.Errorf("running averages differ from the float64 computation by %.3g", e)
+			}
+			got := flat(outs[0])
+			for i := range y {
+				if math.Abs(got[i]-y[i]) > 0x1p-8*math.Abs(y[i])+1e-6 {
+					t.Errorf("y[%d] = %g, float64 %g: more than one bfloat16 rounding apart", i, got[i], y[i])
+					break
+				}
 			}
 		})
 	}

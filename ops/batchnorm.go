@@ -28,10 +28,18 @@ const (
 // BatchNormGrad, is exact; GoMLX has none for the second, so evaluation mode is not differentiable there). On the Go backend, which has neither, and on any backend that lacks them, it is written out in
 // stock ops, exactly: gradients flow through μ and σ² (norm.BatchNorm's fallback puts StopGradient on them, 29%
 // off a finite difference), and it uses Div and Sqrt because autodiff has no gradient for Rsqrt.
+//
+// Mixed precision: when x is of another dtype than the running statistics (bfloat16 activations, float32
+// statistics), x, scale and bias are converted to the statistics' dtype, the batch norm computed there, and y
+// converted back to x's dtype, as flax and PyTorch's autocast compute batch norm in float32.
 func BatchNorm(x, scale, bias, runMean, runVar *graph.Node, training bool) (y, newMean, newVar *graph.Node) {
 	c := x.Shape().Dimensions[x.Rank()-1]
 	for _, p := range []*graph.Node{scale, bias, runMean, runVar} {
 		p.AssertDims(c)
+	}
+	if dt := runMean.DType(); x.DType() != dt {
+		y, newMean, newVar = BatchNorm(graph.ConvertDType(x, dt), graph.ConvertDType(scale, dt), graph.ConvertDType(bias, dt), runMean, runVar, training)
+		return graph.ConvertDType(y, x.DType()), newMean, newVar
 	}
 	fused := compute.OpTypeBatchNormForInference
 	if training {

@@ -8,7 +8,9 @@
 #                                  preflight (no Go: the plugin's PJRT API version read with ctypes, its RPATH, the
 #                                  CUDA libraries, libdevice, nvidia-smi, the environment), simclr info, the
 #                                  reference checks on a short list (TestGPUSubset: 20 compiled graphs, autotuning
-#                                  off), simclr bench, one CIFAR-10 epoch of the ResNet-18 recipe, the PyTorch peer.
+#                                  off), simclr bench, the CNN step again in bfloat16 (--dtype bfloat16: mixed
+#                                  precision, doc/precision.md), one CIFAR-10 epoch of the ResNet-18 recipe, the
+#                                  PyTorch peer.
 #                                  If info fails it is rerun once with library-loading diagnostics and the Go steps
 #                                  are skipped; the peer still runs. Whatever happens, a trap writes the summary
 #                                  gpu-results.json and every step's full output (gpu-check-logs.tar.gz) to $OUT.
@@ -22,7 +24,7 @@ cd "$root"
 mode=${1:-}
 
 # Budgets in seconds, each step capped by what is left of the deadline. Their sum is the planned budget.
-B_PREFLIGHT=30 B_INFO=40 B_DIAG=20 B_CHECKS=120 B_BENCH=90 B_EPOCH=100 B_PEER=60
+B_PREFLIGHT=30 B_INFO=40 B_DIAG=20 B_CHECKS=120 B_BENCH=90 B_BF16=20 B_EPOCH=100 B_PEER=60
 GRAPHS=20 # compiled by the checks: losses TestGPUSubset 12, models TestGPUSubset 8
 
 prepare() {
@@ -103,7 +105,7 @@ res = {"deadline_s": deadline, "planned_budget_s": planned, "compiled_graphs_pla
        "preflight": jsonl("preflight"), "steps": steps, "info": lines("info"), "info_diagnostics_tail": lines("info-diagnostics")[-60:],
        "tests": {n: [l for l in lines(n) if l.startswith(("--- ", "ok", "FAIL", "PASS")) or "graphs compiled" in l]
                  for n in ("loss-checks", "grad-checks")},
-       "bench": jsonl("bench"), "pytorch": jsonl("pytorch")}
+       "bench": jsonl("bench"), "bench_bf16": jsonl("bench-bf16"), "pytorch": jsonl("pytorch")}
 m = os.path.join(work, "epoch", "metrics.csv")
 if os.path.exists(m):
     rows = [r.split(",") for r in open(m).read().splitlines()]
@@ -195,7 +197,7 @@ run() {
   : > "$log"
   t_start=$(now)
   deadline=${GPU_CHECK_DEADLINE:-480}
-  planned=$((B_PREFLIGHT + B_INFO + B_DIAG + B_CHECKS + B_BENCH + B_EPOCH + B_PEER))
+  planned=$((B_PREFLIGHT + B_INFO + B_DIAG + B_CHECKS + B_BENCH + B_BF16 + B_EPOCH + B_PEER))
   py=${PYTHON:-python3}
   trap finish EXIT
   echo "gpu-check: deadline ${deadline}s, planned budget ${planned}s, $GRAPHS XLA graphs in the checks" | tee -a "$log"
@@ -228,6 +230,8 @@ run() {
     GOMLX_BACKEND="$checks" step loss-checks $((B_CHECKS / 2)) "$bin/losses.test" -test.run 'GPUSubset' -test.v
     GOMLX_BACKEND="$checks" step grad-checks $((B_CHECKS / 2)) "$bin/models.test" -test.run 'GPUSubset' -test.v
     step bench "$B_BENCH" "$bin/simclr" bench --workload loss,mlp,cnn --backend "$backend" --steps "$steps" $pairs --json --no-peak
+    # One line: the CNN step with bfloat16 forward/backward (float32 weights and loss), beside bench's float32 one.
+    step bench-bf16 "$B_BF16" "$bin/simclr" bench --workload cnn --dtype bfloat16 --backend "$backend" --steps "$steps" $pairs --json --no-peak --no-reference
     if [ -f gpu/cifar10-jpg.tar.gz ]; then
       step epoch "$B_EPOCH" "$bin/simclr" train "${epoch_args[@]}" --data-dir gpu/cifar10-jpg.tar.gz --backend "$backend" \
         --log-every 10 --eval=false --checkpoint-every 0 --out-dir "$work/epoch" --overwrite
@@ -235,7 +239,7 @@ run() {
       skip epoch "no CIFAR-10 copy in gpu/"
     fi
   else
-    for s in loss-checks grad-checks bench epoch; do skip "$s" "info failed"; done
+    for s in loss-checks grad-checks bench bench-bf16 epoch; do skip "$s" "info failed"; done
   fi
   step pytorch "$B_PEER" "${PEER_PYTHON:-$py}" gpu/peer_pytorch.py --device "$peer_device" --json --probe --steps "$steps" $pairs --workload loss,mlp,cnn
   exit 0

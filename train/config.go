@@ -55,7 +55,7 @@ type Config struct {
 	Seed        uint64  `json:"seed"`
 	// InitFrom: start from these weights instead of the seed's (a new run only; see initWeights)
 	InitFrom InitFrom `json:"init-from,omitzero"`
-	DType    string   `json:"dtype"` // float32 or float64
+	DType    string   `json:"dtype"` // float32, float64, or bfloat16 (float32 weights, bfloat16 forward/backward)
 	Backend  string   `json:"backend"`
 	Devices  int      `json:"devices"` // data-parallel devices (XLA); -1: all of the backend's
 	// LocalNegatives: with several devices, each device's examples are contrasted only among themselves
@@ -95,6 +95,8 @@ func Defaults() Config {
 var (
 	Models   = append([]string{"auto"}, models.Names...)
 	DataSets = datasets.Names
+	// DTypes lists the valid --dtype values: bfloat16 is mixed precision (precision.go).
+	DTypes = []string{"float32", "float64", "bfloat16"}
 )
 
 // UsageError marks an invalid setting: the command line exits with status 2 and prints it.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/checkpoint"
@@ -113,6 +114,9 @@ func startSession(s *Setup, log io.Writer) (*session, error) {
 	devices := ""
 	if st.Devices() > 1 {
 		devices = fmt.Sprintf(" on %d devices (data parallel)", st.Devices())
+	}
+	if st.Compute == dtypes.BFloat16 {
+		devices += ", bfloat16 compute (float32 weights and loss)"
 	}
 	fmt.Fprintf(log, "training %s on %s (%d examples, %d parameters), backend %s (%s)%s, into %s\n", c.Model, s.train.name, s.train.n,
 		rec.Environment.Params, rec.Backend, rec.Environment.BackendDesc, devices, r.c.OutDir)

@@ -25,8 +25,9 @@ type Setup struct {
 	Loss    losses.Config
 	Seed    uint64 // the parameters' initialisation and the views' RNG
 	Backend compute.Backend
-	DType   dtypes.DType
-	Batch   int // examples per step (Config.BatchSize, or the whole training split)
+	DType   dtypes.DType // of the parameters, optimiser state, views, loss and features
+	Compute dtypes.DType // of the training step's forward and backward passes: bfloat16, or unset for DType
+	Batch   int          // examples per step (Config.BatchSize, or the whole training split)
 
 	train, test *dataset // nil for a Setup filled by hand
 }
@@ -71,18 +72,18 @@ func Open(c Config) (*Setup, error) {
 		b.Finalize()
 		return nil, err
 	}
-	dt := dtypes.Float32
-	if c.DType == "float64" {
-		dt = dtypes.Float64
-	}
+	dt, compute := c.precision()
 	return &Setup{Config: c, Model: model, Input: r.model.Input, Views: views, Opt: c.Opt(),
 		Loss: losses.Config{Kernel: c.Kernel, Part: c.Loss, Temperature: c.Temperature},
-		Seed: c.Seed, Backend: b, DType: dt, Batch: n, train: train, test: test}, nil
+		Seed: c.Seed, Backend: b, DType: dt, Compute: compute, Batch: n, train: train, test: test}, nil
 }
 
 // Stepper builds the compiled training step, with parameters initialised from s.Seed.
 func (s *Setup) Stepper() (*Stepper, error) {
 	st, err := newStepper(s.Backend, s.Model, s.Opt, s.Loss, s.Views, s.DType, s.Seed)
+	if err == nil {
+		st.Compute = s.Compute
+	}
 	if err == nil && s.Config.Devices > 1 {
 		err = st.Distribute(s.Config.Devices)
 		if s.Config.LocalNegatives {

@@ -34,6 +34,9 @@ type Stepper struct {
 	// LRScale multiplies the optimiser's learning rate on the next Step (a schedule's factor; newStepper sets
 	// it to 1). It is an input of the compiled step, so changing it recompiles nothing.
 	LRScale float64
+	// Compute is the dtype of the model's forward and backward passes (mixed precision, precision.go):
+	// bfloat16, or unset (InvalidDType) for DType, the dtype of everything else. Set it before the first Step.
+	Compute dtypes.DType
 
 	exec     *graph.Exec
 	devices  int                 // 0 or 1: one device; more: Distribute's data parallelism
@@ -108,7 +111,7 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 	} else {
 		views = graph.Concatenate([]*graph.Node{x, x}, 0)
 	}
-	fwd := s.forward(params, views)
+	fwd := s.mixedForward(params, views)
 	z := fwd.Z
 	t := losses.Loss(z, s.Loss)
 	if s.localNegatives && s.Devices() > 1 { // each device's examples contrasted among themselves

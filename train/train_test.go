@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 
 // xlaTests are the tests repeated on xla:cpu: one whole training step against the reference, export into
 // PyTorch, a short training of each convolutional encoder, and the data-parallel step on 4 devices.
-const xlaTests = "^(TestStepMatchesReference|TestExportIntoPyTorch|TestConvEncodersTrain|TestDistributedStepMatchesOneDevice|TestResumeAcrossDevices|TestLocalNegatives|TestBatchNormPerDevice)$"
+const xlaTests = "^(TestStepMatchesReference|TestExportIntoPyTorch|TestConvEncodersTrain|TestDistributedStepMatchesOneDevice|TestResumeAcrossDevices|TestLocalNegatives|TestBatchNormPerDevice|TestMixedPrecisionStep|TestMixedPrecisionTrains|TestMixedPrecisionResumes)$"
 
 func TestValidateNamesTheFlag(t *testing.T) {
 	for flag, mod := range map[string]func(*Config){
@@ -58,7 +58,7 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		"--latent-dim":   func(c *Config) { c.LatentDim = -1 },
 		"--augment":      func(c *Config) { c.Augment = "blur:3" },
 		"--log-every":    func(c *Config) { c.LogEvery = 0 },
-		"--dtype":        func(c *Config) { c.DType = "bfloat16" },
+		"--dtype":        func(c *Config) { c.DType = "float16" },
 		"--lr-schedule":  func(c *Config) { c.LRSchedule = "step" },
 		"--warmup-steps": func(c *Config) { c.Warmup = c.Steps },
 		"--channels":     func(c *Config) { c.Data, c.Channels = "mnist", []int{16, 0} },

@@ -60,7 +60,7 @@ func (r resolved) checkNames() error {
 		oneOf("loss", r.Loss, losses.Parts),
 		oneOf("kernel", r.Kernel, losses.Kernels),
 		oneOf("optimizer", r.Optimizer, optim.Names),
-		oneOf("dtype", r.DType, []string{"float32", "float64"}),
+		oneOf("dtype", r.DType, DTypes),
 		oneOf("on-nan", r.OnNaN, []string{"stop", "skip"}),
 	} {
 		if err != nil {
@@ -97,8 +97,8 @@ func (r resolved) checkModel() error {
 		return usagef("--model %s needs image data (--data %s), got --data %s", r.Model, strings.Join(datasets.NamesOf(datasets.ImageSet), ", "), r.Data)
 	case images && !r.model.OnImages:
 		return usagef("--model %s works on the point data sets (--data %s), got --data %s", r.Model, strings.Join(datasets.NamesOf(datasets.PointSet), ", "), r.Data)
-	case images && r.DType != "float32":
-		return usagef("--dtype float64 is for the point data sets; images train in float32")
+	case images && r.DType == "float64":
+		return usagef("--dtype float64 is for the point data sets; images train in float32 or bfloat16 (mixed precision)")
 	case slices.ContainsFunc(r.Channels, func(ch int) bool { return ch < 1 }):
 		return usagef("--channels must all be ≥ 1, got %v", r.Channels)
 	case r.Depth < 1:

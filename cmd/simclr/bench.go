@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/bench"
 )
@@ -20,6 +21,7 @@ func runBench(args []string) error {
 	noRef := fs.Bool("no-reference", false, "skip the pure-Go reference (no ratio is then reported)")
 	noPeak := fs.Bool("no-peak", false, "skip the matmul peak probes")
 	devices := fs.Int("devices", 1, "run the training steps (onehidden, mlp, cnn, resnet18) data parallel over this many devices of an XLA backend (doc/distributed.md)")
+	dtype := fs.String("dtype", "float32", "the training steps' precision: float32, or bfloat16 (mixed precision: the model's forward and backward passes in bfloat16, float32 weights and loss; the loss and augment workloads are skipped)")
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of a table")
 	save := fs.String("save", "", "also write the machine description and results as JSON to this file")
 	peer := fs.String("peer", "", "also time the same steps in these peer frameworks in the same run, after ours: a comma-separated list of "+strings.Join(bench.PeerNames(), ", ")+" (e.g. pytorch,jax); each backend's ratio to each peer is reported")
@@ -58,6 +60,10 @@ func runBench(args []string) error {
 	if *steps < 10 {
 		return usageError{fmt.Errorf("--steps must be ≥ 10 (the median is taken over them), got %d", *steps)}
 	}
+	compute, err := benchCompute(*dtype)
+	if err != nil {
+		return err
+	}
 	names := strings.Split(*workloads, ",")
 	if *workloads == "all" {
 		names = bench.WorkloadNames()
@@ -95,7 +101,7 @@ func runBench(args []string) error {
 			return usageError{fmt.Errorf("--devices %d: the Go backend has one device and no collectives; data-parallel steps need XLA (--backend xla:cpu or xla:cuda)", *devices)}
 		}
 	}
-	results, err := bench.Run(cases, bench.Options{Backends: specs, Steps: *steps, Reference: !*noRef, Peak: !*noPeak, Devices: *devices}, os.Stderr)
+	results, err := bench.Run(cases, bench.Options{Backends: specs, Steps: *steps, Reference: !*noRef, Peak: !*noPeak, Devices: *devices, Compute: compute}, os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -171,4 +177,16 @@ func backendSpecs(flag []string) ([]string, error) {
 		}
 	}
 	return specs, nil
+}
+
+// benchCompute is the training steps' compute dtype of --dtype: unset for float32, bfloat16 (float64 is for
+// point data and is not benchmarked).
+func benchCompute(dtype string) (dtypes.DType, error) {
+	switch dtype {
+	case "float32":
+		return dtypes.InvalidDType, nil
+	case "bfloat16":
+		return dtypes.BFloat16, nil
+	}
+	return dtypes.InvalidDType, usageError{fmt.Errorf("--dtype must be float32 or bfloat16, got %q", dtype)}
 }

@@ -69,6 +69,9 @@ func TestExitStatusAndMessages(t *testing.T) {
 		{"bad backend", []string{"train", "--backend", "tpu"}, 2, []string{"unknown backend"}},
 		{"help", []string{"train", "--help"}, 0, []string{"--batch-size", "cnn on mnist, fashion-mnist", "resnet18 64"}},
 		{"augment on points", []string{"augment", "--data", "disks"}, 2, []string{"--data must be one of mnist, fashion-mnist"}},
+		{"bad dtype", []string{"train", "--dtype", "float16", "--dry-run"}, 2, []string{"--dtype must be one of [float32 float64 bfloat16]", `"float16"`}},
+		{"float64 images", []string{"train", "--data", "mnist", "--dtype", "float64", "--dry-run"}, 2, []string{"--dtype float64 is for the point data sets", "bfloat16"}},
+		{"bad bench dtype", []string{"bench", "--dtype", "bf16"}, 2, []string{"--dtype must be float32 or bfloat16", `"bf16"`}},
 	} {
 		out, code := simclr(t, noPlugins, c.args...)
 		if code != c.code {

@@ -94,7 +94,7 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.Var(initFromFlag{&c.InitFrom}, "init-from", "start from the weights of FILE instead of drawing them from --seed: a run folder (its newest checkpoint; any model), a checkpoint (.ckpt), "+
 		"or simclr export's .safetensors/.npz (mlp, onehidden, cnn); matched by name and shape. A projection head that the file lacks (an encoder-only export) is drawn from --seed as usual. "+
 		"config.json records the file and its sha256. Not with --resume")
-	fs.StringVar(&c.DType, "dtype", c.DType, "float32 or float64")
+	fs.StringVar(&c.DType, "dtype", c.DType, "float32; float64 (point data only); or bfloat16: mixed precision, the model's forward and backward passes in bfloat16 with float32 weights, optimiser state and loss (doc/precision.md)")
 	fs.StringVar(&c.Backend, "backend", c.Backend, `compute backend: auto (xla:cuda with a GPU and its plugin, else xla:cpu with its plugin, else go), go, xla, xla:cpu, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND or auto)`)
 	fs.Var(devicesFlag{&c.Devices}, "devices", "data-parallel devices of an XLA backend (a number, or all): the batch is split across them, embeddings gathered for the loss (global negatives), gradients summed (doc/distributed.md)")
 	fs.BoolVar(&c.LocalNegatives, "local-negatives", c.LocalNegatives, "with --devices > 1: contrast each device's examples only among themselves (fewer negatives, no gathering of the embeddings)")
