@@ -29,8 +29,9 @@ func OnlineProbe(h, labels, w, b *graph.Node) ProbeTerms {
 		panic(fmt.Sprintf("losses: OnlineProbe wants h [M, F], integer labels [M] and w [F, C], got %s, %s and %s", h.Shape(), labels.Shape(), w.Shape()))
 	}
 	g, dt, classes := h.Graph(), h.DType(), w.Shape().Dimensions[1]
-	logits := ops.Dense(h, w, b)                                                                                 // [M, C]
-	hit := graph.Equal(graph.InsertAxes(labels, -1), graph.Iota(g, shapes.Make(labels.DType(), 1, classes), -1)) // [M, C] c = y_i
+	logits := ops.Dense(h, w, b) // [M, C]
+	// hit_ic = [c = y_i]   [M, C]
+	hit := graph.Equal(graph.InsertAxes(labels, -1), graph.Iota(g, shapes.Make(labels.DType(), 1, classes), -1))
 	zero := graph.ScalarZero(g, dt)
 	picked := graph.ReduceSum(graph.Where(hit, logits, zero), -1) // ℓ_{i,y_i}   [M]; Where, not a product: 0·Inf is NaN
 	ce := graph.ReduceAllMean(graph.Sub(ops.LogSumExp(logits), picked))
