@@ -76,13 +76,20 @@ func (s *Stepper) stepArgs(x *tensors.Tensor) ([]any, error) {
 				args = append(args, d)
 			}
 		}
-		return args, nil
+		pa, err := s.probe.args(s.backend, s.Labels, x)
+		return append(args, pa...), err
 	}
 	shards, err := splitRows(x, s.devices)
 	if err != nil {
 		return nil, err
 	}
 	own := append(append([]*tensors.Tensor{s.RNG}, s.Params...), s.State...) // device 0's
+	if s.probe != nil { // the probe's parameters and state are replicated like the encoder's, after them
+		if err := s.probe.checkLabels(s.Labels, x); err != nil {
+			return nil, err
+		}
+		own = append(append(own, s.probe.Params...), s.probe.State...)
+	}
 	if s.replicas == nil {                                                   // first step, or after restore: every other device starts from host copies
 		s.replicas = make([][]*tensors.Tensor, s.devices)
 		for d := 1; d < s.devices; d++ {
@@ -105,7 +112,16 @@ func (s *Stepper) stepArgs(x *tensors.Tensor) ([]any, error) {
 			lr = hostTensor(s.DType, []float64{s.LRScale}, nil)
 		}
 		args = append(args, shards[d], rep[0], lr)
-		for _, t := range rep[1:] {
+		for i, t := range rep[1:] {
+			if s.probe != nil && i == len(s.Params)+len(s.State) { // the whole batch's labels, replicated
+				labels := s.Labels
+				if d > 0 {
+					if labels, err = hostCopy(s.Labels); err != nil {
+						return nil, err
+					}
+				}
+				args = append(args, labels)
+			}
 			args = append(args, t)
 		}
 	}
@@ -120,6 +136,10 @@ func (s *Stepper) keepReplicas(outs []*tensors.Tensor) []*tensors.Tensor {
 		o := outs[d*per : (d+1)*per]
 		for _, t := range o[:numScalarOuts+1] { // the scalars and z: device 0's are the ones read
 			t.FinalizeAll()
+		}
+		if s.probe != nil { // and the probe's scalars, last
+			o[len(o)-1].FinalizeAll()
+			o = o[:len(o)-1]
 		}
 		s.replicas[d] = append(s.replicas[d][:0], o[numScalarOuts+1:]...)
 	}
