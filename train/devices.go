@@ -84,13 +84,13 @@ func (s *Stepper) stepArgs(x *tensors.Tensor) ([]any, error) {
 		return nil, err
 	}
 	own := append(append([]*tensors.Tensor{s.RNG}, s.Params...), s.State...) // device 0's
-	if s.probe != nil { // the probe's parameters and state are replicated like the encoder's, after them
+	if s.probe != nil {                                                      // the probe's parameters and state are replicated like the encoder's, after them
 		if err := s.probe.checkLabels(s.Labels, x); err != nil {
 			return nil, err
 		}
 		own = append(append(own, s.probe.Params...), s.probe.State...)
 	}
-	if s.replicas == nil {                                                   // first step, or after restore: every other device starts from host copies
+	if s.replicas == nil { // first step, or after restore: every other device starts from host copies
 		s.replicas = make([][]*tensors.Tensor, s.devices)
 		for d := 1; d < s.devices; d++ {
 			for _, t := range own {
