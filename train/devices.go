@@ -84,7 +84,8 @@ func (s *Stepper) stepArgs(x *tensors.Tensor) ([]any, error) {
 		return nil, err
 	}
 	own := append(append([]*tensors.Tensor{s.RNG}, s.Params...), s.State...) // device 0's
-	if s.probe != nil {                                                      // the probe's parameters and state are replicated like the encoder's, after them
+	// The probe's parameters and state are replicated like the encoder's, after them.
+	if s.probe != nil {
 		if err := s.probe.checkLabels(s.Labels, x); err != nil {
 			return nil, err
 		}
