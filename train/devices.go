@@ -43,9 +43,16 @@ func (s *Stepper) Distribute(n int) error {
 		if err != nil {
 			return err
 		}
-		// x is split by rows; every later input (rng, lrScale, params, state) is replicated (nil, repeated).
-		// Every output (scalars, z, parameters, state) replicated: each device returns whole values.
-		exec = exec.AutoSharding(mesh).WithInputShardingSpecs(batch, nil).WithOutputShardingSpecs(distributed.NewReplicatedShardingSpec(mesh))
+		// x is split by rows; every later input (rng, lrScale, params, state) is replicated (nil, repeated),
+		// but for the online probe's labels, split by rows like x (left to the partitioner, they would be
+		// split anyway, as they meet x's rows). Every output (scalars, z, parameters, state) replicated: each
+		// device returns whole values.
+		specs := []*distributed.ShardingSpec{batch, nil}
+		if s.probe != nil {
+			specs = append(make([]*distributed.ShardingSpec, 3+len(s.Params)+len(s.State)), batch, nil)
+			specs[0] = batch
+		}
+		exec = exec.AutoSharding(mesh).WithInputShardingSpecs(specs...).WithOutputShardingSpecs(distributed.NewReplicatedShardingSpec(mesh))
 	}
 	s.exec, s.devices, s.replicas = exec.WithName("simclr_step"), n, nil
 	return nil
@@ -84,9 +91,13 @@ func (s *Stepper) stepArgs(x *tensors.Tensor) ([]any, error) {
 		return nil, err
 	}
 	own := append(append([]*tensors.Tensor{s.RNG}, s.Params...), s.State...) // device 0's
-	// The probe's parameters and state are replicated like the encoder's, after them.
+	// The probe's parameters and state are replicated like the encoder's, after them; its labels split like x.
+	var labels []*tensors.Tensor
 	if s.probe != nil {
 		if err := s.probe.checkLabels(s.Labels, x); err != nil {
+			return nil, err
+		}
+		if labels, err = splitRows(s.Labels, s.devices); err != nil {
 			return nil, err
 		}
 		own = append(append(own, s.probe.Params...), s.probe.State...)
@@ -114,14 +125,8 @@ func (s *Stepper) stepArgs(x *tensors.Tensor) ([]any, error) {
 		}
 		args = append(args, shards[d], rep[0], lr)
 		for i, t := range rep[1:] {
-			if s.probe != nil && i == len(s.Params)+len(s.State) { // the whole batch's labels, replicated
-				labels := s.Labels
-				if d > 0 {
-					if labels, err = hostCopy(s.Labels); err != nil {
-						return nil, err
-					}
-				}
-				args = append(args, labels)
+			if s.probe != nil && i == len(s.Params)+len(s.State) {
+				args = append(args, labels[d])
 			}
 			args = append(args, t)
 		}

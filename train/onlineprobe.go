@@ -42,8 +42,11 @@ type onlineProbe struct {
 
 // EnableOnlineProbe adds an online linear probe over classes classes, trained by Adam at learning rate lr, to
 // the step of batches of shape batch (the x given to Step); each Step then needs the batch's labels in
-// s.Labels. Call it before the first Step.
+// s.Labels. Call it before Distribute and the first Step.
 func (s *Stepper) EnableOnlineProbe(classes int, lr float64, batch shapes.Shape) error {
+	if s.devices > 1 {
+		return fmt.Errorf("train: enable the online probe before Distribute")
+	}
 	if classes < 2 {
 		return fmt.Errorf("train: the online probe needs at least 2 classes, got %d", classes)
 	}
@@ -86,8 +89,10 @@ func featureDim(b compute.Backend, m models.Model, dt dtypes.DType, batch shapes
 	return h.Shape().Dimensions[1], nil
 }
 
-// build adds the probe to the step graph: in are its inputs (labels [N], then Params and State), features the
-// encoder's h [2N, F] of both views, finite whether the SSL step was finite. It returns the new Params and
+// build adds the probe to the step graph: in are its inputs (the labels of the batch's rows, then Params and
+// State), features the encoder's h [2N, F] of both views, finite whether the SSL step was finite. Labels [N]
+// serve both views; labels [2N] are those of a batch that is itself the 2N views (a Stepper whose ViewsFn
+// returns its input, as in tests and benchmarks). It returns the new Params and
 // State (the old ones where either the SSL step or the probe's own update was not finite) and last the
 // scalars [accuracy, CE] of the probe before its update. A nil probe adds nothing.
 func (p *onlineProbe) build(features, finite *graph.Node, in []*graph.Node) []*graph.Node {
@@ -95,11 +100,16 @@ func (p *onlineProbe) build(features, finite *graph.Node, in []*graph.Node) []*g
 		return nil
 	}
 	labels, params, state := in[0], in[1:1+len(p.Params)], in[1+len(p.Params):]
-	h := graph.StopGradient(features) // the probe's gradient stops here: the encoder never sees it
+	// The step differentiates the SSL loss alone with respect to the encoder, and the probe's CE with
+	// respect to w and b alone; StopGradient also keeps autodiff from tracing the CE back into the encoder.
+	h := graph.StopGradient(features)
 	if h.DType() != params[0].DType() {
 		h = graph.ConvertDType(h, params[0].DType())
 	}
-	t := losses.OnlineProbe(h, graph.Concatenate([]*graph.Node{labels, labels}, 0), params[0], params[1])
+	if labels.Shape().Dimensions[0] != h.Shape().Dimensions[0] { // [N]: the labels of both views
+		labels = graph.Concatenate([]*graph.Node{labels, labels}, 0)
+	}
+	t := losses.OnlineProbe(h, labels, params[0], params[1])
 	grads := graph.Gradient(t.CE, params...)
 	newParams, newState := p.opt.Update(params, grads, []bool{true, true}, state)
 	sum := t.CE
