@@ -94,7 +94,7 @@ func writeCurves(dir string) (err error) {
 	}
 	var grid [][]*plot.Plot
 	for _, spec := range [][]string{{"SimCLR loss", "loss", "loss"}, {"its two parts", "loss part", "loss_align", "loss_unif"},
-		{"accuracy: online probe (training batch), kNN (test)", "accuracy", "online_acc", "knn_accuracy"}, {"learning rate", "lr", "lr"}} {
+		{"accuracy (online_acc: the training batch; knn_accuracy: test)", "accuracy", "online_acc", "knn_accuracy"}, {"learning rate", "lr", "lr"}} {
 		p, err := panel(spec[0], spec[1], spec[2:]...)
 		if err != nil {
 			return err
