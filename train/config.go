@@ -67,6 +67,10 @@ type Config struct {
 	LogEvery  int    `json:"log-every"`
 	EvalEvery int    `json:"eval-every"` // kNN accuracy every this many steps (0: only at the end)
 	Eval      bool   `json:"eval"`       // evaluate (kNN and linear probe) at the end
+	// OnlineProbe trains a linear classifier on the detached features alongside the SSL step and logs its
+	// accuracy (online_acc): auto (on for image data, off for points), true or false
+	OnlineProbe   string  `json:"online-probe"`
+	OnlineProbeLR float64 `json:"online-probe-lr"` // the online probe's (Adam's, constant) learning rate
 
 	CheckpointEvery int    `json:"checkpoint-every"` // write a checkpoint every this many steps (0: only at the end)
 	KeepCheckpoints int    `json:"keep-checkpoints"` // how many of the newest checkpoints to keep
@@ -86,7 +90,7 @@ func Defaults() Config {
 		Trainable: arch.TrainBoth, Normalize: true, LatentDim: 0, HeadDim: -1, HeadHidden: 512, Augment: "auto",
 		BatchSize: 128, Steps: 500, Temperature: 0.5, Loss: losses.PartFull, Kernel: losses.KernelExp,
 		Optimizer: optim.Adam, LR: 1e-3, Momentum: -1, WeightDecay: -1, LRSchedule: optim.Constant, Seed: 1, DType: "float32", Backend: "", Devices: 1, OutDir: "", LogEvery: 10,
-		Eval: true, CheckpointEvery: 500, KeepCheckpoints: 3, OnNaN: "stop",
+		Eval: true, OnlineProbe: "auto", OnlineProbeLR: DefaultOnlineProbeLR, CheckpointEvery: 500, KeepCheckpoints: 3, OnNaN: "stop",
 	}
 }
 
@@ -115,7 +119,7 @@ func IsUsage(err error) bool {
 
 // Resolve replaces every "auto" setting by what it means for c's data and model: --model and --augment by the
 // data set's defaults (datasets.DataSet Model and Augment), --width 0 by the model's (models.Entry Width),
-// --latent-dim 0 and --head-dim −1 by kind of data, and the optimiser's −1 defaults.
+// --latent-dim 0, --head-dim −1 and --online-probe auto by kind of data, and the optimiser's −1 defaults.
 func (c Config) Resolve() Config {
 	r, _, _, _ := c.resolve()
 	return r
@@ -148,6 +152,9 @@ func (c Config) resolve() (Config, datasets.DataSet, models.Entry, bool) {
 		if images {
 			c.HeadDim = 128
 		}
+	}
+	if c.OnlineProbe == "auto" && known {
+		c.OnlineProbe = map[bool]string{true: "true", false: "false"}[images]
 	}
 	return c, ds, m, known
 }

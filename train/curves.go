@@ -14,8 +14,8 @@ import (
 )
 
 // writeCurves draws dir/metrics.csv as dir/curves.png, one panel above the other against the step: the loss;
-// its alignment and uniformity parts; the kNN accuracy, when the run measured it (--eval-every); the learning
-// rate. Empty fields (a kNN not measured at that step) and non-finite values (skipped steps) are left out of
+// its alignment and uniformity parts; the accuracies, when the run measured them (the online probe's on each
+// logged step's batch, the kNN's with --eval-every); the learning rate. Empty fields (a kNN not measured at that step) and non-finite values (skipped steps) are left out of
 // their curve.
 func writeCurves(dir string) (err error) {
 	defer func() { // a figure must never stop a run: gonum/plot panics on some degenerate ranges
@@ -94,7 +94,7 @@ func writeCurves(dir string) (err error) {
 	}
 	var grid [][]*plot.Plot
 	for _, spec := range [][]string{{"SimCLR loss", "loss", "loss"}, {"its two parts", "loss part", "loss_align", "loss_unif"},
-		{"kNN accuracy (test)", "accuracy", "knn_accuracy"}, {"learning rate", "lr", "lr"}} {
+		{"accuracy (online_acc: the training batch; knn_accuracy: test)", "accuracy", "online_acc", "knn_accuracy"}, {"learning rate", "lr", "lr"}} {
 		p, err := panel(spec[0], spec[1], spec[2:]...)
 		if err != nil {
 			return err

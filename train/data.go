@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/datasets"
 )
 
@@ -102,13 +101,13 @@ func (s *sampler) batch(step int) []int {
 
 // prefetcher assembles the batches of steps first…last in order on a goroutine of its own, two ahead of the
 // step that uses them, so that gathering (and converting) the next batch overlaps the current step.
-type prefetcher struct {
-	ch   chan *tensors.Tensor
+type prefetcher[T any] struct {
+	ch   chan T
 	done chan struct{}
 }
 
-func prefetch(first, last int, batch func(step int) *tensors.Tensor) *prefetcher {
-	p := &prefetcher{ch: make(chan *tensors.Tensor, 2), done: make(chan struct{})}
+func prefetch[T any](first, last int, batch func(step int) T) *prefetcher[T] {
+	p := &prefetcher[T]{ch: make(chan T, 2), done: make(chan struct{})}
 	go func() {
 		defer close(p.ch)
 		for step := first; step <= last; step++ {
@@ -123,7 +122,7 @@ func prefetch(first, last int, batch func(step int) *tensors.Tensor) *prefetcher
 }
 
 // next returns the next step's batch.
-func (p *prefetcher) next() *tensors.Tensor { return <-p.ch }
+func (p *prefetcher[T]) next() T { return <-p.ch }
 
 // stop ends the goroutine (a run that stops early: a signal, an error).
-func (p *prefetcher) stop() { close(p.done) }
+func (p *prefetcher[T]) stop() { close(p.done) }

@@ -43,9 +43,16 @@ func (s *Stepper) Distribute(n int) error {
 		if err != nil {
 			return err
 		}
-		// x is split by rows; every later input (rng, lrScale, params, state) is replicated (nil, repeated).
-		// Every output (scalars, z, parameters, state) replicated: each device returns whole values.
-		exec = exec.AutoSharding(mesh).WithInputShardingSpecs(batch, nil).WithOutputShardingSpecs(distributed.NewReplicatedShardingSpec(mesh))
+		// x is split by rows; every later input (rng, lrScale, params, state) is replicated (nil, repeated),
+		// but for the online probe's labels, split by rows like x (left to the partitioner, they would be
+		// split anyway, as they meet x's rows). Every output (scalars, z, parameters, state) replicated: each
+		// device returns whole values.
+		specs := []*distributed.ShardingSpec{batch, nil}
+		if s.probe != nil {
+			specs = append(make([]*distributed.ShardingSpec, 3+len(s.Params)+len(s.State)), batch, nil)
+			specs[0] = batch
+		}
+		exec = exec.AutoSharding(mesh).WithInputShardingSpecs(specs...).WithOutputShardingSpecs(distributed.NewReplicatedShardingSpec(mesh))
 	}
 	s.exec, s.devices, s.replicas = exec.WithName("simclr_step"), n, nil
 	return nil
@@ -76,14 +83,26 @@ func (s *Stepper) stepArgs(x *tensors.Tensor) ([]any, error) {
 				args = append(args, d)
 			}
 		}
-		return args, nil
+		pa, err := s.probe.args(s.backend, s.Labels, x)
+		return append(args, pa...), err
 	}
 	shards, err := splitRows(x, s.devices)
 	if err != nil {
 		return nil, err
 	}
 	own := append(append([]*tensors.Tensor{s.RNG}, s.Params...), s.State...) // device 0's
-	if s.replicas == nil {                                                   // first step, or after restore: every other device starts from host copies
+	// The probe's parameters and state are replicated like the encoder's, after them; its labels split like x.
+	var labels []*tensors.Tensor
+	if s.probe != nil {
+		if err := s.probe.checkLabels(s.Labels, x); err != nil {
+			return nil, err
+		}
+		if labels, err = splitRows(s.Labels, s.devices); err != nil {
+			return nil, err
+		}
+		own = append(append(own, s.probe.Params...), s.probe.State...)
+	}
+	if s.replicas == nil { // first step, or after restore: every other device starts from host copies
 		s.replicas = make([][]*tensors.Tensor, s.devices)
 		for d := 1; d < s.devices; d++ {
 			for _, t := range own {
@@ -105,7 +124,10 @@ func (s *Stepper) stepArgs(x *tensors.Tensor) ([]any, error) {
 			lr = hostTensor(s.DType, []float64{s.LRScale}, nil)
 		}
 		args = append(args, shards[d], rep[0], lr)
-		for _, t := range rep[1:] {
+		for i, t := range rep[1:] {
+			if s.probe != nil && i == len(s.Params)+len(s.State) {
+				args = append(args, labels[d])
+			}
 			args = append(args, t)
 		}
 	}
@@ -120,6 +142,10 @@ func (s *Stepper) keepReplicas(outs []*tensors.Tensor) []*tensors.Tensor {
 		o := outs[d*per : (d+1)*per]
 		for _, t := range o[:numScalarOuts+1] { // the scalars and z: device 0's are the ones read
 			t.FinalizeAll()
+		}
+		if s.probe != nil { // and the probe's scalars, last
+			o[len(o)-1].FinalizeAll()
+			o = o[:len(o)-1]
 		}
 		s.replicas[d] = append(s.replicas[d][:0], o[numScalarOuts+1:]...)
 	}

@@ -5,13 +5,12 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gosimclr/gosimclr/ops"
 )
 
 // TestGoStepRunsNoMathExp builds the training step of simclr train's own models, views and losses for the Go
-// backend and walks what it would run: no Exp, Logistic, Tanh or Erf op may be there, since each calls
+// backend (the online probe included, on by default on images) and walks what it would run: no Exp, Logistic, Tanh or Erf op may be there, since each calls
 // math.Exp per value, ~130× slower after SIMD code on Intel hosts (packages ops and internal/avx). GELU is the
 // one known exception and is not used here.
 func TestGoStepRunsNoMathExp(t *testing.T) {
@@ -48,13 +47,15 @@ func TestGoStepRunsNoMathExp(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if want := s.train.isImages(); (st.probe != nil) != want {
+				t.Fatalf("online probe in the step: %v, want %v (on by default for images)", st.probe != nil, want)
+			}
 			b := s.Backend
 			x := batchTensor(s.Input, s.train, newSampler(s.train.n, s.Batch, 1).batch(1), dtypes.Float32)
 			g := graph.NewGraph(b, "hazards")
-			in := []*graph.Node{graph.Parameter(g, "x", x.Shape()), graph.Parameter(g, "rng", st.RNG.Shape()),
-				graph.Parameter(g, "lr", shapes.Make(dtypes.Float32))}
-			for i, p := range append(st.Params[:len(st.Params):len(st.Params)], st.State...) {
-				in = append(in, graph.Parameter(g, fmt.Sprintf("p%d", i), p.Shape()))
+			var in []*graph.Node
+			for i, sh := range st.inputShapes(x.Shape()) { // with the online probe where the data is images
+				in = append(in, graph.Parameter(g, fmt.Sprintf("in%d", i), sh))
 			}
 			if h := ops.Hazards(st.build(g, in)...); len(h) > 0 {
 				t.Errorf("the Go step runs %v", h)

@@ -10,6 +10,7 @@ type Loop struct {
 	Stepper     *Stepper
 	First, Last int
 	Batch       func(step int) *tensors.Tensor // called in step order, ahead of the step
+	Labels      func(step int) *tensors.Tensor // nil: none; else the batch's labels for the online probe, called after Batch
 	Schedule    func(step int) float64         // nil: a constant learning rate
 	Before      func(step int) error           // nil: nothing
 	After       func(step int, r StepResult) error
@@ -17,7 +18,13 @@ type Loop struct {
 
 // Run runs the loop.
 func (l Loop) Run() error {
-	batches := prefetch(l.First, l.Last, l.Batch)
+	batches := prefetch(l.First, l.Last, func(step int) fed {
+		f := fed{x: l.Batch(step)}
+		if l.Labels != nil {
+			f.labels = l.Labels(step)
+		}
+		return f
+	})
 	defer batches.stop()
 	for step := l.First; step <= l.Last; step++ {
 		if l.Before != nil {
@@ -29,7 +36,9 @@ func (l Loop) Run() error {
 		if l.Schedule != nil {
 			l.Stepper.LRScale = l.Schedule(step)
 		}
-		r, err := l.Stepper.Step(batches.next())
+		b := batches.next()
+		l.Stepper.Labels = b.labels
+		r, err := l.Stepper.Step(b.x)
 		if err != nil {
 			return err
 		}
@@ -41,3 +50,6 @@ func (l Loop) Run() error {
 	}
 	return nil
 }
+
+// fed is what the prefetcher hands a step: the batch and, for the online probe, its labels.
+type fed struct{ x, labels *tensors.Tensor }

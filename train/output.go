@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -139,13 +140,17 @@ func newProgress(w io.Writer, total int) *progress {
 	return p
 }
 
-// update shows a step's loss and, if knn ≥ 0 (measured at this step), the kNN accuracy.
-func (p *progress) update(step int, loss, seconds, knn float64) {
+// update shows a step's loss, the online probe's accuracy (unless NaN: no probe) and, if knn ≥ 0 (measured at
+// this step), the kNN accuracy.
+func (p *progress) update(step int, loss, seconds, knn, online float64) {
 	rate := float64(step) / max(seconds, 1e-9)
 	eta := float64(p.total-step) / max(rate, 1e-9)
 	acc := ""
+	if !math.IsNaN(online) {
+		acc = fmt.Sprintf(" online %.4f", online)
+	}
 	if knn >= 0 {
-		acc = fmt.Sprintf(" knn %.4f", knn)
+		acc += fmt.Sprintf(" knn %.4f", knn)
 	}
 	if !p.tty {
 		fmt.Fprintf(p.w, "step %d/%d loss %.6f%s (%.1f steps/s, eta %.0fs)\n", step, p.total, loss, acc, rate, eta)

@@ -36,7 +36,7 @@ const ckptPrefix, ckptSuffix = "ckpt-", ".ckpt"
 func ckptName(step int) string { return fmt.Sprintf("%s%09d%s", ckptPrefix, step, ckptSuffix) }
 
 // snapshot copies the run's tensors to the host: parameters, optimiser state and RNG state, in their dtypes,
-// so that a restore is bit-exact.
+// so that a restore is bit-exact; then the online probe's parameters and state, if the step has one.
 func (s *Stepper) snapshot() []checkpoint.Tensor {
 	var out []checkpoint.Tensor
 	specs := s.Model.Params()
@@ -46,7 +46,8 @@ func (s *Stepper) snapshot() []checkpoint.Tensor {
 	for i, t := range s.State {
 		out = append(out, toCkpt(fmt.Sprintf("state/%d", i), t))
 	}
-	return append(out, toCkpt("rng", s.RNG))
+	out = append(out, toCkpt("rng", s.RNG))
+	return append(out, s.probe.snapshot()...)
 }
 
 func toCkpt(name string, t *tensors.Tensor) checkpoint.Tensor {
@@ -92,8 +93,10 @@ func (s *Stepper) restore(ts []checkpoint.Tensor) error {
 			s.Params[i] = v
 		case i < np+ns:
 			s.State[i-np] = v
-		default:
+		case i == np+ns:
 			s.RNG = v
+		default:
+			s.probe.set(i-np-ns-1, v)
 		}
 	}
 	s.replicas = nil // the other devices start again from these values

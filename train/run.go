@@ -20,6 +20,7 @@ type Summary struct {
 	InitialLoss float64
 	Steps       int
 	Seconds     float64
+	OnlineAcc   float64     // the online probe's accuracy on the last step's batch; NaN without the probe
 	Eval        *EvalReport // nil when evaluation was off or impossible
 }
 
@@ -66,6 +67,9 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 	}
 	defer r.close()
 	loop := Loop{Stepper: r.st, First: r.first, Last: s.Config.Steps, Batch: r.batch, Schedule: s.Config.Schedule().Factor, After: r.after}
+	if r.st.probe != nil {
+		loop.Labels = r.labels
+	}
 	if err := loop.Run(); err != nil {
 		return r.sum, err
 	}

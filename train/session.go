@@ -38,9 +38,11 @@ type session struct {
 	sum      Summary
 }
 
-// resumePoint reads the checkpoint that --resume names, checks that c may continue it, and returns it (nil
-// for a new run) with the run's identity (a fresh one for a new run).
-func resumePoint(c Config, log io.Writer) (*ckptMeta, []checkpoint.Tensor, string, error) {
+// resumePoint reads the checkpoint that --resume names, checks that *cp may continue it, and returns it (nil
+// for a new run) with the run's identity (a fresh one for a new run). A run begun before the online probe
+// existed continues without it: *cp is changed to say so (adoptProbeSetting).
+func resumePoint(cp *Config, log io.Writer) (*ckptMeta, []checkpoint.Tensor, string, error) {
+	c := *cp
 	if c.Resume == "" {
 		return nil, nil, newRunID(), nil
 	}
@@ -54,6 +56,8 @@ func resumePoint(c Config, log io.Writer) (*ckptMeta, []checkpoint.Tensor, strin
 	if err != nil {
 		return nil, nil, "", err
 	}
+	adoptProbeSetting(&m, cp, log)
+	c = *cp
 	if diffs := configDiff(m.Config, c); len(diffs) > 0 {
 		return nil, nil, "", usagef("--resume %s: these settings differ from the run's and would change it: %s (only %s may change)",
 			c.Resume, strings.Join(diffs, "; "), harmlessList())
@@ -73,11 +77,12 @@ func resumePoint(c Config, log io.Writer) (*ckptMeta, []checkpoint.Tensor, strin
 // startSession builds the step (restored from --resume's checkpoint, if any), prepares the output folder,
 // writes config.json and opens metrics.csv.
 func startSession(s *Setup, log io.Writer) (*session, error) {
-	c := s.Config
-	resumed, ts, runID, err := resumePoint(c, log)
+	noteUnlabelled(&s.Config, s.train, log)
+	resumed, ts, runID, err := resumePoint(&s.Config, log)
 	if err != nil {
 		return nil, err
 	}
+	c := s.Config
 	var init [][]float64
 	initNote := ""
 	if resumed == nil && c.InitFrom.Path != "" { // a resumed run's checkpoint holds what it started from and more
@@ -145,6 +150,9 @@ func (r *session) openMetrics(resumed *ckptMeta) (*metricsWriter, error) {
 	if c.OnNaN == "skip" {
 		extra = append(extra, "skipped_steps")
 	}
+	if r.st.probe != nil {
+		extra = append(extra, "online_acc")
+	}
 	path := filepath.Join(c.OutDir, "metrics.csv")
 	if resumed != nil {
 		if err := truncateMetrics(path, resumed.Step, r.logged); err != nil {
@@ -174,6 +182,12 @@ func (r *session) batch(step int) *tensors.Tensor {
 	return batchTensor(r.Input, r.train, r.smp.batch(step-1), r.DType)
 }
 
+// labels are the labels of the training batch of a step, for the online probe; Loop calls it after batch,
+// on the same goroutine, so the sampler hands both the same examples.
+func (r *session) labels(step int) *tensors.Tensor {
+	return labelsTensor(r.train, r.smp.batch(step-1))
+}
+
 // after is the bookkeeping of one step: the NaN policy, metrics.csv (with the periodic kNN accuracy),
 // progress, and checkpoints (periodic, or on a signal, which then ends the run).
 func (r *session) after(step int, res StepResult) error {
@@ -187,7 +201,7 @@ func (r *session) after(step int, res StepResult) error {
 	if step == 1 {
 		r.sum.InitialLoss = res.Loss
 	}
-	r.sum.FinalLoss, r.sum.Steps = res.Loss, step
+	r.sum.FinalLoss, r.sum.Steps, r.sum.OnlineAcc = res.Loss, step, res.OnlineAcc
 	if r.logged(step) || step == c.Steps {
 		if err := r.write(step, res); err != nil {
 			return err
@@ -228,10 +242,13 @@ func (r *session) write(step int, res StepResult) error {
 	if c.OnNaN == "skip" {
 		extra = append(extra, float64(r.skipped))
 	}
+	if r.st.probe != nil {
+		extra = append(extra, res.OnlineAcc)
+	}
 	if err := r.mw.Write(step, res, r.elapsed(), extra); err != nil {
 		return err
 	}
-	r.prog.update(step, res.Loss, r.elapsed(), acc)
+	r.prog.update(step, res.Loss, r.elapsed(), acc, res.OnlineAcc)
 	return nil
 }
 
@@ -274,7 +291,11 @@ func (r *session) finish() (Summary, error) {
 	if r.skipped > 0 {
 		fmt.Fprintf(r.log, "warning: %d steps had a NaN/Inf loss or gradient and were skipped\n", r.skipped)
 	}
-	fmt.Fprintf(r.log, "done: %d steps in %.1fs, loss %.6f → %.6f; results in %s\n", sum.Steps, sum.Seconds, sum.InitialLoss, sum.FinalLoss, c.OutDir)
+	online := ""
+	if r.st.probe != nil {
+		online = fmt.Sprintf(", online probe accuracy %.4f (last batch, before its update)", sum.OnlineAcc)
+	}
+	fmt.Fprintf(r.log, "done: %d steps in %.1fs, loss %.6f → %.6f%s; results in %s\n", sum.Steps, sum.Seconds, sum.InitialLoss, sum.FinalLoss, online, c.OutDir)
 	if c.Eval && r.train.classes > 1 {
 		rep, err := evaluate(r.feats, r.train, r.test, EvalOptions{}, r.log)
 		if err != nil {

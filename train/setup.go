@@ -78,11 +78,15 @@ func Open(c Config) (*Setup, error) {
 		Seed: c.Seed, Backend: b, DType: dt, Compute: compute, Batch: n, train: train, test: test}, nil
 }
 
-// Stepper builds the compiled training step, with parameters initialised from s.Seed.
+// Stepper builds the compiled training step, with parameters initialised from s.Seed, and the online probe
+// when the settings ask for it and the data has labels.
 func (s *Setup) Stepper() (*Stepper, error) {
 	st, err := newStepper(s.Backend, s.Model, s.Opt, s.Loss, s.Views, s.DType, s.Seed)
 	if err == nil {
 		st.Compute = s.Compute
+	}
+	if err == nil && s.probeOn() {
+		err = st.EnableOnlineProbe(s.train.classes, s.Config.OnlineProbeLR, batchShape(s.Input, s.train, s.Batch, s.DType))
 	}
 	if err == nil && s.Config.Devices > 1 {
 		err = st.Distribute(s.Config.Devices)

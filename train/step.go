@@ -37,6 +37,9 @@ type Stepper struct {
 	// Compute is the dtype of the model's forward and backward passes (mixed precision, precision.go):
 	// bfloat16, or unset (InvalidDType) for DType, the dtype of everything else. Set it before the first Step.
 	Compute dtypes.DType
+	// Labels are the labels [N] (int32) of the batch of the next Step, which the online probe needs
+	// (EnableOnlineProbe); without a probe they are not read.
+	Labels *tensors.Tensor
 
 	exec     *graph.Exec
 	devices  int                 // 0 or 1: one device; more: Distribute's data parallelism
@@ -47,6 +50,7 @@ type Stepper struct {
 	backend        compute.Backend
 	geometry       *graph.Exec // Wang & Isola's metrics of z, run only on the steps that are logged
 	trainable      []bool
+	probe          *onlineProbe // nil: no online linear probe (EnableOnlineProbe)
 }
 
 // StepResult holds the scalars of one step and the latents it saw.
@@ -57,6 +61,9 @@ type StepResult struct {
 	// parameters and optimiser state as they were.
 	Finite bool
 	Z      *tensors.Tensor
+	// OnlineAcc and OnlineCE are the online probe's accuracy and cross-entropy on the batch (both views),
+	// before its update; NaN without a probe.
+	OnlineAcc, OnlineCE float64
 }
 
 // newStepper builds the step for model on backend b, with parameters initialised from seed.
@@ -97,14 +104,14 @@ func hostTensor(dt dtypes.DType, v []float64, dims []int) *tensors.Tensor {
 
 // Layout of the step graph's inputs and outputs:
 //
-//	in:  x, rng, lrScale, params…, state…
-//	out: loss, lossAlign, lossUnif, finite, z, rng', params'…, state'…
+//	in:  x, rng, lrScale, params…, state…, [online probe: labels, its params…, its state…]
+//	out: loss, lossAlign, lossUnif, finite, z, rng', params'…, state'…, [online probe: params'…, state'…, [acc, CE]]
 const numScalarOuts = 4
 
 func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
-	np := len(s.Params)
+	np, ns := len(s.Params), len(s.State)
 	x, rng, lrScale := in[0], in[1], in[2]
-	params, state := in[3:3+np], in[3+np:]
+	params, state, probeIn := in[3:3+np], in[3+np:3+np+ns], in[3+np+ns:]
 	var views *graph.Node
 	if s.Views != nil {
 		rng, views = s.Views(rng, x)
@@ -158,7 +165,8 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 	zs := graph.StopGradient(z)
 	out := []*graph.Node{t.Loss, t.Align, t.Unif, graph.ConvertDType(finite, t.Loss.DType()), zs, rng}
 	out = append(out, newParams...)
-	return append(out, newState...)
+	out = append(out, newState...)
+	return append(out, s.probe.build(fwd.Features, finite, probeIn)...)
 }
 
 // Step runs one training step on the batch x and replaces the parameters, state and RNG with their new values
@@ -187,6 +195,7 @@ func (s *Stepper) Step(x *tensors.Tensor) (r StepResult, err error) {
 	s.RNG = rest[0]
 	copy(s.Params, rest[1:1+len(s.Params)])
 	copy(s.State, rest[1+len(s.Params):])
+	r.OnlineAcc, r.OnlineCE = s.probe.read(rest[1+len(s.Params)+len(s.State):])
 	return r, nil
 }
 
@@ -251,9 +260,14 @@ func (s *Stepper) ParamSpecs() []arch.Param { return s.Model.Params() }
 // Compile builds and compiles the step for a batch of shape x without running it, and returns its graph
 // (for inspection: which ops, of which shapes, a step runs).
 func (s *Stepper) Compile(x shapes.Shape) (*graph.Graph, error) {
+	return s.exec.Compile(s.inputShapes(x)...)
+}
+
+// inputShapes are the shapes of the step's inputs for a batch of shape x, in the order of build.
+func (s *Stepper) inputShapes(x shapes.Shape) []shapes.Shape {
 	sh := []shapes.Shape{x, s.RNG.Shape(), shapes.Make(s.DType)}
 	for _, t := range append(append([]*tensors.Tensor{}, s.Params...), s.State...) {
 		sh = append(sh, t.Shape())
 	}
-	return s.exec.Compile(sh...)
+	return append(sh, s.probe.shapes(x.Dimensions[0])...)
 }

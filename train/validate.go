@@ -138,6 +138,10 @@ func (r resolved) checkTraining() error {
 		return usagef("--epochs must be ≥ 0 (0: use --steps), got %g", r.Epochs)
 	case !(r.LR > 0):
 		return usagef("--lr must be > 0, got %g", r.LR)
+	case r.OnlineProbe != "true" && r.OnlineProbe != "false": // auto is resolved by now
+		return usagef("--online-probe must be auto, true or false, got %q", r.OnlineProbe)
+	case !(r.OnlineProbeLR > 0):
+		return usagef("--online-probe-lr must be > 0, got %g", r.OnlineProbeLR)
 	case r.LogEvery < 1:
 		return usagef("--log-every must be ≥ 1, got %d", r.LogEvery)
 	case r.CheckpointEvery < 0:

@@ -346,3 +346,27 @@ func TestPluginUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlineProbeFlags: --online-probe takes auto, true or false (alone: true) and resolves auto by data;
+// --online-probe-lr where the probe is off, or a bad value, is a usage error that names the flag.
+func TestOnlineProbeFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string // in the output; with code 2 an error
+		code int
+	}{
+		{[]string{"--data", "mnist"}, `"online-probe": "true"`, 0},
+		{[]string{"--data", "clusters"}, `"online-probe": "false"`, 0},
+		{[]string{"--data", "clusters", "--online-probe"}, `"online-probe": "true"`, 0},
+		{[]string{"--data", "mnist", "--online-probe=false"}, `"online-probe": "false"`, 0},
+		{[]string{"--data", "clusters", "--online-probe", "--online-probe-lr", "0.01"}, `"online-probe-lr": 0.01`, 0},
+		{[]string{"--online-probe=maybe"}, `want auto, true or false, got "maybe"`, 2},
+		{[]string{"--data", "clusters", "--online-probe-lr", "0.01"}, "--online-probe-lr applies only with the online probe", 2},
+		{[]string{"--data", "mnist", "--online-probe-lr", "0"}, "--online-probe-lr must be > 0", 2},
+	} {
+		out, code := simclr(t, nil, append([]string{"train", "--dry-run"}, c.args...)...)
+		if code != c.code || !strings.Contains(out, c.want) || strings.Contains(out, "panic") {
+			t.Errorf("%v: exit %d, want %d and %q:\n%s", c.args, code, c.code, c.want, out)
+		}
+	}
+}

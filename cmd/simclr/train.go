@@ -103,6 +103,9 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "write a metrics row every this many steps")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "also log the kNN accuracy every this many steps (0: never)")
 	fs.BoolVar(&c.Eval, "eval", c.Eval, "evaluate (kNN and linear probe, and raw-input baselines) at the end")
+	fs.Var(probeFlag{&c.OnlineProbe}, "online-probe", "online linear probe: a linear classifier on the detached features, trained in the same step (Adam), its accuracy on each logged batch in metrics.csv (online_acc): auto (on for image data, off for points), true or false; ignored, with a note, on data without labels")
+	fs.Lookup("online-probe").NoOptDefVal = "true"
+	fs.Float64Var(&c.OnlineProbeLR, "online-probe-lr", c.OnlineProbeLR, "learning rate of the online probe (Adam, constant: the features move until the last step)")
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "write a checkpoint every this many steps (0: only at the end)")
 	fs.IntVar(&c.KeepCheckpoints, "keep-checkpoints", c.KeepCheckpoints, "how many of the newest checkpoints to keep")
 	fs.StringVar(&c.OnNaN, "on-nan", c.OnNaN, "when a loss or gradient is NaN/Inf: stop, or skip the step")
@@ -141,6 +144,9 @@ func runTrain(args []string) error {
 	}
 	if c.Resume != "" && fs.Changed("init-from") {
 		return usageError{fmt.Errorf("--init-from cannot be used with --resume: a resumed run continues from its own checkpoint (which holds the weights it started from and all it learnt since)")}
+	}
+	if fs.Changed("online-probe-lr") && c.Resolve().OnlineProbe == "false" {
+		return usageError{fmt.Errorf("--online-probe-lr applies only with the online probe (on by default for image data; --online-probe turns it on for points)")}
 	}
 	if *dryRun { // a real run validates in train.Open, the one place that does
 		if err := c.Validate(); err != nil {
@@ -219,3 +225,24 @@ func (f devicesFlag) Set(s string) error {
 }
 
 func (f devicesFlag) Type() string { return "N|all" }
+
+// probeFlag is --online-probe: auto, true or false; the flag alone means true.
+type probeFlag struct{ v *string }
+
+func (f probeFlag) String() string {
+	if f.v == nil {
+		return "auto"
+	}
+	return *f.v
+}
+
+func (f probeFlag) Set(s string) error {
+	switch s {
+	case "auto", "true", "false":
+		*f.v = s
+		return nil
+	}
+	return fmt.Errorf("want auto, true or false, got %q", s)
+}
+
+func (f probeFlag) Type() string { return "auto|true|false" }
