@@ -107,7 +107,7 @@ func readWeights(b []byte) ([]namedWeights, error) {
 			return nil, err
 		}
 		for _, t := range ts {
-			if strings.HasPrefix(t.Name, "state/") || t.Name == "rng" { // the optimiser's and the RNG's
+			if !strings.HasPrefix(t.Name, "param/") { // the optimiser's state, the RNG, the online probe's
 				continue
 			}
 			w := namedWeights{name: strings.TrimPrefix(t.Name, "param/"), dims: t.Dims}
