@@ -78,7 +78,7 @@ type stockCase struct {
 }
 
 // tools are the exported functions that build no graph of their own: the decision and its diagnostics.
-var tools = []string{"Substitute", "ForceSubstitutes", "Hazards"}
+var tools = []string{"Substitute", "ForceSubstitutes", "Hazards", "RNGState"}
 
 // stockCases lists every exported graph function of the package with its stock expression.
 func stockCases() []stockCase {

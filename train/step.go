@@ -115,6 +115,7 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 	var views *graph.Node
 	if s.Views != nil {
 		rng, views = s.Views(rng, x)
+		rng = ops.RNGState(in[1], rng) // the Go backend's unwritten state word, made deterministic
 	} else {
 		views = graph.Concatenate([]*graph.Node{x, x}, 0)
 	}
