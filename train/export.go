@@ -29,6 +29,9 @@ var ExportFormats = []string{"npz", "safetensors"}
 //	  of nn.Sequential(Linear(F, hidden), ReLU(), Linear(hidden, out)).
 func torchTensors(m models.Model, values [][]float64) ([]tensorfile.Tensor, map[string]string, error) {
 	meta := map[string]string{"format": "pt", "layout": "gosimclr torch layout v1"}
+	if w, ok := m.(models.WithPredictor); ok { // BYOL, MoCo v3: the encoder without the predictor (its values last)
+		m, values = w.Model, values[:w.Base()]
+	}
 	enc, ok := m.(models.Encoder)
 	if !ok {
 		return nil, nil, usagef("export supports the mlp, onehidden and cnn models, not %T", m)
@@ -131,6 +134,12 @@ func flatLinear(name string, w []float64, h, wd, c, outDim int) tensorfile.Tenso
 // ExportRun writes the encoder (and head) of the run in dir at the checkpoint of step (0: the newest) to out
 // in format (ExportFormats), in the PyTorch layout of torchTensors, and returns the tensors' names and shapes.
 func ExportRun(dir string, step int, format, out string, log io.Writer) ([]string, error) {
+	return exportRun(dir, step, format, out, false, log)
+}
+
+// exportRun is ExportRun, of the target (momentum) network of a byol or mocov3 run when target is set: its
+// default file is then dir/encoder-target.FORMAT, with metadata "target" = "true".
+func exportRun(dir string, step int, format, out string, target bool, log io.Writer) ([]string, error) {
 	if !slices.Contains(ExportFormats, format) {
 		return nil, usagef("--format must be one of %v, got %q", ExportFormats, format)
 	}
@@ -138,13 +147,23 @@ func ExportRun(dir string, step int, format, out string, log io.Writer) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	ts, meta, err := torchTensors(r.Model, r.ParamValues())
+	values, name := r.ParamValues(), "encoder."
+	if target {
+		if values, err = r.targetValues(); err != nil {
+			return nil, err
+		}
+		name = "encoder-target."
+	}
+	ts, meta, err := torchTensors(r.Model, values)
 	if err != nil {
 		return nil, err
 	}
 	meta["run"], meta["step"] = dir, fmt.Sprint(r.Step)
+	if target {
+		meta["target"] = "true"
+	}
 	if out == "" {
-		out = filepath.Join(dir, "encoder."+format)
+		out = filepath.Join(dir, name+format)
 	}
 	if format == "npz" {
 		err = tensorfile.WriteNPZ(out, ts)

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
@@ -109,6 +110,8 @@ func (r resolved) checkMethod() error {
 		misplaced = append(misplaced, "--loss, --kernel, --local-negatives")
 	}
 	switch {
+	case len(misplaced) == 1 && !strings.Contains(misplaced[0], ","):
+		return usagef("%s does not apply to --method %s", misplaced[0], r.Method)
 	case len(misplaced) > 0:
 		return usagef("%s do not apply to --method %s", strings.Join(misplaced, ", "), r.Method)
 	case m.HasTarget() && (r.PredictorHidden < 1 || !(r.TargetTau > 0 && r.TargetTau <= 1)):
@@ -269,6 +272,30 @@ func (s *Stepper) TargetValues() (k float64, values [][]float64) {
 		values = append(values, flat64(t))
 	}
 	return flat64(s.State[first])[0], values
+}
+
+// ExportTarget is ExportRun for the target (momentum) network of a --method byol or mocov3 run: its
+// parameters replace the online encoder's (the predictor is never exported), by default into
+// dir/encoder-target.FORMAT.
+func ExportTarget(dir string, step int, format, out string, log io.Writer) ([]string, error) {
+	return exportRun(dir, step, format, out, true, log)
+}
+
+// targetValues reads the target network's parameters from the run's checkpoint, as float64 slices.
+func (r *OpenedRun) targetValues() ([][]float64, error) {
+	ts, err := checkpoint.Read(r.path, nil)
+	if err != nil {
+		return nil, err
+	}
+	target, err := checkpointTarget(r.Model, r.DType, ts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float64, len(target))
+	for i, t := range target {
+		out[i] = flat64(t)
+	}
+	return out, nil
 }
 
 // checkpointTarget returns the target network's parameters of a checkpoint ("target/<name>" entries) for the

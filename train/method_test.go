@@ -1,14 +1,22 @@
 package train
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/checkpoint"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
@@ -100,5 +108,136 @@ func TestBYOLStepMatchesReference(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestMethodResumeExact: BYOL, MoCo v3 and VICReg runs that "crash" after step 40 with only their step-20
+// checkpoint left and are resumed end with the parameters, metrics and whole final checkpoint (optimiser
+// state, target network and its step counter included) of uninterrupted runs, bit for bit; and a BYOL run may
+// not be resumed with another --steps (τ's schedule depends on it).
+func TestMethodResumeExact(t *testing.T) {
+	for _, method := range []string{MethodBYOL, MethodMoCoV3, MethodVICReg} {
+		run := func(dir string) Config {
+			c := smallRun(dir, 40)
+			c.Method, c.LatentDim = method, 8
+			if method != MethodVICReg {
+				c.PredictorHidden = 16
+			}
+			return c
+		}
+		full, crashed := t.TempDir(), t.TempDir()
+		mustRun(t, run(full))
+		mustRun(t, run(crashed))
+		for _, s := range []int{30, 40} {
+			os.Remove(filepath.Join(crashed, ckptName(s)))
+		}
+		os.Remove(filepath.Join(crashed, "params.ckpt"))
+		c := run(crashed)
+		c.Resume = crashed
+		mustRun(t, c)
+		sameRun(t, method, full, crashed)
+		a, errA := checkpoint.Read(filepath.Join(full, ckptName(40)), nil)
+		b, errB := checkpoint.Read(filepath.Join(crashed, ckptName(40)), nil)
+		if errA != nil || errB != nil {
+			t.Fatal(errA, errB)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: the final checkpoints differ", method)
+		}
+		targets := 0
+		for _, ts := range a {
+			if strings.HasPrefix(ts.Name, "target/") {
+				targets++
+			}
+		}
+		if want := map[bool]int{true: 1 + 3, false: 0}[method != MethodVICReg]; targets != want { // k, then onehidden's 3 parameters
+			t.Errorf("%s: %d target/ tensors in the checkpoint, want %d", method, targets, want)
+		}
+		if method == MethodBYOL {
+			c.Steps = 60
+			if _, err := Run(c, io.Discard); !IsUsage(err) || !strings.Contains(err.Error(), "--steps: 40 → 60") {
+				t.Errorf("byol resumed with more steps: %v", err)
+			}
+		}
+	}
+}
+
+// readSafetensors returns the float32 tensors of a safetensors file by name: an 8-byte header length, a JSON
+// header of dtype, shape and data offsets, then the data.
+func readSafetensors(t *testing.T, path string) map[string][]float32 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := binary.LittleEndian.Uint64(b)
+	var header map[string]json.RawMessage
+	if err := json.Unmarshal(b[8:8+n], &header); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]float32{}
+	for name, raw := range header {
+		var e struct {
+			Offsets [2]int `json:"data_offsets"`
+		}
+		if name == "__metadata__" || json.Unmarshal(raw, &e) != nil {
+			continue
+		}
+		data := b[8+int(n)+e.Offsets[0] : 8+int(n)+e.Offsets[1]]
+		for i := 0; i < len(data); i += 4 {
+			out[name] = append(out[name], math.Float32frombits(binary.LittleEndian.Uint32(data[i:])))
+		}
+	}
+	return out
+}
+
+// TestExportTarget: export --target of a BYOL run writes the target network (the checkpoint's target/…
+// values, in the PyTorch layout of the online export, no predictor), which differs from the online encoder's;
+// a VICReg run has no target and is refused with a usage error.
+func TestExportTarget(t *testing.T) {
+	dir, tmp := t.TempDir(), t.TempDir()
+	c := smallRun(dir, 20)
+	c.Model, c.Method, c.PredictorHidden, c.HeadDim, c.HeadHidden, c.LatentDim = "mlp", MethodBYOL, 8, 4, 6, 3
+	c.TargetTau = 0.5 // the target moves visibly in 20 steps
+	mustRun(t, c)
+	online, target := filepath.Join(tmp, "o.safetensors"), filepath.Join(tmp, "t.safetensors")
+	names, err := ExportRun(dir, 0, "safetensors", online, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tnames, err := ExportTarget(dir, 0, "safetensors", target, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(names) != fmt.Sprint(tnames) || strings.Contains(fmt.Sprint(names), "predictor") {
+		t.Errorf("online export %v, target export %v", names, tnames)
+	}
+	ts, err := checkpoint.Read(filepath.Join(dir, ckptName(20)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w0 []float32 // target/hidden_0/weights [2, 32] → 0.weight [32, 2], the layer's multiplier 1/√2 folded in
+	for _, e := range ts {
+		if e.Name == "target/hidden_0/weights" {
+			for o := range 32 {
+				for i := range 2 {
+					w0 = append(w0, float32(1/math.Sqrt(2)*float64(e.F32[i*32+o])))
+				}
+			}
+		}
+	}
+	o, tg := readSafetensors(t, online), readSafetensors(t, target)
+	if !reflect.DeepEqual(tg["0.weight"], w0) || len(w0) != 64 {
+		t.Errorf("exported target 0.weight is not the checkpoint's target/hidden_0/weights: %v vs %v", tg["0.weight"][:4], w0[:min(4, len(w0))])
+	}
+	if reflect.DeepEqual(o["0.weight"], tg["0.weight"]) || reflect.DeepEqual(o["head.2.bias"], tg["head.2.bias"]) {
+		t.Error("the target export equals the online encoder's")
+	}
+	vdir := t.TempDir()
+	c = smallRun(vdir, 10)
+	c.Method = MethodVICReg
+	mustRun(t, c)
+	if _, err := ExportTarget(vdir, 0, "npz", "", io.Discard); !IsUsage(err) {
+		t.Errorf("export --target of a vicreg run: %v, want a usage error", err)
 	}
 }

@@ -202,7 +202,9 @@ func configDiff(a, b Config) []string {
 	var diffs []string
 	a.LRSchedule, b.LRSchedule = a.resolveOptim().LRSchedule, b.resolveOptim().LRSchedule
 	a.Method, b.Method = a.resolveMethod().Method, b.resolveMethod().Method // "" (before --method) is simclr
-	if a.LRSchedule != optim.Constant || a.Warmup > 0 {
+	if a.resolveMethod().method().HasTarget() && a.Steps != b.Steps {       // τ_k's cosine runs over --steps
+		diffs = append(diffs, fmt.Sprintf("--steps: %d → %d (the target network's τ schedule of --method %s depends on it)", a.Steps, b.Steps, a.Method))
+	} else if a.LRSchedule != optim.Constant || a.Warmup > 0 {
 		// The schedule's factors depend on the total number of steps (and a warm-up longer than the
 		// finished run would change steps already taken): --steps must stay as it was.
 		if a.Steps != b.Steps {

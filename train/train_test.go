@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 
 // xlaTests are the tests repeated on xla:cpu: one whole training step against the reference, export into
 // PyTorch, a short training of each convolutional encoder, and the data-parallel step on 4 devices.
-const xlaTests = "^(TestStepMatchesReference|TestExportIntoPyTorch|TestConvEncodersTrain|TestDistributedStepMatchesOneDevice|TestResumeAcrossDevices|TestLocalNegatives|TestBatchNormPerDevice)$"
+const xlaTests = "^(TestStepMatchesReference|TestBYOLStepMatchesReference|TestExportIntoPyTorch|TestConvEncodersTrain|TestDistributedStepMatchesOneDevice|TestResumeAcrossDevices|TestLocalNegatives|TestBatchNormPerDevice)$"
 
 func TestValidateNamesTheFlag(t *testing.T) {
 	for flag, mod := range map[string]func(*Config){

@@ -31,14 +31,19 @@ func runExport(args []string) error {
 	fs := newFlags("export")
 	dir, step := runFlags(fs, "export")
 	format := fs.String("format", "npz", "file format: "+strings.Join(train.ExportFormats, " or "))
-	out := fs.String("out", "", "output file (default RUN/encoder.FORMAT)")
+	out := fs.String("out", "", "output file (default RUN/encoder.FORMAT, with --target RUN/encoder-target.FORMAT)")
+	target := fs.Bool("target", false, "export the target (momentum) network of a --method byol or mocov3 run instead of the online encoder")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := checkRunFlags(*dir, *step); err != nil {
 		return err
 	}
-	_, err := train.ExportRun(*dir, *step, *format, *out, os.Stderr)
+	export := train.ExportRun
+	if *target {
+		export = train.ExportTarget
+	}
+	_, err := export(*dir, *step, *format, *out, os.Stderr)
 	return err
 }
 
