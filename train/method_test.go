@@ -241,3 +241,61 @@ func TestExportTarget(t *testing.T) {
 		t.Errorf("export --target of a vicreg run: %v, want a usage error", err)
 	}
 }
+
+// TestMethodsOnConvEncoders: every method trains the small CNN and ResNet-18 (CIFAR stem, width 4) for two SGD
+// steps on 4 random images (views: the batch twice): losses and parameters finite, parameters moved, and for
+// BYOL and MoCo v3 on ResNet-18 the target's batch-norm running averages come from its own forward pass
+// (moved from their start, not the online network's).
+func TestMethodsOnConvEncoders(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles eight convolutional training steps")
+	}
+	for _, c := range []struct {
+		name    string
+		model   models.Model
+		h, w, c int
+	}{
+		{"cnn", models.Encoder{Body: models.CNNBody{CNN: arch.CNN{H: 16, W: 16, C: 1, Channels: []int{4, 8}, Dense: 16}}, Head: arch.Head{In: 16, Hidden: 16, Out: 8}}, 16, 16, 1},
+		{"resnet18", models.Encoder{Body: models.ResNetBody{ResNet18: arch.ResNet18{H: 16, W: 16, C: 3, Stem: arch.StemCIFAR, Width: 4}}, Head: arch.Head{In: 32, Hidden: 16, Out: 8}}, 16, 16, 3},
+	} {
+		for _, name := range Methods[1:] {
+			m := Method{Name: name, VICReg: losses.DefaultVICReg(), Barlow: losses.DefaultBarlow(), Temperature: 0.2, TauBase: 0.5, Steps: 2}
+			model, err := withPredictor(m, c.model, 16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := newStepper(testBackend, model, optim.Optimizer{Name: optim.SGD, LR: 0.05}, losses.Config{Temperature: 0.5}, nil, dtypes.Float32, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.useMethod(m)
+			before := st.ParamValues()
+			x := hostTensor(dtypes.Float32, uniformImages(3, 4, c.h, c.w, c.c), []int{4, c.h, c.w, c.c})
+			for step := range 2 {
+				res, err := st.Step(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !res.Finite || math.IsNaN(res.Loss) {
+					t.Errorf("%s/%s step %d: loss %g, finite %v", c.name, name, step, res.Loss, res.Finite)
+				}
+			}
+			after := st.ParamValues()
+			if reflect.DeepEqual(before, after) {
+				t.Errorf("%s/%s: no parameter moved", c.name, name)
+			}
+			if !m.HasTarget() || c.name != "resnet18" {
+				continue
+			}
+			_, target := st.TargetValues()
+			for i, p := range c.model.Params() {
+				if p.Trainable || !strings.Contains(p.Name, "mean") {
+					continue
+				}
+				if reflect.DeepEqual(target[i], before[i]) || reflect.DeepEqual(target[i], after[i]) {
+					t.Errorf("%s/%s: target %s did not move by its own batch statistics", c.name, name, p.Name)
+				}
+			}
+		}
+	}
+}
