@@ -299,3 +299,42 @@ func TestMethodsOnConvEncoders(t *testing.T) {
 		}
 	}
 }
+
+// TestMethodValidation: settings a method does not read, or out of range, are usage errors naming the flag;
+// 0 resolves to the method's default and stays 0 for the methods that do not read it.
+func TestMethodValidation(t *testing.T) {
+	for want, mod := range map[string]func(*Config){
+		"--method must be one of":                          func(c *Config) { c.Method = "simsiam" },
+		"--predictor-hidden does not apply":                func(c *Config) { c.Method, c.PredictorHidden = MethodVICReg, 8 },
+		"--target-tau does not apply":                      func(c *Config) { c.TargetTau = 0.9 },
+		"--barlow-lambda does not apply":                   func(c *Config) { c.Method, c.BarlowLambda = MethodBYOL, 0.1 },
+		"--loss, --kernel, --local-negatives do not":       func(c *Config) { c.Method, c.Kernel = MethodBarlow, losses.KernelGaussian },
+		"--target-tau in (0, 1]":                           func(c *Config) { c.Method, c.TargetTau = MethodMoCoV3, 1.5 },
+		"--barlow-lambda must be > 0":                      func(c *Config) { c.Method, c.BarlowLambda = MethodBarlow, -1 },
+		"--method vicreg needs --batch-size ≥ 2":           func(c *Config) { c.Method, c.BatchSize = MethodVICReg, 1 },
+		"--devices > 1 trains --method simclr only so far": func(c *Config) { c.Method, c.Devices = MethodBYOL, 2 },
+	} {
+		c := Defaults()
+		mod(&c)
+		if err := c.Validate(); !IsUsage(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("want a usage error with %q, got %v", want, err)
+		}
+	}
+	c := Defaults()
+	c.Method = MethodBYOL
+	r := c.Resolve()
+	if r.PredictorHidden != DefaultPredictorHidden || r.TargetTau != 0.996 || r.BarlowLambda != 0 {
+		t.Errorf("byol resolved to %+v", r)
+	}
+	c.Method = MethodMoCoV3
+	if r := c.MethodDefaults(func(string) bool { return false }).Resolve(); r.Temperature != 0.2 || r.TargetTau != 0.99 {
+		t.Errorf("mocov3: τ %g, target τ %g", r.Temperature, r.TargetTau)
+	}
+	if r := c.MethodDefaults(func(string) bool { return true }); r.Temperature != 0.5 {
+		t.Errorf("mocov3 with --temperature given: τ %g", r.Temperature)
+	}
+	c.Method = MethodBarlow
+	if r := c.Resolve(); r.BarlowLambda != 5e-3 || r.PredictorHidden != 0 || r.TargetTau != 0 {
+		t.Errorf("barlow resolved to %+v", r)
+	}
+}
