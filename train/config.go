@@ -42,26 +42,28 @@ type Config struct {
 	Augment     string  `json:"augment"`     // vector spec ("noise:0.1") or image preset ("cifar"); auto = by data set
 	BatchSize   int     `json:"batch-size"`  // N pairs: 2N views per step; 0 = the whole data set
 	Steps       int     `json:"steps"`
-	Epochs      float64 `json:"epochs"`      // if > 0, replaces steps: ⌈epochs·examples/batch-size⌉ steps
-	Temperature float64 `json:"temperature"` // simclr, mocov3
-	// Method is the objective: simclr (--loss, --kernel), vicreg, barlow, byol, mocov3 (method.go). The settings
-	// after it apply to some methods only; 0 is the method's default, and stays 0 for the others.
+	Epochs      float64 `json:"epochs"` // if > 0, replaces steps: ⌈epochs·examples/batch-size⌉ steps
+	Temperature float64 `json:"temperature"`
+	// Method is the objective: simclr (--loss, --kernel, --temperature), vicreg, barlow, byol, mocov3 (--temperature)
+	// (method.go). The settings after it apply to some methods only; 0 is the method's default, and stays 0 for
+	// the others.
 	Method          string  `json:"method"`
 	PredictorHidden int     `json:"predictor-hidden"` // byol, mocov3: the predictor MLP's hidden width
 	TargetTau       float64 `json:"target-tau"`       // byol, mocov3: τ_base of the target network's EMA
 	BarlowLambda    float64 `json:"barlow-lambda"`    // barlow: the off-diagonal weight λ
-	Loss            string  `json:"loss"`             // ntxent, align, uniform
-	Kernel          string  `json:"kernel"`           // exp, gaussian, linear
-	Optimizer       string  `json:"optimizer"`
-	LR              float64 `json:"lr"`
-	Momentum        float64 `json:"momentum"`     // sgd and lars; −1: the optimiser's default (sgd 0, lars 0.9)
-	WeightDecay     float64 `json:"weight-decay"` // sgd and lars; −1: the optimiser's default (sgd 0, lars 1e-6)
-	LRSchedule      string  `json:"lr-schedule"`  // constant or cosine (decay to 0 over --steps)
-	Warmup          int     `json:"warmup-steps"` // steps of linear learning-rate warm-up
-	Seed            uint64  `json:"seed"`
-	DType           string  `json:"dtype"` // float32 or float64
-	Backend         string  `json:"backend"`
-	Devices         int     `json:"devices"` // data-parallel devices (XLA); -1: all of the backend's
+	// SimCLR's loss family, and the training settings of every method:
+	Loss        string  `json:"loss"`   // ntxent, align, uniform
+	Kernel      string  `json:"kernel"` // exp, gaussian, linear
+	Optimizer   string  `json:"optimizer"`
+	LR          float64 `json:"lr"`
+	Momentum    float64 `json:"momentum"`     // sgd and lars; −1: the optimiser's default (sgd 0, lars 0.9)
+	WeightDecay float64 `json:"weight-decay"` // sgd and lars; −1: the optimiser's default (sgd 0, lars 1e-6)
+	LRSchedule  string  `json:"lr-schedule"`  // constant or cosine (decay to 0 over --steps)
+	Warmup      int     `json:"warmup-steps"` // steps of linear learning-rate warm-up
+	Seed        uint64  `json:"seed"`
+	DType       string  `json:"dtype"` // float32 or float64
+	Backend     string  `json:"backend"`
+	Devices     int     `json:"devices"` // data-parallel devices (XLA); -1: all of the backend's
 	// LocalNegatives: with several devices, each device's examples are contrasted only among themselves
 	LocalNegatives bool `json:"local-negatives"`
 	// SyncBN: with several devices, batch norm takes its statistics over the global batch (as on one device)
