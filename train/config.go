@@ -44,6 +44,14 @@ type Config struct {
 	Steps       int     `json:"steps"`
 	Epochs      float64 `json:"epochs"` // if > 0, replaces steps: ⌈epochs·examples/batch-size⌉ steps
 	Temperature float64 `json:"temperature"`
+	// Method is the objective: simclr (--loss, --kernel, --temperature), vicreg, barlow, byol, mocov3 (--temperature)
+	// (method.go). The settings after it apply to some methods only; 0 is the method's default, and stays 0 for
+	// the others.
+	Method          string  `json:"method"`
+	PredictorHidden int     `json:"predictor-hidden"` // byol, mocov3: the predictor MLP's hidden width
+	TargetTau       float64 `json:"target-tau"`       // byol, mocov3: τ_base of the target network's EMA
+	BarlowLambda    float64 `json:"barlow-lambda"`    // barlow: the off-diagonal weight λ
+	// SimCLR's loss family, and the training settings of every method:
 	Loss        string  `json:"loss"`   // ntxent, align, uniform
 	Kernel      string  `json:"kernel"` // exp, gaussian, linear
 	Optimizer   string  `json:"optimizer"`
@@ -88,7 +96,7 @@ func Defaults() Config {
 		Spacing: 2, Scale: 2,
 		Model: "auto", Width: 0, Depth: 1, Stem: "cifar", Activation: arch.ReLU, Scaling: arch.ScalingNTK,
 		Trainable: arch.TrainBoth, Normalize: true, LatentDim: 0, HeadDim: -1, HeadHidden: 512, Augment: "auto",
-		BatchSize: 128, Steps: 500, Temperature: 0.5, Loss: losses.PartFull, Kernel: losses.KernelExp,
+		BatchSize: 128, Steps: 500, Temperature: 0.5, Method: MethodSimCLR, Loss: losses.PartFull, Kernel: losses.KernelExp,
 		Optimizer: optim.Adam, LR: 1e-3, Momentum: -1, WeightDecay: -1, LRSchedule: optim.Constant, Seed: 1, DType: "float32", Backend: "", Devices: 1, OutDir: "", LogEvery: 10,
 		Eval: true, OnlineProbe: "auto", OnlineProbeLR: DefaultOnlineProbeLR, CheckpointEvery: 500, KeepCheckpoints: 3, OnNaN: "stop",
 	}
@@ -128,7 +136,7 @@ func (c Config) Resolve() Config {
 // resolve is Resolve, looking each registry up once: it also returns the data set's and the model's entries,
 // and whether the data set is known (an unknown one keeps --model and --augment "auto": Validate names it).
 func (c Config) resolve() (Config, datasets.DataSet, models.Entry, bool) {
-	c = c.resolveOptim()
+	c = c.resolveOptim().resolveMethod()
 	ds, known := datasets.Lookup(c.Data)
 	images := ds.Kind == datasets.ImageSet
 	if c.Model == "auto" && known {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gosimclr/gosimclr/internal/tensorfile"
+	"github.com/gosimclr/gosimclr/models"
 )
 
 // ExportFormats are the formats simclr export writes: the PyTorch state_dict (torchTensors) as .npz or
@@ -17,6 +18,12 @@ var ExportFormats = []string{"npz", "safetensors", "onnx"}
 // ExportRun writes the encoder (and head) of the run in dir at the checkpoint of step (0: the newest) to out
 // in format (ExportFormats), in the PyTorch layout of torchTensors, and returns the tensors' names and shapes.
 func ExportRun(dir string, step int, format, out string, log io.Writer) ([]string, error) {
+	return exportRun(dir, step, format, out, false, log)
+}
+
+// exportRun is ExportRun, of the target (momentum) network of a byol or mocov3 run when target is set: its
+// default file is then dir/encoder-target.FORMAT, with metadata "target" = "true".
+func exportRun(dir string, step int, format, out string, target bool, log io.Writer) ([]string, error) {
 	if !slices.Contains(ExportFormats, format) {
 		return nil, usagef("--format must be one of %v, got %q", ExportFormats, format)
 	}
@@ -24,17 +31,30 @@ func ExportRun(dir string, step int, format, out string, log io.Writer) ([]strin
 	if err != nil {
 		return nil, err
 	}
+	values, name := r.ParamValues(), "encoder."
+	if target {
+		if values, err = r.targetValues(); err != nil {
+			return nil, err
+		}
+		name = "encoder-target."
+	}
 	if out == "" {
-		out = filepath.Join(dir, "encoder."+format)
+		out = filepath.Join(dir, name+format)
 	}
 	if format == "onnx" {
+		if target {
+			return nil, usagef("--target with --format onnx: ONNX export covers the online encoder; export the target as npz or safetensors")
+		}
 		return exportONNX(r, dir, out, log)
 	}
-	ts, meta, err := torchTensors(r.Model, r.ParamValues())
+	ts, meta, err := torchTensors(r.Model, values)
 	if err != nil {
 		return nil, err
 	}
 	meta["run"], meta["step"] = dir, fmt.Sprint(r.Step)
+	if target {
+		meta["target"] = "true"
+	}
 	if format == "npz" {
 		err = tensorfile.WriteNPZ(out, ts)
 	} else {
@@ -99,4 +119,21 @@ func EmbedRun(dir string, step int, split, out, inputsOut string, log io.Writer)
 		fmt.Fprintf(log, "wrote %s\n", inputsOut)
 	}
 	return nil
+}
+
+// withoutPredictor returns the encoder of a BYOL or MoCo v3 model (models.WithPredictor) and its values, the
+// predictor's dropped (it is a training device, not part of the representation); other models as they are.
+func withoutPredictor(m models.Model, values [][]float64) (models.Model, [][]float64) {
+	if w, ok := m.(models.WithPredictor); ok {
+		return w.Model, values[:min(len(values), w.Base())]
+	}
+	return m, values
+}
+
+// baseModel is m without a BYOL or MoCo v3 predictor.
+func baseModel(m models.Model) models.Model {
+	if w, ok := m.(models.WithPredictor); ok {
+		return w.Model
+	}
+	return m
 }

@@ -150,7 +150,7 @@ func matchWeights(ws []namedWeights, m models.Model) (values [][]float64, loaded
 		for i, p := range m.Params() {
 			layout = append(layout, torchEntry{Name: p.Name, Shape: p.Dims, Param: i})
 		}
-	} else if layout, _, err = torchLayout(m); err != nil {
+	} else if layout, _, err = torchLayout(baseModel(m)); err != nil {
 		return nil, 0, 0, fmt.Errorf("it holds PyTorch-layout names (simclr export), which exist for the mlp, onehidden and cnn models only; for this model pass a run folder or one of its checkpoints")
 	}
 	file := map[string]namedWeights{}
@@ -169,7 +169,8 @@ func matchWeights(ws []namedWeights, m models.Model) (values [][]float64, loaded
 	values = make([][]float64, len(m.Params()))
 	var headMissing, headPresent []string
 	for _, e := range layout {
-		head := strings.HasPrefix(e.Name, "head/") || strings.HasPrefix(e.Name, "head.")
+		// the projection head and a BYOL/MoCo v3 predictor: drawn from the seed when the file lacks them
+		head := strings.HasPrefix(e.Name, "head/") || strings.HasPrefix(e.Name, "head.") || strings.HasPrefix(e.Name, "predictor/")
 		w, ok := file[e.Name]
 		switch {
 		case !ok && head:

@@ -25,6 +25,7 @@ import (
 //	  blocks with their shortcuts (Add), GlobalAveragePool, Flatten.
 //	head: MatMul, Add, Relu, MatMul, Add.
 func onnxModel(m models.Model, values [][]float64, dims []int) (*onnx.Graph, error) {
+	m, values = withoutPredictor(m, values)
 	enc, ok := m.(models.Encoder)
 	if !ok {
 		return nil, usagef("ONNX export covers the mlp, onehidden, cnn and resnet18 models, not %T", m)

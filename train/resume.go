@@ -44,7 +44,7 @@ func (s *Stepper) snapshot() []checkpoint.Tensor {
 		out = append(out, toCkpt("param/"+specs[i].Name, t))
 	}
 	for i, t := range s.State {
-		out = append(out, toCkpt(fmt.Sprintf("state/%d", i), t))
+		out = append(out, toCkpt(s.stateName(i), t))
 	}
 	out = append(out, toCkpt("rng", s.RNG))
 	return append(out, s.probe.snapshot()...)
@@ -204,7 +204,10 @@ var harmless = map[string]bool{"steps": true, "log-every": true, "eval-every": t
 func configDiff(a, b Config) []string {
 	var diffs []string
 	a.LRSchedule, b.LRSchedule = a.resolveOptim().LRSchedule, b.resolveOptim().LRSchedule
-	if a.LRSchedule != optim.Constant || a.Warmup > 0 {
+	a.Method, b.Method = a.resolveMethod().Method, b.resolveMethod().Method // "" (before --method) is simclr
+	if a.resolveMethod().method().HasTarget() && a.Steps != b.Steps {       // τ_k's cosine runs over --steps
+		diffs = append(diffs, fmt.Sprintf("--steps: %d → %d (the target network's τ schedule of --method %s depends on it)", a.Steps, b.Steps, a.Method))
+	} else if a.LRSchedule != optim.Constant || a.Warmup > 0 {
 		// The schedule's factors depend on the total number of steps (and a warm-up longer than the
 		// finished run would change steps already taken): --steps must stay as it was.
 		if a.Steps != b.Steps {

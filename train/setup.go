@@ -23,6 +23,7 @@ type Setup struct {
 	Views   ViewsFn      // nil: both views are the batch itself
 	Opt     optim.Optimizer
 	Loss    losses.Config
+	Method  Method // the objective, when not SimCLR's Loss, and its target network (method.go)
 	Seed    uint64 // the parameters' initialisation and the views' RNG
 	Backend compute.Backend
 	DType   dtypes.DType // of the parameters, optimiser state, views, loss and features
@@ -63,6 +64,10 @@ func Open(c Config) (*Setup, error) {
 	if err != nil {
 		return nil, err
 	}
+	method := c.method()
+	if model, err = withPredictor(method, model, c.PredictorHidden); err != nil { // BYOL, MoCo v3
+		return nil, err
+	}
 	b, resolved, err := backend.Open(backend.Spec(c.Backend))
 	if err != nil {
 		return nil, err
@@ -74,8 +79,9 @@ func Open(c Config) (*Setup, error) {
 	}
 	dt, compute := c.precision()
 	return &Setup{Config: c, Model: model, Input: r.model.Input, Views: views, Opt: c.Opt(),
-		Loss: losses.Config{Kernel: c.Kernel, Part: c.Loss, Temperature: c.Temperature},
-		Seed: c.Seed, Backend: b, DType: dt, Compute: compute, Batch: n, train: train, test: test}, nil
+		Loss:   losses.Config{Kernel: c.Kernel, Part: c.Loss, Temperature: c.Temperature},
+		Method: method,
+		Seed:   c.Seed, Backend: b, DType: dt, Compute: compute, Batch: n, train: train, test: test}, nil
 }
 
 // Stepper builds the compiled training step, with parameters initialised from s.Seed, and the online probe
@@ -84,6 +90,7 @@ func (s *Setup) Stepper() (*Stepper, error) {
 	st, err := newStepper(s.Backend, s.Model, s.Opt, s.Loss, s.Views, s.DType, s.Seed)
 	if err == nil {
 		st.Compute = s.Compute
+		st.useMethod(s.Method)
 	}
 	if err == nil && s.probeOn() {
 		err = st.EnableOnlineProbe(s.train.classes, s.Config.OnlineProbeLR, batchShape(s.Input, s.train, s.Batch, s.DType))

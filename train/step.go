@@ -51,6 +51,7 @@ type Stepper struct {
 	geometry       *graph.Exec // Wang & Isola's metrics of z, run only on the steps that are logged
 	trainable      []bool
 	probe          *onlineProbe // nil: no online linear probe (EnableOnlineProbe)
+	method         Method       // the objective when not SimCLR's, and the target network (method.go)
 }
 
 // StepResult holds the scalars of one step and the latents it saw.
@@ -121,9 +122,15 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 	}
 	fwd := s.mixedForward(params, views)
 	z := fwd.Z
-	t := losses.Loss(z, s.Loss)
-	if s.localNegatives && s.Devices() > 1 { // each device's examples contrasted among themselves
-		t = losses.LocalLoss(z, s.Devices(), s.Loss)
+	var t losses.Terms
+	var tgt targetPass
+	if s.method.simCLR() {
+		t = losses.Loss(z, s.Loss)
+		if s.localNegatives && s.Devices() > 1 { // each device's examples contrasted among themselves
+			t = losses.LocalLoss(z, s.Devices(), s.Loss)
+		}
+	} else {
+		t, tgt = s.methodLoss(params, state, views, fwd)
 	}
 	var trainableParams []*graph.Node
 	for i, p := range params {
@@ -139,13 +146,14 @@ func (s *Stepper) build(g *graph.Graph, in []*graph.Node) []*graph.Node {
 			grads[i], k = gradsT[k], k+1
 		}
 	}
-	newParams, newState := s.Opt.UpdateScaled(params, grads, s.trainable, state, lrScale)
+	newParams, newState := s.Opt.UpdateScaled(params, grads, s.trainable, s.optState(state), lrScale)
 	for i, v := range fwd.Stats {
 		newParams[i] = v
 	}
 	if proj := s.Model.Project(newParams); proj != nil {
 		newParams = proj
 	}
+	newState = append(newState, s.updateTarget(tgt, newParams)...) // BYOL, MoCo v3: the target's EMA
 	// NaN guard: the step reports whether its loss and updated parameters are all finite (a NaN or Inf
 	// gradient makes the update non-finite too). Summing each parameter is enough: a NaN or Inf anywhere
 	// makes the sum NaN or Inf. When the flag is false, Step keeps the previous parameters and optimiser state

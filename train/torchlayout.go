@@ -136,6 +136,7 @@ func flatLinear(name string, p, h, wd, c, outDim int) torchEntry {
 //	head (when the run has one): "head.0.weight" [hidden, F], "head.0.bias", "head.2.weight", "head.2.bias"
 //	  of nn.Sequential(Linear(F, hidden), ReLU(), Linear(hidden, out)).
 func torchTensors(m models.Model, values [][]float64) ([]tensorfile.Tensor, map[string]string, error) {
+	m, values = withoutPredictor(m, values)
 	layout, meta, err := torchLayout(m)
 	if err != nil {
 		return nil, nil, err

@@ -37,8 +37,8 @@ func TestMain(m *testing.M) {
 
 // xlaTests are the tests repeated on xla:cpu: one whole training step against the reference, export into
 // PyTorch, a short training of each convolutional encoder, the data-parallel step on 4 devices, mixed
-// precision, and the online probe's step (against the reference, beside the encoder, on 4 devices).
-const xlaTests = "^(TestStepMatchesReference|TestExportIntoPyTorch|TestConvEncodersTrain|TestDistributedStepMatchesOneDevice|TestResumeAcrossDevices|TestLocalNegatives|TestBatchNormPerDevice|TestMixedPrecisionStep|TestMixedPrecisionTrains|TestMixedPrecisionResumes|TestOnlineProbeStepMatchesReference|TestOnlineProbeLeavesEncoderAlone|TestOnlineProbeDistributed)$"
+// precision, the online probe's step (against the reference, beside the encoder, on 4 devices) and BYOL's step.
+const xlaTests = "^(TestStepMatchesReference|TestBYOLStepMatchesReference|TestExportIntoPyTorch|TestConvEncodersTrain|TestDistributedStepMatchesOneDevice|TestResumeAcrossDevices|TestLocalNegatives|TestBatchNormPerDevice|TestMixedPrecisionStep|TestMixedPrecisionTrains|TestMixedPrecisionResumes|TestOnlineProbeStepMatchesReference|TestOnlineProbeLeavesEncoderAlone|TestOnlineProbeDistributed)$"
 
 func TestValidateNamesTheFlag(t *testing.T) {
 	for flag, mod := range map[string]func(*Config){

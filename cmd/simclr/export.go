@@ -35,14 +35,19 @@ func runExport(args []string) error {
 		"onnx: the whole evaluation-mode forward pass with its weights (mlp, onehidden, cnn, resnet18 with its batch-norm running averages; opset 17, float32), "+
 		"input x [N, d] for points or [N, C, H, W] (NCHW, values in [0, 1]) for images, outputs features [N, F] (what simclr embed writes) and, with a projection head, z [N, k]; "+
 		"written by gosimclr itself, no ONNX library needed")
-	out := fs.String("out", "", "output file (default RUN/encoder.FORMAT)")
+	out := fs.String("out", "", "output file (default RUN/encoder.FORMAT, with --target RUN/encoder-target.FORMAT)")
+	target := fs.Bool("target", false, "export the target (momentum) network of a --method byol or mocov3 run instead of the online encoder")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := checkRunFlags(*dir, *step); err != nil {
 		return err
 	}
-	_, err := train.ExportRun(*dir, *step, *format, *out, os.Stderr)
+	export := train.ExportRun
+	if *target {
+		export = train.ExportTarget
+	}
+	_, err := export(*dir, *step, *format, *out, os.Stderr)
 	return err
 }
 

@@ -81,7 +81,14 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "N pairs per step (2N views); 0 = whole data set")
 	fs.IntVar(&c.Steps, "steps", c.Steps, "training steps")
 	fs.Float64Var(&c.Epochs, "epochs", c.Epochs, "passes over the training set; if > 0 it sets the steps to ⌈epochs·examples/batch-size⌉")
-	fs.Float64Var(&c.Temperature, "temperature", c.Temperature, "temperature τ")
+	fs.Float64Var(&c.Temperature, "temperature", c.Temperature, "temperature τ of simclr and mocov3 (mocov3 without this flag: the paper's 0.2)")
+	fs.StringVar(&c.Method, "method", c.Method, "objective: simclr (NT-Xent, --loss, --kernel; Chen et al. 2020), vicreg (weights 25/25/1, γ 1, ε 1e-4; Bardes et al. 2022), "+
+		"barlow (λ --barlow-lambda; Zbontar et al. 2021), byol (predictor, target network by EMA from --target-tau to 1, cosine; Grill et al. 2020), "+
+		"mocov3 (InfoNCE of predictor queries against target keys, τ 0.2, target by EMA; Chen et al. 2021). The papers' projectors are wider than our "+
+		"default head (512→128, ours): vicreg 8192-8192-8192, barlow 8192×3, byol 4096→256, mocov3 4096→256; set --head-hidden and --head-dim (configs/cifar10-*.json)")
+	fs.IntVar(&c.PredictorHidden, "predictor-hidden", c.PredictorHidden, fmt.Sprintf("byol, mocov3: hidden width of the predictor MLP k→hidden→k, no batch norm (0: %d, ours; the papers: 4096 with batch norm)", train.DefaultPredictorHidden))
+	fs.Float64Var(&c.TargetTau, "target-tau", c.TargetTau, "byol, mocov3: τ_base of the target network's EMA ξ ← τξ + (1−τ)θ, raised to 1 over --steps on a cosine (0: the paper's, byol 0.996, mocov3 0.99)")
+	fs.Float64Var(&c.BarlowLambda, "barlow-lambda", c.BarlowLambda, "barlow: off-diagonal weight λ (0: the paper's 5e-3 for d = 8192, kept unscaled for smaller projectors; see losses.BarlowConfig)")
 	fs.StringVar(&c.Loss, "loss", c.Loss, "objective: "+list(losses.Parts))
 	fs.StringVar(&c.Kernel, "kernel", c.Kernel, "similarity kernel η: "+list(losses.Kernels))
 	fs.StringVar(&c.Optimizer, "optimizer", c.Optimizer, "optimiser: "+list(optim.Names))
@@ -148,6 +155,7 @@ func runTrain(args []string) error {
 	if fs.Changed("online-probe-lr") && c.Resolve().OnlineProbe == "false" {
 		return usageError{fmt.Errorf("--online-probe-lr applies only with the online probe (on by default for image data; --online-probe turns it on for points)")}
 	}
+	c = c.MethodDefaults(func(name string) bool { return fs.Changed(name) || inBase(args, name) })
 	if *dryRun { // a real run validates in train.Open, the one place that does
 		if err := c.Validate(); err != nil {
 			return err
@@ -163,6 +171,23 @@ func runTrain(args []string) error {
 	}
 	_, err := train.Run(c, os.Stderr)
 	return err
+}
+
+// inBase reports whether the JSON file of --config or the config.json of --resume in args sets the key name.
+func inBase(args []string, name string) bool {
+	files := []string{flagValue(args, "config")}
+	if dir := flagValue(args, "resume"); dir != "" {
+		files = append(files, filepath.Join(dir, "config.json"))
+	}
+	for _, f := range files {
+		var keys map[string]json.RawMessage
+		if b, err := os.ReadFile(f); f != "" && err == nil && json.Unmarshal(b, &keys) == nil {
+			if _, ok := keys[name]; ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // flagValue returns the value of --name in args ("--name V" or "--name=V"), or "".
