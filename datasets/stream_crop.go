@@ -30,9 +30,13 @@ const cropAttempts = 10
 //	area = h·w·U[Scale),  r = exp(U[log Ratio)),  W = round(√(area·r)),  H = round(√(area/r)),
 //
 // keeping the first box with 0 < W ≤ w and 0 < H ≤ h, at Y0 = IntN(h−H+1), X0 = IntN(w−W+1). When none fits,
-// the whole image with its ratio clamped into Ratio, centred. round is math.Round (half away from zero;
+// the whole image with its ratio clamped into Ratio, centred. The zero CropRange draws nothing: the whole
+// image (no crop). round is math.Round (half away from zero;
 // Python's round, which torchvision uses, rounds half to even: a box one pixel off now and then).
 func SampleCropBox(rng *rand.Rand, h, w int, cr CropRange) CropBox {
+	if cr == (CropRange{}) {
+		return CropBox{W: w, H: h}
+	}
 	area := float64(h * w)
 	logLo, logHi := math.Log(cr.Ratio[0]), math.Log(cr.Ratio[1])
 	for range cropAttempts {

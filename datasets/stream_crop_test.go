@@ -137,6 +137,9 @@ func TestSampleCropBox(t *testing.T) {
 	if a != b {
 		t.Errorf("same seed: %+v and %+v", a, b)
 	}
+	if got := SampleCropBox(rand.New(rand.NewPCG(1, 1)), 30, 40, CropRange{}); got != (CropBox{W: 40, H: 30}) {
+		t.Errorf("no crop: %+v, want the whole 40×30 image", got)
+	}
 	// No draw fits a 1000×10 strip at ratio ≤ 4/3 with area ≥ 8%: the fallback, the centred 13×10 box.
 	if got, want := SampleCropBox(rand.New(rand.NewPCG(1, 1)), 10, 1000, SimCLRCrop), (CropBox{X0: 493, Y0: 0, W: 13, H: 10}); got != want {
 		t.Errorf("strip fallback: %+v, want %+v", got, want)
