@@ -45,8 +45,8 @@ func Open(name, dataDir string, o LoadOptions) (Splits, error) {
 		return Splits{Train: train, Test: test}, err
 	case o.Stream != "" && !slices.Contains(StreamModes, o.Stream):
 		return Splits{}, fmt.Errorf("datasets: stream mode %q, want one of %s: %w", o.Stream, strings.Join(StreamModes, ", "), ErrMismatch)
-	case o.Split != "" && o.Split != "train" && d.Name != "stl10":
-		return Splits{}, fmt.Errorf("datasets: %s: the split %q applies to stl10 only (%s trains on its train split): %w", name, o.Split, name, ErrMismatch)
+	case o.Split != "" && o.Split != "train" && !slices.Contains(d.Splits, o.Split):
+		return Splits{}, fmt.Errorf("datasets: %s: no training split %q (want train%s): %w", name, o.Split, strings.Join(append([]string{""}, d.Splits...), ", "), ErrMismatch)
 	case d.Open != nil:
 		return d.Open(name, dataDir, o)
 	case o.Stream == StreamOn:

@@ -21,7 +21,7 @@ var registry = []DataSet{
 	{Name: "fashion-mnist", Kind: ImageSet, Model: "cnn", Augment: "fashion", Images: loadFashionMNIST},
 	{Name: "cifar10", Kind: ImageSet, Model: "resnet18", Augment: "cifar", Images: loadCIFAR10},
 	{Name: "cifar100", Kind: ImageSet, Model: "resnet18", Augment: "cifar", Images: loadCIFAR100},
-	{Name: "stl10", Kind: ImageSet, Model: "resnet18", Augment: "stl10", Images: loadSTL10, Open: openSTL10},
+	{Name: "stl10", Kind: ImageSet, Model: "resnet18", Augment: "stl10", Images: loadSTL10, Open: openSTL10, Splits: STL10Splits},
 	{Name: "folder:PATH", Kind: ImageSet, Model: "resnet18", Augment: "imagenet", Images: loadFolder, Open: openFolder, Sized: true},
 }
 
@@ -42,6 +42,9 @@ type DataSet struct {
 	// Open, for the sets that can be streamed, opens them for training (see Open); nil: Images in memory.
 	Open  func(name, dataDir string, o LoadOptions) (Splits, error)
 	Sized bool // whether LoadOptions.ImageSize (--image-size) applies
+	// Splits lists the training splits LoadOptions.Split (--split) may name (the first the default); nil: the
+	// train split only.
+	Splits []string
 }
 
 // Kind is what a data set holds.
@@ -71,6 +74,17 @@ func SizedNames() []string {
 	var ns []string
 	for _, d := range registry {
 		if d.Sized {
+			ns = append(ns, d.Name)
+		}
+	}
+	return ns
+}
+
+// SplitNames lists the data sets that take LoadOptions.Split.
+func SplitNames() []string {
+	var ns []string
+	for _, d := range registry {
+		if d.Splits != nil {
 			ns = append(ns, d.Name)
 		}
 	}

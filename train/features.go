@@ -64,7 +64,11 @@ func (f *Featurizer) run(data *dataset) (features, z []float32, fdim, zdim int, 
 		for i := range idx {
 			idx[i] = start + min(i, m-1) // pad by repeating the last example
 		}
-		fv, zv, err := f.Latents(batchTensor(f.input, data, idx, f.dt))
+		x, err := batchTensor(f.input, data, idx, f.dt)
+		if err != nil {
+			return nil, nil, 0, 0, err
+		}
+		fv, zv, err := f.Latents(x)
 		if err != nil {
 			return nil, nil, 0, 0, err
 		}

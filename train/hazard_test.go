@@ -36,7 +36,7 @@ func TestGoStepRunsNoMathExp(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := loadData(r.Config, r.data); err != nil {
+			if _, _, _, err := loadData(r.Config, r.data); err != nil {
 				t.Skip(err) // a data set that is not installed here
 			}
 			cfg.Backend = "go"
@@ -49,7 +49,10 @@ func TestGoStepRunsNoMathExp(t *testing.T) {
 				t.Fatal(err)
 			}
 			b := s.Backend
-			x := batchTensor(s.Input, s.train, newSampler(s.train.n, s.Batch, 1).batch(1), dtypes.Float32)
+			x, err := batchTensor(s.Input, s.train, newSampler(s.train.n, s.Batch, 1).batch(1), dtypes.Float32)
+			if err != nil {
+				t.Fatal(err)
+			}
 			g := graph.NewGraph(b, "hazards")
 			in := []*graph.Node{graph.Parameter(g, "x", x.Shape()), graph.Parameter(g, "rng", st.RNG.Shape()),
 				graph.Parameter(g, "lr", shapes.Make(dtypes.Float32))}

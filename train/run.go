@@ -20,6 +20,7 @@ type Summary struct {
 	InitialLoss float64
 	Steps       int
 	Seconds     float64
+	DataWait    float64     // seconds the steps of this sitting waited for their batches (Loop.DataWait)
 	Eval        *EvalReport // nil when evaluation was off or impossible
 }
 
@@ -65,7 +66,8 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 		return sum, err
 	}
 	defer r.close()
-	loop := Loop{Stepper: r.st, First: r.first, Last: s.Config.Steps, Batch: r.batch, Schedule: s.Config.Schedule().Factor, After: r.after}
+	loop := Loop{Stepper: r.st, First: r.first, Last: s.Config.Steps, Batch: r.batch, Schedule: s.Config.Schedule().Factor,
+		After: r.after, DataWait: &r.dataWait}
 	if err := loop.Run(); err != nil {
 		return r.sum, err
 	}
