@@ -208,3 +208,12 @@ func TestValidateStream(t *testing.T) {
 		t.Errorf("--stream auto → on: %v, want one difference", d)
 	}
 }
+
+// TestFeatureChunks: the evaluation's chunk keeps MNIST's and CIFAR's 1024 and shrinks for large images.
+func TestFeatureChunks(t *testing.T) {
+	for size, want := range map[int]int{784: 1024, 3072: 1024, 64 * 64 * 3: 256, 96 * 96 * 3: 128, 224 * 224 * 3: 16, 1 << 24: 16} {
+		if got := chunkFor(size); got != want {
+			t.Errorf("chunkFor(%d) = %d, want %d", size, got, want)
+		}
+	}
+}
