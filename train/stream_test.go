@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/gosimclr/gosimclr/datasets"
+	"github.com/gosimclr/gosimclr/datasets/augment"
 )
 
 // writeImageFolder writes n PNG images of varied sizes (18–40 px) into class folders a/ and b/, and the
@@ -214,6 +215,27 @@ func TestFeatureChunks(t *testing.T) {
 	for size, want := range map[int]int{784: 1024, 3072: 1024, 64 * 64 * 3: 256, 96 * 96 * 3: 128, 224 * 224 * 3: 16, 1 << 24: 16} {
 		if got := chunkFor(size); got != want {
 			t.Errorf("chunkFor(%d) = %d, want %d", size, got, want)
+		}
+	}
+}
+
+// TestHostCrop: the presets' random crops go to the host (the device pipeline then has none); mnist's centred
+// zoom stays on the device; none crops nowhere.
+func TestHostCrop(t *testing.T) {
+	for name, want := range map[string]datasets.CropRange{
+		"cifar": datasets.SimCLRCrop, "imagenet": datasets.SimCLRCrop, "stl10": datasets.SimCLRCrop,
+		"digits": {Scale: [2]float64{0.2, 1}, Ratio: [2]float64{0.75, 4.0 / 3}}, "mnist": {}, "none": {},
+	} {
+		pl, err := augment.Preset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		host, dev := hostCrop(pl)
+		if host != want {
+			t.Errorf("%s: host crop %+v, want %+v", name, host, want)
+		}
+		if onDevice := dev.Crop != (augment.CropConfig{}); onDevice != (name == "mnist") || dev.Jitter != pl.Jitter || dev.Blur != pl.Blur {
+			t.Errorf("%s: device pipeline %+v", name, dev)
 		}
 	}
 }
