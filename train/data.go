@@ -22,7 +22,7 @@ type dataset struct {
 	// centre crops) into dst.
 	fill func(idx []int, dst []float32) error
 	// stream, when not nil, is where the images are read from as batches need them: the training batches are
-	// then the two host-made crops of each image, [N, 2, H, W, C] (see streamLoader).
+	// then the two host-made crops of each image, [N, 2, H, W, C] (session.batch, datasets.Loader).
 	stream *datasets.Stream
 }
 

@@ -120,8 +120,12 @@ func startSession(s *Setup, log io.Writer) (*session, error) {
 		s.warnTo(log)
 		r.loader = d.Loader(datasets.LoaderOptions{First: r.first, Last: c.Steps, Seed: c.Seed, Ahead: LoaderAhead,
 			Indices: func(step int) []int { return r.smp.batch(step - 1) }})
+		workers := d.Workers
+		if workers <= 0 {
+			workers = runtime.GOMAXPROCS(0)
+		}
 		fmt.Fprintf(log, "streaming %d images from their files: %s crops of the full-resolution images, resized to %d×%d on the host by %d goroutines, up to %d batches ahead\n",
-			d.N, cropWords(d.Crop), d.H, d.W, max(d.Workers, runtime.GOMAXPROCS(0)), LoaderAhead)
+			d.N, cropWords(d.Crop), d.H, d.W, workers, LoaderAhead)
 	}
 	r.prog = newProgress(log, c.Steps)
 	r.stop = watchSignals()
