@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"image"
 	"image/color"
+	"image/jpeg"
+	"math"
+	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -315,4 +320,44 @@ func TestOpenStreamRule(t *testing.T) {
 			t.Errorf("mnist with %+v: %v, want ErrMismatch", o, err)
 		}
 	}
+}
+
+// BenchmarkStreamViews times the loader's work for one batch of 64 images of 256×256 (JPEG quality 90, as
+// scripts/genimages writes them): read, decode, two random resized crops to 96×96 each, on GOMAXPROCS
+// goroutines. img/s is the rate at which the loader can feed a step.
+func BenchmarkStreamViews(b *testing.B) {
+	dir := b.TempDir()
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := range 64 {
+		img := image.NewRGBA(image.Rect(0, 0, 256, 256))
+		for k := range img.Pix {
+			img.Pix[k] = uint8(128 + 60*math.Sin(float64(k%1024)/40) + 20*rng.NormFloat64())
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+			b.Fatal(err)
+		}
+		p := filepath.Join(dir, "c", fmt.Sprintf("%02d.jpg", i))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s, _, err := OpenFolderStream(dir, FolderOptions{Size: 96})
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx := make([]int, s.N)
+	for i := range idx {
+		idx[i] = i
+	}
+	views := make([]float32, 2*len(idx)*s.ExampleSize())
+	step := 0
+	for b.Loop() {
+		step++
+		if err := s.Views(step, 1, idx, views); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(step*len(idx))/b.Elapsed().Seconds(), "img/s")
 }
