@@ -11,7 +11,12 @@
 //	                                unlabelled images lazily
 //	image folders and their tars    ReadFolder, ReadFolderArchive (PNG, JPEG; class = sub-folder)
 //	by name                         Load("mnist" | "fashion-mnist" | "cifar10" | "cifar100" | "stl10" |
-//	                                "folder:PATH", dataDir)
+//	                                "folder:PATH", dataDir); Open, the same or streamed
+//
+// Sets too large for memory are a *Stream instead (OpenFolderStream, OpenSTL10Stream; Open chooses by
+// StreamThreshold): the files are read and decoded per batch on a pool of goroutines, SimCLR's random resized
+// crop is drawn on the host from the full-resolution image (SampleCropBox, ResizeBox), and a Loader assembles a
+// run's batches a bounded number of steps ahead.
 //
 // Every reader checks sizes exactly (a file shorter or longer than its header or record size claims is an
 // error), checks label ranges, and compares claimed sizes with the input before allocating. Errors name the

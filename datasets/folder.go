@@ -86,8 +86,20 @@ func ReadFolder(root string, opt FolderOptions) (train, test *Images, err error)
 		defer f.Close()
 		return ReadFolderArchive(root, f, opt)
 	}
+	entries, err := listFolder(root)
+	if err != nil {
+		return nil, nil, err
+	}
+	return buildFolder(root, entries, func(rel string) ([]byte, error) {
+		return os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+	}, opt)
+}
+
+// listFolder lists the image files below the folder root (see ReadFolder for what is skipped), in
+// filepath.WalkDir's lexical order.
+func listFolder(root string) ([]folderEntry, error) {
 	var entries []folderEntry
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("datasets: read %s: %w", p, err)
 		}
@@ -107,11 +119,9 @@ func ReadFolder(root string, opt FolderOptions) (train, test *Images, err error)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return buildFolder(root, entries, func(rel string) ([]byte, error) {
-		return os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
-	}, opt)
+	return entries, nil
 }
 
 // ReadFolderArchive reads an image folder stored as a tar stream r (gzipped or not); name is used in errors
@@ -160,20 +170,46 @@ type sample struct {
 	label int
 }
 
+// folderLayout is a folder's images laid out into splits (see ReadFolder), before any is decoded.
+type folderLayout struct {
+	train, test []sample
+	classes     []string
+	heldOut     float64 // the TestFraction drawn, when the folder had no test/ or val/ split of its own
+	name        string  // the sets' base name: the folder's or archive's name
+}
+
 // buildFolder lays out the entries (see ReadFolder), decodes them and assembles the two splits. read loads an
 // entry's content when entry.data is nil.
 func buildFolder(root string, entries []folderEntry, read func(rel string) ([]byte, error), opt FolderOptions) (train, test *Images, err error) {
-	if len(entries) == 0 {
-		return nil, nil, fmt.Errorf("datasets: read %s: no %s files: %w", root, strings.Join(imageExts, "/"), ErrEmpty)
-	}
 	if opt.Channels != 0 && opt.Channels != 1 && opt.Channels != 3 {
 		return nil, nil, fmt.Errorf("datasets: read %s: FolderOptions.Channels = %d, want 0, 1 or 3", root, opt.Channels)
 	}
-	if !(opt.TestFraction >= 0 && opt.TestFraction <= 1) {
-		return nil, nil, fmt.Errorf("datasets: read %s: FolderOptions.TestFraction = %g, want 0..1", root, opt.TestFraction)
-	}
 	if opt.Size < 0 || opt.Size > maxImageSide {
 		return nil, nil, fmt.Errorf("datasets: read %s: FolderOptions.Size = %d, want 0 (the first image's) or 1..%d: %w", root, opt.Size, maxImageSide, ErrTooLarge)
+	}
+	l, err := layoutFolder(root, entries, read == nil, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := decodeAll(root, append(l.train, l.test...), read, opt.Channels, opt.Size)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.Classes = l.classes
+	train, test = m.split(len(l.train))
+	train.Name, test.Name = l.name+"/train", l.name+"/test"
+	train.HeldOut, test.HeldOut = l.heldOut, l.heldOut
+	return train, test, nil
+}
+
+// layoutFolder sorts the entries into the train and test splits and labels them (see ReadFolder); archive
+// says whether root names an archive (else a folder on disk).
+func layoutFolder(root string, entries []folderEntry, archive bool, opt FolderOptions) (folderLayout, error) {
+	if len(entries) == 0 {
+		return folderLayout{}, fmt.Errorf("datasets: read %s: no %s files: %w", root, strings.Join(imageExts, "/"), ErrEmpty)
+	}
+	if !(opt.TestFraction >= 0 && opt.TestFraction <= 1) {
+		return folderLayout{}, fmt.Errorf("datasets: read %s: FolderOptions.TestFraction = %g, want 0..1", root, opt.TestFraction)
 	}
 	prefix, split := splitPrefix(entries)
 	testDir := "test/"
@@ -197,34 +233,24 @@ func buildFolder(root string, entries []folderEntry, read func(rel string) ([]by
 	if split {
 		all = append(slices.Clip(trainSet), testSet...)
 	}
-	classes := classFolders(all)
-	var trainSamples, testSamples []sample
+	l := folderLayout{classes: classFolders(all)}
 	if split && len(testSet) > 0 {
-		trainSamples, testSamples = labelled(trainSet, classes), labelled(testSet, classes)
+		l.train, l.test = labelled(trainSet, l.classes), labelled(testSet, l.classes)
 	} else {
 		if split {
 			all = trainSet
 		}
-		trainSamples, testSamples = drawSplit(labelled(all, classes), max(len(classes), 1), opt)
+		l.train, l.test = drawSplit(labelled(all, l.classes), max(len(l.classes), 1), opt)
+		l.heldOut = opt.TestFraction
 	}
-	if len(trainSamples)+len(testSamples) == 0 {
-		return nil, nil, fmt.Errorf("datasets: read %s: no images in class folders: %w", root, ErrEmpty)
+	if len(l.train)+len(l.test) == 0 {
+		return folderLayout{}, fmt.Errorf("datasets: read %s: no images in class folders: %w", root, ErrEmpty)
 	}
-	m, err := decodeAll(root, append(trainSamples, testSamples...), read, opt.Channels, opt.Size)
-	if err != nil {
-		return nil, nil, err
-	}
-	m.Classes = classes
-	if abs, err := filepath.Abs(root); err == nil && read != nil {
+	if abs, err := filepath.Abs(root); err == nil && !archive {
 		root = abs // a folder called "." is named after its real name
 	}
-	base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(filepath.Base(root), ".gz"), ".tgz"), ".tar")
-	train, test = m.split(len(trainSamples))
-	train.Name, test.Name = base+"/train", base+"/test"
-	if !(split && len(testSet) > 0) {
-		train.HeldOut, test.HeldOut = opt.TestFraction, opt.TestFraction
-	}
-	return train, test, nil
+	l.name = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(filepath.Base(root), ".gz"), ".tgz"), ".tar")
+	return l, nil
 }
 
 // splitPrefix reports whether the entries have a train/ folder, either at the root (prefix "") or below

@@ -132,17 +132,22 @@ func decodeAll(root string, samples []sample, read func(string) ([]byte, error),
 func (m *Images) toGray(gray []bool) {
 	px := m.H * m.W
 	for i := range m.N {
-		src, dst := m.Pixels[i*px*3:(i+1)*px*3], m.Pixels[i*px:(i+1)*px] // dst starts at or before src
-		for j := range px {
-			if gray[i] {
-				dst[j] = src[3*j]
-				continue
-			}
-			r, g, b := uint32(src[3*j])*0x101, uint32(src[3*j+1])*0x101, uint32(src[3*j+2])*0x101
-			dst[j] = uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 24)
-		}
+		rgbToGray(m.Pixels[i*px:(i+1)*px], m.Pixels[i*px*3:(i+1)*px*3], gray[i]) // dst starts at or before src
 	}
 	m.C, m.Pixels = 1, m.Pixels[:m.N*px]
+}
+
+// rgbToGray writes the one-channel version of the RGB pixels src into dst (len(src)/3 bytes; dst may start at
+// or before src in the same array): R when the image is gray (R = G = B), else Images.toGray's luma.
+func rgbToGray(dst, src []uint8, gray bool) {
+	for j := range dst {
+		if gray {
+			dst[j] = src[3*j]
+			continue
+		}
+		r, g, b := uint32(src[3*j])*0x101, uint32(src[3*j+1])*0x101, uint32(src[3*j+2])*0x101
+		dst[j] = uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 24)
+	}
 }
 
 // toRGB writes img as 8-bit RGB in HWC order into dst (len = 3·W·H) and reports whether img is gray (its

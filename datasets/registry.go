@@ -21,8 +21,8 @@ var registry = []DataSet{
 	{Name: "fashion-mnist", Kind: ImageSet, Model: "cnn", Augment: "fashion", Images: loadFashionMNIST},
 	{Name: "cifar10", Kind: ImageSet, Model: "resnet18", Augment: "cifar", Images: loadCIFAR10},
 	{Name: "cifar100", Kind: ImageSet, Model: "resnet18", Augment: "cifar", Images: loadCIFAR100},
-	{Name: "stl10", Kind: ImageSet, Model: "resnet18", Augment: "stl10", Images: loadSTL10},
-	{Name: "folder:PATH", Kind: ImageSet, Model: "resnet18", Augment: "imagenet", Images: loadFolder, Sized: true},
+	{Name: "stl10", Kind: ImageSet, Model: "resnet18", Augment: "stl10", Images: loadSTL10, Open: openSTL10, Splits: STL10Splits},
+	{Name: "folder:PATH", Kind: ImageSet, Model: "resnet18", Augment: "imagenet", Images: loadFolder, Open: openFolder, Sized: true},
 }
 
 // DataSet is one data set of the registry.
@@ -39,7 +39,12 @@ type DataSet struct {
 	Dim    func(s ClusterSpec) int
 	// Images loads the train and test splits of the image set called name (see Load).
 	Images func(name, dataDir string, o LoadOptions) (train, test *Images, err error)
-	Sized  bool // whether LoadOptions.ImageSize (--image-size) applies
+	// Open, for the sets that can be streamed, opens them for training (see Open); nil: Images in memory.
+	Open  func(name, dataDir string, o LoadOptions) (Splits, error)
+	Sized bool // whether LoadOptions.ImageSize (--image-size) applies
+	// Splits lists the training splits LoadOptions.Split (--split) may name (the first the default); nil: the
+	// train split only.
+	Splits []string
 }
 
 // Kind is what a data set holds.
@@ -69,6 +74,17 @@ func SizedNames() []string {
 	var ns []string
 	for _, d := range registry {
 		if d.Sized {
+			ns = append(ns, d.Name)
+		}
+	}
+	return ns
+}
+
+// SplitNames lists the data sets that take LoadOptions.Split.
+func SplitNames() []string {
+	var ns []string
+	for _, d := range registry {
+		if d.Splits != nil {
 			ns = append(ns, d.Name)
 		}
 	}
@@ -118,6 +134,10 @@ type LoadOptions struct {
 	// ImageSize, if > 0, makes every image of a folder: set ImageSize×ImageSize (FolderOptions.Size); the
 	// other sets have one size of their own and refuse it.
 	ImageSize int
+	// Stream is one of StreamModes ("": auto); Open reads it, LoadWith ignores it (always in memory).
+	Stream string
+	// Split is the training split of stl10 (STL10Splits; "": train); Open reads it.
+	Split string
 }
 
 // LoadWith is Load with options.

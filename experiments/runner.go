@@ -89,7 +89,7 @@ func run(b compute.Backend, tr trainee, c runCfg) (*trajectory, error) {
 	var z []float64 // the latents of the step being taken, when it is logged
 	var outNorm float64
 	loop := train.Loop{Stepper: st, First: 0, Last: c.steps,
-		Batch: func(int) *tensors.Tensor { return tr.input },
+		Batch: func(int) (*tensors.Tensor, error) { return tr.input, nil },
 		Before: func(t int) (err error) {
 			z = nil
 			if !c.logged(t) {

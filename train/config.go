@@ -18,6 +18,8 @@ type Config struct {
 	Data       string  `json:"data"`        // clusters, disks, annuli, mnist, fashion-mnist, cifar10, cifar100, stl10, folder:PATH
 	DataDir    string  `json:"data-dir"`    // where image files are (default: each set's usual place)
 	ImageSize  int     `json:"image-size"`  // folder: sets: resize and centre-crop every image to this square side (0: the first image's size)
+	Stream     string  `json:"stream"`      // auto, on, off: read folder:PATH (and stl10) images from their files per batch (datasets.Open)
+	Split      string  `json:"split"`       // the training split of stl10: train, unlabeled, unlabeled+train
 	Clusters   int     `json:"clusters"`    // K for --data clusters
 	Dim        int     `json:"dim"`         // input dimension d for --data clusters
 	PerCluster int     `json:"per-cluster"` // points per cluster
@@ -92,7 +94,7 @@ type Config struct {
 // NT-Xent with τ = 0.5 and Adam. All of these are our choices (the paper's settings are unknown).
 func Defaults() Config {
 	return Config{
-		Data: "clusters", Clusters: 4, Dim: 2, PerCluster: 128, Radius: 0.3, Shape: "gaussian", Centers: "circle",
+		Data: "clusters", Stream: datasets.StreamAuto, Split: "train", Clusters: 4, Dim: 2, PerCluster: 128, Radius: 0.3, Shape: "gaussian", Centers: "circle",
 		Spacing: 2, Scale: 2,
 		Model: "auto", Width: 0, Depth: 1, Stem: "cifar", Activation: arch.ReLU, Scaling: arch.ScalingNTK,
 		Trainable: arch.TrainBoth, Normalize: true, LatentDim: 0, HeadDim: -1, HeadHidden: 512, Augment: "auto",

@@ -15,8 +15,8 @@ import (
 type EvalReport = eval.Report
 
 // splits returns the learned-feature and raw-input splits of train and test: the encoder's features in
-// evaluation mode (before the projection head), and the inputs themselves as the baseline.
-func splits(f *Featurizer, train, test *dataset) (features, raw eval.Split, err error) {
+// evaluation mode (before the projection head), and the inputs themselves as the baseline (unless noRaw).
+func splits(f *Featurizer, train, test *dataset, noRaw bool) (features, raw eval.Split, err error) {
 	trF, _, dim, _, err := f.run(train)
 	if err != nil {
 		return features, raw, err
@@ -26,20 +26,35 @@ func splits(f *Featurizer, train, test *dataset) (features, raw eval.Split, err 
 		return features, raw, err
 	}
 	features = eval.Split{Train: trF, Test: teF, TrainLabels: train.labels, TestLabels: test.labels, Dim: dim, Classes: train.classes}
-	raw = eval.Split{Train: inputs(train), Test: inputs(test), TrainLabels: train.labels, TestLabels: test.labels,
-		Dim: train.size(), Classes: train.classes}
-	return features, raw, nil
+	if noRaw {
+		return features, raw, nil
+	}
+	raw = eval.Split{TrainLabels: train.labels, TestLabels: test.labels, Dim: train.size(), Classes: train.classes}
+	if raw.Train, err = allInputs(train); err != nil {
+		return features, raw, err
+	}
+	raw.Test, err = allInputs(test)
+	return features, raw, err
 }
 
-// inputs returns every example of d as float32 rows.
+// inputs returns every example of d as float32 rows. It panics where allInputs fails: on a streamed set none of
+// whose images decodes.
 func inputs(d *dataset) []float32 {
+	v, err := allInputs(d)
+	if err != nil {
+		panic(fmt.Sprintf("train: the inputs of %s: %v", d.name, err))
+	}
+	return v
+}
+
+// allInputs returns every example of d as float32 rows.
+func allInputs(d *dataset) ([]float32, error) {
 	idx := make([]int, d.n)
 	for i := range idx {
 		idx[i] = i
 	}
 	v := make([]float32, d.n*d.size())
-	d.fill(idx, v)
-	return v
+	return v, d.fill(idx, v)
 }
 
 // EvalOptions steers an evaluation (simclr eval's flags); the zero value is the default protocol.
@@ -69,13 +84,17 @@ func RawCacheDir() string {
 // evaluate runs the kNN and linear-probe evaluation on the test split, on features and raw inputs, with
 // progress on log.
 func evaluate(f *Featurizer, train, test *dataset, o EvalOptions, log io.Writer) (EvalReport, error) {
+	if !o.NoRaw && (train.stream != nil || test.stream != nil) {
+		fmt.Fprintf(log, "the data is streamed: no raw-input baselines (they would hold every image in memory)\n")
+		o.NoRaw = true
+	}
 	opt := eval.Options{KNN: eval.KNNOptions{K: o.KNNK, T: o.KNNT}, Probe: eval.ProbeOptions{Lambdas: o.Lambdas},
 		NoRaw: o.NoRaw, RawCache: RawCacheDir(), Progress: log}
 	fmt.Fprintf(log, "evaluating on %d test examples (kNN k=%s T=%s, linear probe; features%s)…\n", test.n,
 		orDefault(o.KNNK, eval.DefaultK), orDefault(o.KNNT, eval.DefaultT), map[bool]string{false: " and raw inputs", true: ""}[o.NoRaw])
 	f.progress = log
 	defer func() { f.progress = nil }()
-	features, raw, err := splits(f, train, test)
+	features, raw, err := splits(f, train, test, o.NoRaw)
 	if err != nil {
 		return EvalReport{}, err
 	}
@@ -124,11 +143,11 @@ func EvaluateRun(dir, backendSpec string, o EvalOptions, log io.Writer) (EvalRep
 	if err != nil {
 		return EvalReport{}, err
 	}
-	if r.train.classes < 2 {
+	if r.evalSplit().classes < 2 {
 		return EvalReport{}, fmt.Errorf("train: %s: the data set %s has no class labels to evaluate against", dir, r.train.name)
 	}
 	fmt.Fprintf(log, "evaluating %s at step %d (%s)\n", dir, r.Step, r.path)
-	rep, err := evaluate(r.Featurizer(r.Params), r.train, r.test, o, log)
+	rep, err := evaluate(r.Featurizer(r.Params), r.evalSplit(), r.test, o, log)
 	if err != nil {
 		return rep, err
 	}
@@ -176,6 +195,7 @@ func OpenRun(dir string, step int, backendSpec string, log io.Writer) (*OpenedRu
 	if err != nil {
 		return nil, err
 	}
+	s.warnTo(log)
 	params, err := checkpointParams(s.Model, s.DType, ts)
 	if err != nil {
 		return nil, fmt.Errorf("train: %s: %w", path, err)

@@ -12,9 +12,26 @@ import (
 	"github.com/gosimclr/gosimclr/models"
 )
 
-// featureChunk is how many examples one evaluation-mode forward pass takes; the last chunk is zero-padded so
-// that a single graph serves every chunk.
+// featureChunk is how many examples one evaluation-mode forward pass takes at most; the last chunk is
+// padded (its last example repeated) so that a single graph serves every chunk. chunkFor takes fewer of
+// large images.
 const featureChunk = 1024
+
+// featureValues bounds the input values of one chunk (16 MB of float32): a chunk of large images holds fewer
+// of them, so that the forward pass's activations (the input times the first layer's channels, and more) stay
+// in the hundreds of MB (1024 images of 96×96 through 32 channels would be 1.2 GB for one layer). Each
+// example's features do not depend on the chunk (evaluation mode).
+const featureValues = 1 << 22
+
+// chunkFor returns the chunk for examples of size values: featureChunk, halved while the chunk exceeds
+// featureValues, and at least 16.
+func chunkFor(size int) int {
+	c := featureChunk
+	for c > 16 && c*size > featureValues {
+		c /= 2
+	}
+	return c
+}
 
 // Featurizer runs a model's encoder in evaluation mode (batch-norm running averages, no views) with the
 // parameter tensors it was given: a batch at a time (Latents) or over whole splits (run). It builds no
@@ -53,22 +70,27 @@ func (f *Featurizer) Latents(x *tensors.Tensor) (features, z []float64, err erro
 // run returns the features [n, F] and latents [n, k] of every example of data, as float32 rows.
 func (f *Featurizer) run(data *dataset) (features, z []float32, fdim, zdim int, err error) {
 	t0, next := time.Now(), 0.25
-	for start := 0; start < data.n; start += featureChunk {
+	chunk := chunkFor(data.size())
+	for start := 0; start < data.n; start += chunk {
 		if done := float64(start) / float64(data.n); f.progress != nil && start > 0 && done >= next {
 			el := time.Since(t0).Seconds()
 			fmt.Fprintf(f.progress, "  features of %d examples: %.0f%%, %.1f s, about %.0f s left\n", data.n, 100*done, el, el/done*(1-done))
 			next += 0.25
 		}
-		idx := make([]int, featureChunk)
-		m := min(featureChunk, data.n-start)
+		idx := make([]int, chunk)
+		m := min(chunk, data.n-start)
 		for i := range idx {
 			idx[i] = start + min(i, m-1) // pad by repeating the last example
 		}
-		fv, zv, err := f.Latents(batchTensor(f.input, data, idx, f.dt))
+		x, err := batchTensor(f.input, data, idx, f.dt)
 		if err != nil {
 			return nil, nil, 0, 0, err
 		}
-		fdim, zdim = len(fv)/featureChunk, len(zv)/featureChunk
+		fv, zv, err := f.Latents(x)
+		if err != nil {
+			return nil, nil, 0, 0, err
+		}
+		fdim, zdim = len(fv)/chunk, len(zv)/chunk
 		for _, v := range fv[:m*fdim] {
 			features = append(features, float32(v))
 		}

@@ -35,7 +35,7 @@ func TestGoStepRunsNoMathExp(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := loadData(r.Config, r.data); err != nil {
+			if _, _, _, err := loadData(r.Config, r.data); err != nil {
 				t.Skip(err) // a data set that is not installed here
 			}
 			cfg.Backend = "go"
@@ -51,7 +51,10 @@ func TestGoStepRunsNoMathExp(t *testing.T) {
 				t.Fatalf("online probe in the step: %v, want %v (on by default for images)", st.probe != nil, want)
 			}
 			b := s.Backend
-			x := batchTensor(s.Input, s.train, newSampler(s.train.n, s.Batch, 1).batch(1), dtypes.Float32)
+			x, err := batchTensor(s.Input, s.train, newSampler(s.train.n, s.Batch, 1).batch(1), dtypes.Float32)
+			if err != nil {
+				t.Fatal(err)
+			}
 			g := graph.NewGraph(b, "hazards")
 			var in []*graph.Node
 			for i, sh := range st.inputShapes(x.Shape()) { // with the online probe where the data is images

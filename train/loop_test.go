@@ -21,7 +21,9 @@ func TestLoopOrder(t *testing.T) {
 	var scales []float64
 	stop := errors.New("stop")
 	loop := Loop{Stepper: st, First: 3, Last: 6,
-		Batch:    func(step int) *tensors.Tensor { return batchTensor(s.Input, s.train, smp.batch(step-1), s.DType) },
+		Batch: func(step int) (*tensors.Tensor, error) {
+			return batchTensor(s.Input, s.train, smp.batch(step-1), s.DType)
+		},
 		Schedule: func(step int) float64 { return float64(step) / 10 },
 		Before: func(step int) error {
 			calls = append(calls, fmt.Sprintf("before%d", step))

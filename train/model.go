@@ -42,6 +42,13 @@ func buildModel(c Config, m models.Entry, data *dataset) (models.Model, ViewsFn,
 	if err != nil {
 		return nil, nil, UsageError{err}
 	}
+	if data.stream != nil { // batches of two host-made crops [N, 2, H, W, C]: the rest of the pipeline here
+		_, pl = hostCrop(pl)
+		return model, func(rng, x *graph.Node) (*graph.Node, *graph.Node) {
+			rng, v1, v2, _ := pl.PairViews(rng, x)
+			return rng, graph.Concatenate([]*graph.Node{v1, v2}, 0)
+		}, nil
+	}
 	return model, func(rng, x *graph.Node) (*graph.Node, *graph.Node) {
 		rng, v1, v2 := pl.Views(rng, x)
 		return rng, graph.Concatenate([]*graph.Node{v1, v2}, 0)
@@ -50,17 +57,23 @@ func buildModel(c Config, m models.Entry, data *dataset) (models.Model, ViewsFn,
 
 // batchTensor gathers the examples idx as a model reading in wants them: their indices [N] (int32) for
 // models.Indices, else their values [N, dims…].
-func batchTensor(in models.Input, data *dataset, idx []int, dt dtypes.DType) *tensors.Tensor {
+func batchTensor(in models.Input, data *dataset, idx []int, dt dtypes.DType) (*tensors.Tensor, error) {
 	if in == models.Indices {
 		v := make([]int32, len(idx))
 		for i, j := range idx {
 			v[i] = int32(j)
 		}
-		return tensors.FromFlatDataAndDimensions(v, len(idx))
+		return tensors.FromFlatDataAndDimensions(v, len(idx)), nil
 	}
 	v := make([]float32, len(idx)*data.size())
-	data.fill(idx, v)
-	dims := append([]int{len(idx)}, data.dims...)
+	if err := data.fill(idx, v); err != nil {
+		return nil, err
+	}
+	return valuesTensor(v, append([]int{len(idx)}, data.dims...), dt), nil
+}
+
+// valuesTensor makes a tensor of dtype dt and the given dims from float32 values.
+func valuesTensor(v []float32, dims []int, dt dtypes.DType) *tensors.Tensor {
 	if dt == dtypes.Float64 {
 		v64 := make([]float64, len(v))
 		for i, x := range v {

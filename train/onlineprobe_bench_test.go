@@ -38,7 +38,11 @@ func BenchmarkOnlineProbe(b *testing.B) {
 	smp := newSampler(s.train.n, s.Batch, s.Config.Seed)
 	var xs, ys []*tensors.Tensor
 	for i := range 8 {
-		xs = append(xs, batchTensor(s.Input, s.train, smp.batch(i), s.DType))
+		x, err := batchTensor(s.Input, s.train, smp.batch(i), s.DType)
+		if err != nil {
+			b.Fatal(err)
+		}
+		xs = append(xs, x)
 		ys = append(ys, labelsTensor(s.train, smp.batch(i)))
 	}
 	var times [2][]float64

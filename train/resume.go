@@ -214,6 +214,7 @@ func configDiff(a, b Config) []string {
 			diffs = append(diffs, fmt.Sprintf("--steps: %d → %d (the --lr-schedule %s / --warmup-steps %d depend on it)", a.Steps, b.Steps, a.LRSchedule, a.Warmup))
 		}
 	}
+	a, b = a.dataDefaults(), b.dataDefaults()
 	va, vb, t := reflect.ValueOf(a), reflect.ValueOf(b), reflect.TypeOf(a)
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
@@ -225,6 +226,19 @@ func configDiff(a, b Config) []string {
 		}
 	}
 	return diffs
+}
+
+// dataDefaults gives --stream and --split their defaults where a checkpoint written before they existed has
+// none.
+func (c Config) dataDefaults() Config {
+	d := Defaults()
+	if c.Stream == "" {
+		c.Stream = d.Stream
+	}
+	if c.Split == "" {
+		c.Split = d.Split
+	}
+	return c
 }
 
 // truncateMetrics keeps the header and the rows of metrics.csv before step, and the row of step itself if

@@ -21,6 +21,7 @@ type Summary struct {
 	Steps       int
 	Seconds     float64
 	OnlineAcc   float64     // the online probe's accuracy on the last step's batch; NaN without the probe
+	DataWait    float64     // seconds the steps of this sitting waited for their batches (Loop.DataWait)
 	Eval        *EvalReport // nil when evaluation was off or impossible
 }
 
@@ -66,7 +67,8 @@ func Run(c Config, log io.Writer) (sum Summary, err error) {
 		return sum, err
 	}
 	defer r.close()
-	loop := Loop{Stepper: r.st, First: r.first, Last: s.Config.Steps, Batch: r.batch, Schedule: s.Config.Schedule().Factor, After: r.after}
+	loop := Loop{Stepper: r.st, First: r.first, Last: s.Config.Steps, Batch: r.batch, Schedule: s.Config.Schedule().Factor,
+		After: r.after, DataWait: &r.dataWait}
 	if r.st.probe != nil {
 		loop.Labels = r.labels
 	}

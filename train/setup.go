@@ -1,6 +1,7 @@
 package train
 
 import (
+	"io"
 	"math"
 
 	"github.com/gomlx/compute"
@@ -31,6 +32,24 @@ type Setup struct {
 	Batch   int          // examples per step (Config.BatchSize, or the whole training split)
 
 	train, test *dataset // nil for a Setup filled by hand
+	evalTrain   *dataset // the labelled split the evaluation fits on, when not train (stl10 --split unlabeled…)
+}
+
+// warnTo sends the warnings of streamed splits (skipped files) to log.
+func (s *Setup) warnTo(log io.Writer) {
+	for _, d := range []*dataset{s.train, s.test, s.evalTrain} {
+		if d != nil && d.stream != nil {
+			d.stream.Warn = log
+		}
+	}
+}
+
+// evalSplit is the split the evaluation (kNN, linear probe) fits on: evalTrain, or else the training split.
+func (s *Setup) evalSplit() *dataset {
+	if s.evalTrain != nil {
+		return s.evalTrain
+	}
+	return s.train
 }
 
 // Open validates and resolves c (the one place settings are checked), loads its data, and builds its model,
@@ -43,7 +62,7 @@ func Open(c Config) (*Setup, error) {
 	}
 	c = r.Config
 	// The data first: --epochs and --batch-size 0 need its size.
-	train, test, err := loadData(c, r.data)
+	train, test, evalTrain, err := loadData(c, r.data)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +100,7 @@ func Open(c Config) (*Setup, error) {
 	return &Setup{Config: c, Model: model, Input: r.model.Input, Views: views, Opt: c.Opt(),
 		Loss:   losses.Config{Kernel: c.Kernel, Part: c.Loss, Temperature: c.Temperature},
 		Method: method,
-		Seed:   c.Seed, Backend: b, DType: dt, Compute: compute, Batch: n, train: train, test: test}, nil
+		Seed:   c.Seed, Backend: b, DType: dt, Compute: compute, Batch: n, train: train, test: test, evalTrain: evalTrain}, nil
 }
 
 // Stepper builds the compiled training step, with parameters initialised from s.Seed, and the online probe

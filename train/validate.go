@@ -84,6 +84,25 @@ func (r resolved) checkData() error {
 	case r.ImageSize > 0 && !r.data.Sized:
 		return usagef("--image-size applies to --data %s only (%s has one size of its own)", strings.Join(datasets.SizedNames(), ", "), r.Data)
 	}
+	return r.checkStream()
+}
+
+// checkStream checks --stream and --split: streaming applies to the sets that can be streamed, --split to
+// stl10, whose unlabelled images are always streamed.
+func (r resolved) checkStream() error {
+	streams := r.data.Open != nil
+	switch {
+	case !slices.Contains(datasets.StreamModes, r.Stream):
+		return usagef("--stream must be one of %v, got %q", datasets.StreamModes, r.Stream)
+	case r.Stream == datasets.StreamOn && !streams:
+		return usagef("--stream on applies to --data %s only (%s is held in memory)", strings.Join(datasets.StreamNames(), ", "), r.Data)
+	case r.Split != "train" && r.data.Splits == nil:
+		return usagef("--split applies to --data %s only (%s trains on its train split), got %q", strings.Join(datasets.SplitNames(), ", "), r.Data, r.Split)
+	case r.data.Splits != nil && !slices.Contains(r.data.Splits, r.Split):
+		return usagef("--split must be one of %v for --data %s, got %q", r.data.Splits, r.Data, r.Split)
+	case r.Split != "train" && r.Stream == datasets.StreamOff:
+		return usagef("--split %s is read from its file as batches need it (the unlabelled images: 2.76 GB), never held in memory: drop --stream off", r.Split)
+	}
 	return nil
 }
 

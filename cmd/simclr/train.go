@@ -56,7 +56,10 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 		fmt.Sprintf(" (folder:PATH: an ImageFolder tree; without train/ and test/ (or val/) sub-folders, %g%% of each class is held out as the test split and not trained on)",
 			100*datasets.DefaultFolderOptions.TestFraction))
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "folder holding the image files (default: the data set's usual place)")
-	fs.IntVar(&c.ImageSize, "image-size", c.ImageSize, "folder:PATH data: resize (shorter side, Catmull-Rom) and centre-crop every image to SIZE×SIZE (0: the first image's size; images of other sizes are resized and cropped to it)")
+	fs.IntVar(&c.ImageSize, "image-size", c.ImageSize, "folder:PATH data: resize (shorter side, Catmull-Rom) and centre-crop every image to SIZE×SIZE (0: the first image's size; images of other sizes are resized and cropped to it); streamed: the size of the host's crops")
+	fs.StringVar(&c.Stream, "stream", c.Stream, fmt.Sprintf("read the images from their files batch by batch instead of decoding the data set into memory: auto, on, off; auto streams a folder:PATH on disk whose images at the training size would take more than %d MiB (N·H·W·3 bytes), and stl10's unlabelled split. Streamed: JPEG/PNG decoded in parallel (GOMAXPROCS workers), SimCLR's random resized crop drawn on the host from the full-resolution image (the device augmentations then skip theirs), %d batches ahead; files that do not decode are skipped with a warning; evaluation on centre crops, without raw-input baselines",
+		datasets.StreamThreshold>>20, train.LoaderAhead))
+	fs.StringVar(&c.Split, "split", c.Split, "training split of --data stl10: "+strings.Join(datasets.STL10Splits, ", ")+" (unlabeled: the 100 000 unlabelled images, read in place from unlabeled_X.bin; the evaluation uses the labelled train and test splits)")
 	fs.IntVar(&c.Clusters, "clusters", c.Clusters, "number of clusters K (--data clusters)")
 	fs.IntVar(&c.Dim, "dim", c.Dim, "input dimension d (--data clusters)")
 	fs.IntVar(&c.PerCluster, "per-cluster", c.PerCluster, "points per cluster (--data clusters)")
