@@ -122,6 +122,7 @@ func renderMethods(s methodsSummary, remaining int) string {
 		"(25/25/1), byol (predictor 2→%d→2, EMA target τ 0.996→1 over T).\n\n",
 		c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed, c.Width, c.Scaling, c.Activation, c.LR, c.Steps, c.LogEvery, s.Threshold,
 		c.Window, c.Temperature, train.DefaultPredictorHidden)
+	b.WriteString(methodsPrediction)
 	b.WriteString(kmLegend("silhouette", s.Threshold, c.Window, c.LogEvery, c.Steps))
 	b.WriteString("| " + strings.Join(append(kmHeader, "log-rank vs simclr (same L)", "times (steps)"), " | ") + " |\n")
 	b.WriteString(strings.Repeat("|---", len(kmHeader)+2) + "|\n")
@@ -147,3 +148,17 @@ func fnum(v *float64) string {
 	}
 	return fmt.Sprintf("%.3g", *v)
 }
+
+// methodsPrediction is what was expected, written down in sitting 1 after its first L = 1 cells had been seen
+// (so not blind): the paper's word, then ours.
+const methodsPrediction = "## Prediction\n\n" +
+	"Paper (paper.md §7 item 9, [R]): the ICLR version analysed VICReg and BYOL; its details are UNKNOWN, so the paper " +
+	"gives no number to check. Ours: (1) VICReg's variance and covariance terms spread the points as NT-Xent's uniformity " +
+	"does, so its clusters should persist like SimCLR's, with depth shortening persistence for both as in depth-width; " +
+	"(2) BYOL with both views equal has no invariance to learn: its online network starts as its target and the loss " +
+	"is small, so it should barely move the embedding and keep (or never show) whatever clusters the initial network " +
+	"has: a persistence censored at T that says nothing about cluster dynamics. Written after the first L = 1 cells " +
+	"were seen, not blind.\n\n" +
+	"What these runs cannot show: the paper's own settings (unknown); persistence beyond T (here much shorter than " +
+	"depth-width's 20000 steps, so simclr's L = 1 medians are censored); any augmentation (both views are the clean " +
+	"points, as in depth-width); widths other than m; BYOL's behaviour when its views differ.\n\n"
