@@ -22,6 +22,7 @@ var Experiments = []Experiment{
 	{"ntk", "empirical NTK under NT-Xent: scale-free drift against width, kernel locality against depth, prediction 6(c)", bindNTK},
 	{"mean-field", "1/√m against 1/m under the Gaussian-kernel loss (it sees ‖g‖): scale-free NTK drift against width", bindMeanField},
 	{"authors-1d", "the authors' later 1-D setting: four disks, diagonal shift, Gaussian kernel, T = f − f0 + b", bindAuthors1D},
+	{"methods", "target 9: depth-width's cluster persistence under SimCLR, VICReg and BYOL (survival analysis)", bindMethods},
 	{"mnist-012", "MNIST digits 0, 1, 2: deep and one-hidden-layer MLPs, same metrics and persistence", bindMNIST},
 }
 

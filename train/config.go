@@ -53,6 +53,10 @@ type Config struct {
 	PredictorHidden int     `json:"predictor-hidden"` // byol, mocov3: the predictor MLP's hidden width
 	TargetTau       float64 `json:"target-tau"`       // byol, mocov3: τ_base of the target network's EMA
 	BarlowLambda    float64 `json:"barlow-lambda"`    // barlow: the off-diagonal weight λ
+	// The ablations that show which terms prevent collapse (ablation.go): VICReg's weights λ, μ, ν (nil: the
+	// paper's 25, 25, 1) and BYOL or MoCo v3 without their predictor.
+	VICRegWeights []float64 `json:"vicreg-weights,omitempty"`
+	NoPredictor   bool      `json:"no-predictor"`
 	// SimCLR's loss family, and the training settings of every method:
 	Loss        string  `json:"loss"`   // ntxent, align, uniform
 	Kernel      string  `json:"kernel"` // exp, gaussian, linear

@@ -42,6 +42,7 @@ type Method struct {
 	Temperature float64 // mocov3's τ
 	TauBase     float64 // byol, mocov3: τ_base of the target network's EMA
 	Steps       int     // byol, mocov3: K, the length of τ's cosine schedule (the run's steps)
+	NoPredictor bool    // byol, mocov3: the online latents are the predictions (an ablation: ablation.go)
 }
 
 // HasTarget reports whether the method trains against a momentum (EMA) target network with a predictor.
@@ -56,7 +57,7 @@ func (c Config) method() Method {
 	if c.BarlowLambda > 0 {
 		m.Barlow.Lambda = c.BarlowLambda
 	}
-	return m
+	return c.ablate(m)
 }
 
 // resolveMethod fills the method's settings that are 0 ("its default") for the methods that read them, and
@@ -66,8 +67,13 @@ func (c Config) resolveMethod() Config {
 		c.Method = MethodSimCLR
 	}
 	switch c.Method {
+	case MethodVICReg:
+		if c.VICRegWeights == nil {
+			w := losses.DefaultVICReg()
+			c.VICRegWeights = []float64{w.Invariance, w.Variance, w.Covariance}
+		}
 	case MethodBYOL, MethodMoCoV3:
-		if c.PredictorHidden == 0 {
+		if c.PredictorHidden == 0 && !c.NoPredictor {
 			c.PredictorHidden = DefaultPredictorHidden
 		}
 		if c.TargetTau == 0 {
@@ -114,7 +120,7 @@ func (r resolved) checkMethod() error {
 		return usagef("%s does not apply to --method %s", misplaced[0], r.Method)
 	case len(misplaced) > 0:
 		return usagef("%s do not apply to --method %s", strings.Join(misplaced, ", "), r.Method)
-	case m.HasTarget() && (r.PredictorHidden < 1 || !(r.TargetTau > 0 && r.TargetTau <= 1)):
+	case m.HasTarget() && ((r.PredictorHidden < 1 && !r.NoPredictor) || !(r.TargetTau > 0 && r.TargetTau <= 1)):
 		return usagef("--predictor-hidden must be ≥ 1 and --target-tau in (0, 1], got %d and %g", r.PredictorHidden, r.TargetTau)
 	case r.Method == MethodBarlow && !(r.BarlowLambda > 0):
 		return usagef("--barlow-lambda must be > 0, got %g", r.BarlowLambda)
@@ -127,9 +133,9 @@ func (r resolved) checkMethod() error {
 }
 
 // withPredictor puts BYOL's and MoCo v3's predictor MLP (k → hidden → k on the latents) on model; other
-// methods keep it as it is.
+// methods, and these two with m.NoPredictor, keep it as it is.
 func withPredictor(m Method, model models.Model, hidden int) (models.Model, error) {
-	if !m.HasTarget() {
+	if !m.HasTarget() || m.NoPredictor {
 		return model, nil
 	}
 	var k int
@@ -224,7 +230,10 @@ func (s *Stepper) methodLoss(params, state []*graph.Node, views *graph.Node, fwd
 	tgt := targetPass{state: state[len(state)-1-s.baseParams():]}
 	tf := s.forward(tgt.state[1:], views) // the target network: no gradient reaches it (the losses stop it)
 	tgt.stats = tf.Stats
-	p := s.Model.(models.WithPredictor).Predict(params, z)
+	p := z // --no-predictor: the online latents predict the target's
+	if w, ok := s.Model.(models.WithPredictor); ok {
+		p = w.Predict(params, z)
+	}
 	var loss *graph.Node
 	if m.Name == MethodBYOL {
 		loss = losses.BYOL(p, tf.Z)

@@ -313,6 +313,12 @@ func TestMethodValidation(t *testing.T) {
 		"--barlow-lambda must be > 0":                      func(c *Config) { c.Method, c.BarlowLambda = MethodBarlow, -1 },
 		"--method vicreg needs --batch-size ≥ 2":           func(c *Config) { c.Method, c.BatchSize = MethodVICReg, 1 },
 		"--devices > 1 trains --method simclr only so far": func(c *Config) { c.Method, c.Devices = MethodBYOL, 2 },
+		"--vicreg-weights does not apply":                  func(c *Config) { c.VICRegWeights = []float64{25, 0, 1} },
+		"--vicreg-weights must be three weights":           func(c *Config) { c.Method, c.VICRegWeights = MethodVICReg, []float64{25, 1} },
+		"not all 0, got [0 0 0]":                           func(c *Config) { c.Method, c.VICRegWeights = MethodVICReg, []float64{0, 0, 0} },
+		"≥ 0 (invariance, variance, covariance)":           func(c *Config) { c.Method, c.VICRegWeights = MethodVICReg, []float64{25, -1, 1} },
+		"--no-predictor does not apply to --method barlow": func(c *Config) { c.Method, c.NoPredictor = MethodBarlow, true },
+		"--predictor-hidden does not apply with":           func(c *Config) { c.Method, c.NoPredictor, c.PredictorHidden = MethodBYOL, true, 8 },
 	} {
 		c := Defaults()
 		mod(&c)
@@ -326,6 +332,20 @@ func TestMethodValidation(t *testing.T) {
 	if r.PredictorHidden != DefaultPredictorHidden || r.TargetTau != 0.996 || r.BarlowLambda != 0 {
 		t.Errorf("byol resolved to %+v", r)
 	}
+	c.NoPredictor = true
+	if r := c.Resolve(); r.PredictorHidden != 0 || r.method().NoPredictor != true || r.Validate() != nil {
+		t.Errorf("byol --no-predictor resolved to predictor-hidden %d: %v", r.PredictorHidden, r.Validate())
+	}
+	c.NoPredictor = false
+	c.Method = MethodVICReg
+	if r := c.Resolve(); !reflect.DeepEqual(r.VICRegWeights, []float64{25, 25, 1}) {
+		t.Errorf("vicreg resolved weights %v, want the paper's 25,25,1", r.VICRegWeights)
+	}
+	c.VICRegWeights = []float64{25, 0, 1}
+	if m := c.Resolve().method(); m.VICReg.Variance != 0 || m.VICReg.Invariance != 25 || m.VICReg.Covariance != 1 {
+		t.Errorf("vicreg 25,0,1 gave the method %+v", m.VICReg)
+	}
+	c.VICRegWeights = nil
 	c.Method = MethodMoCoV3
 	if r := c.MethodDefaults(func(string) bool { return false }).Resolve(); r.Temperature != 0.2 || r.TargetTau != 0.99 {
 		t.Errorf("mocov3: τ %g, target τ %g", r.Temperature, r.TargetTau)

@@ -34,7 +34,7 @@ func (c Config) check() (resolved, error) {
 		return resolved{}, usagef("--data must be one of %v, got %q", DataSets, c.Data)
 	}
 	r := resolved{Config: rc, data: ds, model: m}
-	for _, check := range []func() error{r.checkNames, r.checkData, r.checkModel, r.checkTraining, r.checkAugment, r.checkMethod} {
+	for _, check := range []func() error{r.checkNames, r.checkData, r.checkModel, r.checkTraining, r.checkAugment, r.checkMethod, r.checkAblation} {
 		if err := check(); err != nil {
 			return resolved{}, err
 		}

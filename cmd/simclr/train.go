@@ -92,6 +92,9 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.IntVar(&c.PredictorHidden, "predictor-hidden", c.PredictorHidden, fmt.Sprintf("byol, mocov3: hidden width of the predictor MLP k→hidden→k, no batch norm (0: %d, ours; the papers: 4096 with batch norm)", train.DefaultPredictorHidden))
 	fs.Float64Var(&c.TargetTau, "target-tau", c.TargetTau, "byol, mocov3: τ_base of the target network's EMA ξ ← τξ + (1−τ)θ, raised to 1 over --steps on a cosine (0: the paper's, byol 0.996, mocov3 0.99)")
 	fs.Float64Var(&c.BarlowLambda, "barlow-lambda", c.BarlowLambda, "barlow: off-diagonal weight λ (0: the paper's 5e-3 for d = 8192, kept unscaled for smaller projectors; see losses.BarlowConfig)")
+	fs.Float64SliceVar(&c.VICRegWeights, "vicreg-weights", c.VICRegWeights, "vicreg: `weights` λ,μ,ν of the invariance, variance and covariance terms; 25,0,1 is the collapse ablation without the variance term (default the paper's 25,25,1)")
+	fs.Lookup("vicreg-weights").DefValue = "" // pflag would add "(default [])" for the nil slice that means 25,25,1
+	fs.BoolVar(&c.NoPredictor, "no-predictor", c.NoPredictor, "byol, mocov3: no predictor, the online latents predict the target's (the collapse ablation of Grill et al. 2020, Table 5b)")
 	fs.StringVar(&c.Loss, "loss", c.Loss, "objective: "+list(losses.Parts))
 	fs.StringVar(&c.Kernel, "kernel", c.Kernel, "similarity kernel η: "+list(losses.Kernels))
 	fs.StringVar(&c.Optimizer, "optimizer", c.Optimizer, "optimiser: "+list(optim.Names))
