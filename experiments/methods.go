@@ -146,7 +146,7 @@ func (c MethodsConfig) runMethodCell(b compute.Backend, d datasets.Points, thr f
 	feats := s.Featurizer(st.Params)
 	var rows []Geometry
 	var z []float64
-	loop := train.Loop{Stepper: st, First: 0, Last: c.Steps, Batch: func(int) *tensors.Tensor { return x },
+	loop := train.Loop{Stepper: st, First: 0, Last: c.Steps, Batch: func(int) (*tensors.Tensor, error) { return x, nil },
 		Before: func(t int) (err error) {
 			if z = nil; t%c.LogEvery == 0 || t == c.Steps {
 				_, z, err = feats.Latents(x)
