@@ -24,7 +24,10 @@ func collapseRun(t *testing.T, cfg Config) (normStd, rawStd float64) {
 	for i := range idx {
 		idx[i] = i
 	}
-	x := batchTensor(s.Input, s.train, idx, s.DType)
+	x, err := batchTensor(s.Input, s.train, idx, s.DType)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for step := range cfg.Steps {
 		if r, err := st.Step(x); err != nil || !r.Finite {
 			t.Fatalf("step %d: loss %g, finite %v, err %v", step, r.Loss, r.Finite, err)
