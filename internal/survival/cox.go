@@ -31,7 +31,7 @@ type Subject struct {
 // maximum (monotone likelihood: e.g. every event in one group): Beta then holds where the search stopped and SE,
 // Z and P are NaN; the score test stays valid.
 type CoxFit struct {
-	Beta, SE, Z, P []float64
+	Beta, SE, Z, P  []float64
 	LogLik, LogLik0 float64 // log PL at Beta and at β = 0
 	Score, ScoreP   float64
 	Events          int
