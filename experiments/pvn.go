@@ -40,6 +40,7 @@ type ParticleVsNetworkConfig struct {
 	Snapshots   []int   `json:"snapshots"`
 	Seeds       int     `json:"seeds"`
 	FirstSeed   uint64  `json:"first-seed"`
+	ReportOnly  bool    `json:"-"` // run nothing: the summary and figures of the stored timeseries.csv
 }
 
 // DefaultParticleVsNetwork returns the full (or quick) settings.
@@ -69,6 +70,7 @@ func bindParticleVsNetwork(fs *pflag.FlagSet, quick bool) func(Common) (*Result,
 	fs.IntSliceVar(&c.Snapshots, "snapshots", c.Snapshots, "steps drawn as panels")
 	fs.IntVar(&c.Seeds, "seeds", c.Seeds, "seeds (initialisation and augmentation; the data use the first)")
 	fs.Uint64Var(&c.FirstSeed, "first-seed", c.FirstSeed, "first seed")
+	fs.BoolVar(&c.ReportOnly, "report-only", false, "run nothing: write the summary and figures (but panels.png) from the stored timeseries.csv")
 	return func(cm Common) (*Result, error) { return RunParticleVsNetwork(c, cm) }
 }
 
@@ -150,9 +152,13 @@ type pvnRun struct {
 	diverged bool
 }
 
-// RunParticleVsNetwork runs particle-vs-network and writes its files.
+// RunParticleVsNetwork runs particle-vs-network and writes its files; with c.ReportOnly it runs nothing and
+// writes the summary and figures from the stored timeseries.csv.
 func RunParticleVsNetwork(c ParticleVsNetworkConfig, cm Common) (*Result, error) {
 	start := time.Now()
+	if c.ReportOnly {
+		return pvnReportOnly(c, cm)
+	}
 	dir, spec, d, b, err := setupPoints("particle-vs-network", cm, c, c.Augment, c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
 	if err != nil {
 		return nil, err
@@ -162,20 +168,16 @@ func RunParticleVsNetwork(c ParticleVsNetworkConfig, cm Common) (*Result, error)
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	plr := c.ParticleLR
-	if plr == 0 {
-		plr = c.LR * float64(d.N)
-	}
-	thr, lmin := SilThreshold(d.Labels, d.K, 2), lossOfRegularPolygon(d.N, c.Temperature)
-	methods := []method{{"particles", 0}, {"1 hidden layer", 1}, {fmt.Sprintf("%d hidden layers", c.DeepDepth), c.DeepDepth}}
-	series := newTable(append(append([]string{"method", "seed", "step"}, seriesNames...), "loss_gap", "out_norm")...)
+	lmin := lossOfRegularPolygon(d.N, c.Temperature)
+	methods := pvnMethods(c)
+	series := newTable(append(append([]string{"method", "seed", "step"}, seriesNames...), "loss_gap", "out_norm", "diverged")...)
 	runs := map[string][]pvnRun{}
 	for si := range c.Seeds {
 		seed := c.FirstSeed + uint64(si)
 		for _, m := range methods {
 			rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelExp, Temperature: c.Temperature},
 				seed: seed, snapshots: c.Snapshots, labels: d.Labels, classes: d.K, k: 2, sphere: true, metrics: true}
-			tj, err := pointRun(b, d, m, a, spec, c.LR, plr, rc)
+			tj, err := pointRun(b, d, m, a, spec, c.LR, c.particleLR(d.N), rc)
 			diverged := errors.Is(err, errNotFinite)
 			if err != nil && !diverged {
 				return nil, err
@@ -183,7 +185,7 @@ func RunParticleVsNetwork(c ParticleVsNetworkConfig, cm Common) (*Result, error)
 			cm.logf("particle-vs-network: %s seed %d: %.1f s (diverged: %v)\n", m.name, seed, tj.seconds, diverged)
 			for i, t := range tj.steps {
 				g := tj.rows[i]
-				series.add(append(append([]any{m.name, int(seed), t}, anys(g.values())...), g.Loss-lmin, g.OutNorm)...)
+				series.add(append(append([]any{m.name, int(seed), t}, anys(g.values())...), g.Loss-lmin, g.OutNorm, diverged)...)
 			}
 			runs[m.name] = append(runs[m.name], pvnRun{seed, tj, diverged})
 		}
@@ -191,26 +193,88 @@ func RunParticleVsNetwork(c ParticleVsNetworkConfig, cm Common) (*Result, error)
 	if err := series.write(filepath.Join(dir, "timeseries.csv")); err != nil {
 		return nil, err
 	}
+	first := map[string]*trajectory{}
+	for _, m := range methods {
+		first[m.name] = runs[m.name][0].tj
+	}
+	if err := snapshotPanels(filepath.Join(dir, "panels.png"), d, methods, first, c.Snapshots); err != nil {
+		return nil, err
+	}
+	// The summary is computed from the file just written, as --report-only computes it.
+	if runs, err = readPVNSeries(filepath.Join(dir, "timeseries.csv"), methods, lmin); err != nil {
+		return nil, err
+	}
+	res, err := pvnReport(c, dir, d, methods, runs)
+	if err != nil {
+		return nil, err
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, writeSummary(res, cm, pvnIntro(c)+res.Numbers)
+}
+
+// pvnMethods are the particles and the two networks.
+func pvnMethods(c ParticleVsNetworkConfig) []method {
+	return []method{{"particles", 0}, {"1 hidden layer", 1}, {fmt.Sprintf("%d hidden layers", c.DeepDepth), c.DeepDepth}}
+}
+
+// particleLR is the particles' learning rate: ParticleLR, or LR·N (the same per-point time scale).
+func (c ParticleVsNetworkConfig) particleLR(n int) float64 {
+	if c.ParticleLR == 0 {
+		return c.LR * float64(n)
+	}
+	return c.ParticleLR
+}
+
+// pvnReport writes persistence.csv, the time-series figures and the result of the runs.
+func pvnReport(c ParticleVsNetworkConfig, dir string, d datasets.Points, methods []method, runs map[string][]pvnRun) (*Result, error) {
+	thr, lmin := SilThreshold(d.Labels, d.K, 2), lossOfRegularPolygon(d.N, c.Temperature)
 	sil, probe, err := pvnPersistence(dir, c, methods, runs, thr, lmin)
 	if err != nil {
 		return nil, err
 	}
+	v := vals{}
 	res := &Result{Name: "particle-vs-network", Dir: dir, Title: "Particle gradient descent vs one- and deep networks on S¹ (paper Figs. 4/5)",
-		Figures: []string{"silhouette_vs_gap.png", "panels.png", "timeseries.png"}}
+		Figures: []string{"silhouette_vs_gap.png", "panels.png", "timeseries.png"}, Values: v}
 	kpoint := lossOfKPoints(d.N, d.K, c.Temperature) - lmin
 	if err := pvnFigures(dir, d, methods, runs, c, kpoint); err != nil {
 		return nil, err
 	}
-	cmp, cmpRows := gapComparison(methods, runs, lmin)
-	res.Numbers = pvnNumbers(c, methods, sil, probe, thr, kpoint, cmpRows, runs, lmin)
-	res.Verdict = pvnVerdict(c, methods, sil, cmp)
+	cmp, cmpRows := gapComparison(v, methods, runs, lmin)
+	res.Numbers = pvnNumbers(v, c, methods, sil, probe, thr, kpoint, cmpRows, runs, lmin)
+	res.Verdict = pvnVerdict(v, c, methods, sil, cmp)
 	res.Ours = fmt.Sprintf("Data (%d Gaussian clusters of %d points, std %g, centres on a circle of radius %g), augmentation %q "+
 		"(%s), NT-Xent τ = %g on S¹ (k = 2, normalised output), width %d, depths 1 and %d, %s activation, %s output "+
 		"scaling with NTK hidden multipliers, full-batch SGD with lr %g (networks) and %.4g (particles = lr·N unless set), %d steps, "+
 		"%d seeds, the persistence rule (window %d) and thresholds (silhouette %.3f, probe %.2f), the gap levels of the "+
 		"comparison and the probe's λ = %g.", c.Clusters, c.PerCluster, c.Radius, c.Scale, c.Augment, augmentNote(c.Augment),
-		c.Temperature, c.Width, c.DeepDepth, c.Activation, c.Scaling, c.LR, plr, c.Steps, c.Seeds, c.Window, thr, probeThreshold, probeLambda)
-	res.Seconds = time.Since(start).Seconds()
+		c.Temperature, c.Width, c.DeepDepth, c.Activation, c.Scaling, c.LR, c.particleLR(d.N), c.Steps, c.Seeds, c.Window, thr,
+		probeThreshold, probeLambda)
+	return res, nil
+}
+
+// pvnReportOnly rebuilds the runs from OutDir/particle-vs-network/timeseries.csv (every metric at every logged
+// step, the loss as the regular N-gon's plus the stored gap) and writes the summary and the figures but
+// panels.png, which needs the latent points. The settings must be those of the stored config.json; its wall
+// time is the stored summary's.
+func pvnReportOnly(c ParticleVsNetworkConfig, cm Common) (*Result, error) {
+	dir := filepath.Join(cm.OutDir, "particle-vs-network")
+	if err := sameSettings(filepath.Join(dir, "config.json"), c, func(s *ParticleVsNetworkConfig) { s.ReportOnly = c.ReportOnly }); err != nil {
+		return nil, err
+	}
+	d, err := pointData(c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
+	if err != nil {
+		return nil, err
+	}
+	methods := pvnMethods(c)
+	runs, err := readPVNSeries(filepath.Join(dir, "timeseries.csv"), methods, lossOfRegularPolygon(d.N, c.Temperature))
+	if err != nil {
+		return nil, err
+	}
+	res, err := pvnReport(c, dir, d, methods, runs)
+	if err != nil {
+		return nil, err
+	}
+	res.Seconds = storedSeconds(dir)
 	return res, writeSummary(res, cm, pvnIntro(c)+res.Numbers)
 }
 
