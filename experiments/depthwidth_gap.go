@@ -166,7 +166,8 @@ func dwGapFigure(c DepthWidthConfig, path string, done []dwCell, lmin float64, g
 			}
 			cs = append(cs, ev)
 		}
-		lo, hi := xRange(cs)
+		lo, hi := xRange(cs[1:]) // the events' range; the family reaches gaps far below it, where nothing happens
+		lo, hi = lo/3, max(hi, slices.Max(fam.X))*1.2
 		cs = append(cs, curve{Name: "threshold", X: []float64{lo, hi}, Y: []float64{thr, thr}, Color: 8, Dashed: true})
 		p, err := lineChart(fmt.Sprintf("%s: silhouette at the loss of clusters, against the gap", sc),
 			"loss − loss of the regular N-gon (log scale)", "silhouette", cs, true)
@@ -174,6 +175,7 @@ func dwGapFigure(c DepthWidthConfig, path string, done []dwCell, lmin float64, g
 			return err
 		}
 		p.X.Min, p.X.Max = lo, hi
+		p.Y.Min = 0.45
 		panels = append(panels, p)
 	}
 	return saveGrid([][]*plot.Plot{panels}, path, 16, 11)
