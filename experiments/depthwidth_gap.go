@@ -123,12 +123,19 @@ func dwGapClock(v vals, c DepthWidthConfig, dir string, done []dwCell, stats map
 	for _, x := range cox {
 		cw = append(cw, fmt.Sprintf("%s %s", x.scaling, coxWords(v, "cox_gap/"+x.scaling, x)))
 	}
+	dirs := map[string]bool{}
+	for _, x := range cox {
+		dirs[coxDirection(x)] = true
+	}
+	opposite := ""
+	if dirs["sooner"] && dirs["later"] {
+		opposite = "The parameterisations point opposite ways on this clock. "
+	}
 	verdict := fmt.Sprintf("Depth on the loss-gap clock (TOST at a factor 1.5 on the median gap at the event, n = 8 seeds per group): %s. "+
 		"The Cox models on the gap clock (above 1: deeper networks lose the clusters at a larger gap, earlier in the descent): %s. "+
-		"What this does not show: that depth leaves the point of the descent unchanged. The two parameterisations point opposite "+
-		"ways, and every event sits at a gap between %s and %s (5th–95th percentile), the gap of an embedding whose silhouette "+
-		"has just crossed the threshold, so a factor 1.5 is a wide margin on this clock.",
-		strings.Join(vs, "; "), strings.Join(cw, "; "), v.num("events/gap_p5", p5, "%.3g"), v.num("events/gap_p95", p95, "%.3g"))
+		"What this does not show: that depth leaves the point of the descent unchanged. %s90%% of the events sit at gaps between %s "+
+		"and %s, the gap of an embedding whose silhouette has just crossed the threshold, so a factor 1.5 is a wide margin on this clock.",
+		strings.Join(vs, "; "), strings.Join(cw, "; "), opposite, v.num("events/gap_p5", p5, "%.3g"), v.num("events/gap_p95", p95, "%.3g"))
 	return dwGap{text: b.String(), verdict: verdict}, nil
 }
 
