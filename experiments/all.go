@@ -23,6 +23,7 @@ var Experiments = []Experiment{
 	{"mean-field", "1/√m against 1/m under the Gaussian-kernel loss (it sees ‖g‖): scale-free NTK drift against width", bindMeanField},
 	{"authors-1d", "the authors' later 1-D setting: four disks, diagonal shift, Gaussian kernel, T = f − f0 + b", bindAuthors1D},
 	{"mnist-012", "MNIST digits 0, 1, 2: deep and one-hidden-layer MLPs, same metrics and persistence", bindMNIST},
+	{"effective-step", "depth against the effective step size: persistence on the clock of the cumulative effective step (one Cox model)", bindEffectiveStep},
 }
 
 // Find returns the experiment called name.

@@ -47,8 +47,8 @@ const kmLevel = 0.95
 
 // dwStopRule discloses that depth-width ends a run once its persistence event is decided.
 func dwStopRule(c DepthWidthConfig) string {
-	return fmt.Sprintf("a run ends at the logged step at which its persistence event is decided (the %dth consecutive measurement below "+
-		"the threshold after one at or above it), not at step %d. The at_stop_* columns of cells.csv are at that step; a threshold "+
+	return fmt.Sprintf("a run ends at the logged step at which its persistence event is decided (the last of %d consecutive measurements "+
+		"below the threshold after one at or above it), not at step %d. The at_stop_* columns of cells.csv are at that step; a threshold "+
 		"below the one used cannot be evaluated on these cells, and whether a run goes on to the trivial minimiser is not observed. "+
 		"Runs that never lose the clusters go to step %d.", c.Window, c.Steps, c.Steps)
 }
