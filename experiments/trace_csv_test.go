@@ -83,12 +83,12 @@ func tracePVN(t *testing.T, dir string) *trace {
 			if s.diverged {
 				last, div = s.steps[len(s.steps)-1], div+1
 			}
-			if o, never := windowRule(s.steps, s.sil, thr, c.Window, last); never {
+			if o, never := windowRule(s.steps, s.sil, thr, c.window(m), last); never {
 				sn++
 			} else {
 				so = append(so, o)
 			}
-			if o, never := windowRule(s.steps, s.probe, probeThreshold, c.Window, last); never {
+			if o, never := windowRule(s.steps, s.probe, probeThreshold, c.window(m), last); never {
 				pn++
 			} else {
 				po = append(po, o)
@@ -172,6 +172,77 @@ func tracePVN(t *testing.T, dir string) *trace {
 		tr.num(k+"/max", slices.Max(ds), 1e-9)
 		tr.num(k+"/level_hi", hi, 1e-12*hi)
 		tr.num(k+"/level_lo", lo, 1e-12*lo)
+	}
+	// Clusters created, and each network against the particles of its seed.
+	type po struct {
+		o     survival.Obs
+		never bool
+	}
+	per := map[string]map[string]po{}
+	for mi, m := range methods {
+		k := fmt.Sprintf("created/m%d", mi)
+		per[m.name] = map[string]po{}
+		var below, made int
+		var at []float64
+		for _, s := range by[m.name] {
+			last := c.Steps
+			if s.diverged {
+				last = s.steps[len(s.steps)-1]
+			}
+			o, never := windowRule(s.steps, s.sil, thr, c.window(m), last)
+			per[m.name][s.seed] = po{o, never}
+			if s.sil[0] >= thr {
+				continue
+			}
+			below++
+			for i, x := range s.sil {
+				if x >= thr {
+					made++
+					at = append(at, float64(s.steps[i]))
+					break
+				}
+			}
+		}
+		tr.count(k+"/runs", len(by[m.name]))
+		tr.count(k+"/below", below)
+		tr.count(k+"/made", made)
+		if len(at) > 0 {
+			tr.rangeOf(k+"/step", at, 0)
+		}
+	}
+	for mi, m := range methods[1:] {
+		k := fmt.Sprintf("paired/m%d", mi+1)
+		var longer, shorter, undecided int
+		for seed, net := range per[m.name] {
+			p, ok := per[methods[0].name][seed]
+			switch {
+			case !ok || net.never || p.never:
+				undecided++
+			case p.o.Event && net.o.Time > p.o.Time:
+				longer++
+			case net.o.Event && p.o.Time > net.o.Time:
+				shorter++
+			default:
+				undecided++
+			}
+		}
+		tr.count(k+"/longer", longer)
+		tr.count(k+"/shorter", shorter)
+		tr.count(k+"/undecided", undecided)
+		// The sign test by hand: P(X ≤ min) doubled, X ~ Binomial(longer + shorter, 1/2).
+		n, lo := longer+shorter, min(longer, shorter)
+		p := 1.0
+		if n > 0 {
+			var tail, c float64 = 0, 1
+			for i := 0; i <= lo; i++ {
+				if i > 0 {
+					c = c * float64(n-i+1) / float64(i)
+				}
+				tail += c / math.Pow(2, float64(n))
+			}
+			p = math.Min(1, 2*tail)
+		}
+		tr.num(k+"/sign_p", p, 1e-12)
 	}
 	return tr
 }
