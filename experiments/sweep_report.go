@@ -99,7 +99,10 @@ func kmTable(v vals, groups []sweepGroup, eff bool) string {
 			}
 			p := g.persist(true)
 			med := "–"
-			if e := p.estimate(); e.N > 1 {
+			switch e := p.estimate(); {
+			case e.N == 1:
+				med = v.obs("km_eff/"+g.name+"/only", p.obs[0], false) + " (n = 1)"
+			case e.N > 1:
 				med = v.est("km_eff/"+g.name, e)
 			}
 			row = append(row, v.num("eff0/"+g.name, median(e0), "%.3g"), med)

@@ -97,7 +97,11 @@ func traceGroup(tr *trace, name string, outs []tOut, eff bool) {
 			med = (e0[len(e0)/2-1] + e0[len(e0)/2]) / 2
 		}
 		tr.num("eff0/"+name, med, 0)
-		if len(effObs) > 1 {
+		switch len(effObs) {
+		case 0:
+		case 1:
+			tr.obs("km_eff/"+name+"/only", effObs[0], false)
+		default:
 			tr.est("km_eff/"+name, survival.Median(effObs, kmLevel))
 		}
 	}
