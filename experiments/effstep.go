@@ -132,7 +132,7 @@ func effStepReport(c EffectiveStepConfig, dir string, done []sweepCell, total in
 		"persistence, deeper networks lose their clusters sooner also on the clock of the cumulative effective step S (a hazard " +
 		"ratio per doubling of depth above 1 there); if it is the step size, that hazard ratio is near 1 while the one on steps " +
 		"stays above 1.\n\n")
-	b.WriteString(sweepHeader(v, c.sweepBase, len(done), total, "effective-step"))
+	b.WriteString(sweepHeader(v, c.sweepBase, done, total, "effective-step"))
 	var outs []sweepOut
 	var groups []sweepGroup
 	for _, r := range c.rules() {

@@ -41,7 +41,7 @@ func factorReport(c FactorConfig, dir string, done []sweepCell, total int) (*Res
 	}
 	var b strings.Builder
 	b.WriteString(factorPrediction[c.factor] + "\n\n")
-	b.WriteString(sweepHeader(v, c.sweepBase, len(done), total, c.factor))
+	b.WriteString(sweepHeader(v, c.sweepBase, done, total, c.factor))
 	levels := c.levels()
 	type key struct{ level, depth int }
 	outs := map[key][]sweepOut{}

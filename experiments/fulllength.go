@@ -82,7 +82,7 @@ func RunFullLength(c FullLengthConfig, cm Common) (*Result, error) {
 		"depth effect is not an artefact of its threshold, the hazard ratio of L = " + fmt.Sprint(c.Depths[len(c.Depths)-1]) + " against L = " +
 		fmt.Sprint(c.Depths[0]) + " keeps its direction for every threshold from " + fmt.Sprint(c.Thresholds[0]) + " to " +
 		fmt.Sprint(c.Thresholds[len(c.Thresholds)-1]) + ".\n\n")
-	b.WriteString(sweepHeader(v, c.sweepBase, len(done), len(plan), "full-length"))
+	b.WriteString(sweepHeader(v, c.sweepBase, done, len(plan), "full-length"))
 	if len(done) > 0 {
 		d, _ := sweepData(c.sweepBase, plan[0])
 		trivial := TrivialSilhouette(d.Labels, d.K, 2)

@@ -60,6 +60,13 @@ func mnistReport(c MNISTConfig, dir string, methods []method, runs []mnistRun, l
 			"`--report-only` rewrites these files from the stored runs).", v.count("cells/done", n), v.count("cells/total", planned),
 			v.count("cells/remaining", planned-n))
 		if n > 0 {
+			var sec float64
+			for _, r := range runs {
+				sec += r.tj.seconds
+			}
+			done += fmt.Sprintf(" The finished runs took %s s each on average (on shared 2-core hosts, beside other work): the rest "+
+				"would take about %s hours at that rate.", v.num("cells/mean_seconds", sec/float64(n), "%.0f"),
+				v.num("cells/remaining_hours", sec/float64(n)*float64(planned-n)/3600, "%.1f"))
 			done += fmt.Sprintf(" Everything below is of the %s finished runs (network, draw, seed) only.", v.count("cells/done", n))
 			res.Verdict = fmt.Sprintf("Provisional, from %s of %s planned runs. ", v.count("cells/done", n), v.count("cells/total", planned)) + res.Verdict
 		}

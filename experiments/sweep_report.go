@@ -178,11 +178,20 @@ func writeSweepCSV(dir string, b sweepBase, done []sweepCell) error {
 	return t.write(filepath.Join(dir, "cells.csv"))
 }
 
-// sweepHeader is the opening of a sweep's summary: how many cells are done, and the persistence rule.
-func sweepHeader(v vals, b sweepBase, done, total int, what string) string {
+// sweepHeader is the opening of a sweep's summary: how many cells are done, what they cost, and the persistence
+// rule.
+func sweepHeader(v vals, b sweepBase, cells []sweepCell, total int, what string) string {
+	done := len(cells)
 	s := fmt.Sprintf("Cells finished: %s of %s (%s remain; `simclr experiment %s` resumes them, `--for 15m` runs one sitting). "+
-		"Every number below is of the finished cells only, with its n.\n\n", v.count("cells/done", done), v.count("cells/total", total),
+		"Every number below is of the finished cells only, with its n.", v.count("cells/done", done), v.count("cells/total", total),
 		v.count("cells/remaining", total-done), what)
+	if done > 0 && done < total {
+		mean := sweepSeconds(cells) / float64(done)
+		s += fmt.Sprintf(" The finished cells took %s s each on average (wall time at the lowest priority on a shared 2-core "+
+			"host; the plan runs seed by seed, so they span every setting): the rest would take about %s hours at that rate.",
+			v.num("cells/mean_seconds", mean, "%.0f"), v.num("cells/remaining_hours", mean*float64(total-done)/3600, "%.1f"))
+	}
+	s += "\n\n"
 	return s + fmt.Sprintf("Persistence (ours, as depth-width): from the first logged step with the silhouette at or above the threshold "+
 		"(halfway between collapsed clusters and the regular N-gon with contiguous clusters, for each data draw's labels), the "+
 		"first logged step that starts %d consecutive measurements below it; censored at step %d (or where a run diverged); runs "+

@@ -73,6 +73,14 @@ func traceMNIST(t *testing.T, dir string) *trace {
 	if len(runs) == 0 {
 		return tr
 	}
+	if len(runs) < planned {
+		var sec float64
+		for _, r := range runs {
+			sec += r.cl.Seconds
+		}
+		tr.num("cells/mean_seconds", sec/float64(len(runs)), 1e-9)
+		tr.num("cells/remaining_hours", sec/float64(len(runs))*float64(planned-len(runs))/3600, 1e-9)
+	}
 	thr := mnistThreshold(runs[0].cl.Labels)
 	for _, r := range runs {
 		k, cl, n := r.key, r.cl, len(r.cl.Steps)-1

@@ -142,10 +142,19 @@ func traceCox(tr *trace, name string, outs []tOut, cov func(tOut) float64, strat
 	tr.num(name+"/trend_p", tt.P, 1e-12)
 }
 
-func traceCells(tr *trace, done, total int) {
+func traceCells(tr *trace, cells []sweepCell, total int) {
+	done := len(cells)
 	tr.count("cells/done", done)
 	tr.count("cells/total", total)
 	tr.count("cells/remaining", total-done)
+	if done > 0 && done < total {
+		var s float64
+		for _, c := range cells {
+			s += c.Seconds
+		}
+		tr.num("cells/mean_seconds", s/float64(done), 1e-9)
+		tr.num("cells/remaining_hours", s/float64(done)*float64(total-done)/3600, 1e-9)
+	}
 }
 
 // TestCommittedTraceEffectiveStep: every group's Kaplan–Meier values on both clocks and its median e at step 0,
@@ -158,7 +167,7 @@ func TestCommittedTraceEffectiveStep(t *testing.T) {
 		plan := c.plan()
 		done := readSweep(t, dir, plan)
 		tr := newTrace()
-		traceCells(tr, len(done), len(plan))
+		traceCells(tr, done, len(plan))
 		var all []tOut
 		for _, r := range c.rules() {
 			for _, sc := range c.Scalings {
@@ -196,7 +205,7 @@ func traceFactor(t *testing.T, factor string) {
 		plan := c.plan()
 		done := readSweep(t, dir, plan)
 		tr := newTrace()
-		traceCells(tr, len(done), len(plan))
+		traceCells(tr, done, len(plan))
 		levels := c.levels()
 		byLevel := map[int]map[int][]tOut{}
 		for li, lv := range levels {
@@ -269,7 +278,7 @@ func TestCommittedTraceFullLength(t *testing.T) {
 		plan := c.plan()
 		done := readSweep(t, dir, plan)
 		tr := newTrace()
-		traceCells(tr, len(done), len(plan))
+		traceCells(tr, done, len(plan))
 		if len(done) == 0 {
 			return tr
 		}
