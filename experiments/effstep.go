@@ -161,7 +161,19 @@ func effStepReport(c EffectiveStepConfig, dir string, done []sweepCell, total in
 			"learning-rate rule, covariate log₂ L (a hazard ratio above 1: deeper networks lose the clusters sooner at equal S): %s. "+
 			"The same model on steps: %s.\n", strings.Replace(onS, "per unit of the covariate", "per doubling of depth", 1),
 			strings.Replace(onSteps, "per unit of the covariate", "per doubling of depth", 1))
-		res.Verdict = effStepVerdict(v, xs, xt, len(done), total)
+		var norm []sweepOut
+		for _, o := range outs {
+			if o.cell.Rule == "normalised" {
+				norm = append(norm, o)
+			}
+		}
+		byScaling := func(o sweepOut) string { return o.cell.Scaling }
+		nSteps, xn := coxOf(v, "cox_norm_steps", norm, cov, byScaling, false)
+		nS, _ := coxOf(v, "cox_norm_eff", norm, cov, byScaling, true)
+		fmt.Fprintf(&b, "\nThe normalised cells alone (every network starts at the same effective step e₀), stratified by parameterisation: on "+
+			"steps %s; on S %s.\n", strings.Replace(nSteps, "per unit of the covariate", "per doubling of depth", 1),
+			strings.Replace(nS, "per unit of the covariate", "per doubling of depth", 1))
+		res.Verdict = effStepVerdict(v, xs, xt, xn, len(done), total)
 	}
 	b.WriteString("\n### What this does not show\n\n- One width (" + fmt.Sprint(c.Width) + "), one τ, one activation, full-batch SGD without " +
 		"augmentation; S measures the step along the loss's own gradient on the latent points, not every direction the points move.\n" +
@@ -177,7 +189,7 @@ func effStepReport(c EffectiveStepConfig, dir string, done []sweepCell, total in
 }
 
 // effStepVerdict answers the question with the two Cox models.
-func effStepVerdict(v vals, onS, onSteps dwCox, done, total int) string {
+func effStepVerdict(v vals, onS, onSteps, norm dwCox, done, total int) string {
 	prov := ""
 	if done < total {
 		prov = fmt.Sprintf("Provisional, from %s of %s cells. ", v.count("cells/done", done), v.count("cells/total", total))
@@ -194,8 +206,11 @@ func effStepVerdict(v vals, onS, onSteps dwCox, done, total int) string {
 		return "no finite estimate"
 	}
 	return prov + fmt.Sprintf("At equal cumulative effective step, %s (hazard ratio %s per doubling of depth, stratified Cox model, n = %s "+
-		"runs); on steps, %s (%s). What this does not show: anything beyond the cells done, and beyond one width and τ.",
-		s(onS), hrText(v, "cox_eff", onS), v.count("cox_eff/runs", onS.runs), s(onSteps), hrText(v, "cox_steps", onSteps))
+		"runs); on steps, %s (%s); among the cells started at the same effective step, on steps, %s (%s, n = %s). What this does not "+
+		"show: anything beyond the cells done, and beyond one width and τ; e is held equal at the start only, so S, not the "+
+		"normalised rule, is the equal-step comparison.",
+		s(onS), hrText(v, "cox_eff", onS), v.count("cox_eff/runs", onS.runs), s(onSteps), hrText(v, "cox_steps", onSteps), s(norm),
+		hrText(v, "cox_norm_steps", norm), v.count("cox_norm_steps/runs", norm.runs))
 }
 
 // hrText is a fit's hazard ratio and interval, as recorded by coxWords under name.

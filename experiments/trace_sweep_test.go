@@ -192,6 +192,15 @@ func TestCommittedTraceEffectiveStep(t *testing.T) {
 		stratum := func(o tOut) string { return o.cl.Scaling + "|" + ruleName(o.cl.sweepSpec) }
 		traceCox(tr, "cox_eff", all, cov, stratum, true)
 		traceCox(tr, "cox_steps", all, cov, stratum, false)
+		var norm []tOut
+		for _, o := range all {
+			if o.cl.Rule == "normalised" {
+				norm = append(norm, o)
+			}
+		}
+		byScaling := func(o tOut) string { return o.cl.Scaling }
+		traceCox(tr, "cox_norm_steps", norm, cov, byScaling, false)
+		traceCox(tr, "cox_norm_eff", norm, cov, byScaling, true)
 		return tr
 	})
 }
