@@ -173,6 +173,10 @@ func effStepReport(c EffectiveStepConfig, dir string, done []sweepCell, total in
 		fmt.Fprintf(&b, "\nThe normalised cells alone (every network starts at the same effective step e₀), stratified by parameterisation: on "+
 			"steps %s; on S %s.\n", strings.Replace(nSteps, "per unit of the covariate", "per doubling of depth", 1),
 			strings.Replace(nS, "per unit of the covariate", "per doubling of depth", 1))
+		mono, strata := effMonotone(c, groups)
+		fmt.Fprintf(&b, "\nThe model's covariate is log₂ L with one hazard ratio for every doubling; the group medians on S fall with "+
+			"every step in depth (L = %v) in %s of the %s parameterisation × rule strata with a median at each depth.\n", c.Depths,
+			v.count("monotone/falling", mono), v.count("monotone/strata", strata))
 		res.Verdict = effStepVerdict(v, xs, xt, xn, len(done), total)
 	}
 	b.WriteString("\n### What this does not show\n\n- One width (" + fmt.Sprint(c.Width) + "), one τ, one activation, full-batch SGD without " +
@@ -186,6 +190,40 @@ func effStepReport(c EffectiveStepConfig, dir string, done []sweepCell, total in
 		"window, the stop rule, the effective-step measure.", c.Clusters, c.PerCluster, c.Radius, c.Scale, c.Temperature, c.Activation,
 		c.Width, c.Depths, c.Scalings, c.LRs, probeLR, c.TargetEff, c.Steps, c.LogEvery)
 	return res, nil
+}
+
+// effMonotone counts the strata (parameterisation, rule) whose KM medians on S exist at every depth and fall
+// strictly from each depth to the next (a median past the data counts as +Inf).
+func effMonotone(c EffectiveStepConfig, groups []sweepGroup) (falling, strata int) {
+	med := map[string]float64{}
+	for _, g := range groups {
+		p := g.persist(true)
+		if e := p.estimate(); e.N > 0 {
+			med[g.name] = e.Median
+		}
+	}
+	for _, r := range c.rules() {
+		for _, sc := range c.Scalings {
+			var ms []float64
+			for _, l := range c.Depths {
+				if m, ok := med[fmt.Sprintf("%s-%s-L%d", ruleName(r), sc, l)]; ok && !math.IsNaN(m) {
+					ms = append(ms, m)
+				}
+			}
+			if len(ms) != len(c.Depths) {
+				continue
+			}
+			strata++
+			ok := true
+			for i := 1; i < len(ms); i++ {
+				ok = ok && ms[i] < ms[i-1]
+			}
+			if ok {
+				falling++
+			}
+		}
+	}
+	return falling, strata
 }
 
 // effStepVerdict answers the question with the two Cox models.
@@ -207,8 +245,9 @@ func effStepVerdict(v vals, onS, onSteps, norm dwCox, done, total int) string {
 	}
 	return prov + fmt.Sprintf("At equal cumulative effective step, %s (hazard ratio %s per doubling of depth, stratified Cox model, n = %s "+
 		"runs); on steps, %s (%s); among the cells started at the same effective step, on steps, %s (%s, n = %s). What this does not "+
-		"show: anything beyond the cells done, and beyond one width and τ; e is held equal at the start only, so S, not the "+
-		"normalised rule, is the equal-step comparison.",
+		"show: anything beyond the cells done, and beyond one width and τ; that the effect is one constant hazard ratio per "+
+		"doubling (the group medians are not always monotone in depth, see above); e is held equal at the start only, so S, "+
+		"not the normalised rule, is the equal-step comparison.",
 		s(onS), hrText(v, "cox_eff", onS), v.count("cox_eff/runs", onS.runs), s(onSteps), hrText(v, "cox_steps", onSteps), s(norm),
 		hrText(v, "cox_norm_steps", norm), v.count("cox_norm_steps/runs", norm.runs))
 }

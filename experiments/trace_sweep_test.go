@@ -199,6 +199,37 @@ func TestCommittedTraceEffectiveStep(t *testing.T) {
 			}
 		}
 		byScaling := func(o tOut) string { return o.cl.Scaling }
+		// Strata whose KM medians on S fall strictly with depth.
+		falling, strata := 0, 0
+		for _, r := range c.rules() {
+			for _, sc := range c.Scalings {
+				var ms []float64
+				for _, l := range c.Depths {
+					var obs []survival.Obs
+					for _, o := range all {
+						if o.cl.Depth == l && o.cl.Scaling == sc && o.cl.Rule == r.Rule && o.cl.LR == r.LR && !o.never {
+							obs = append(obs, o.effS)
+						}
+					}
+					if len(obs) > 0 {
+						ms = append(ms, survival.Median(obs, kmLevel).Median)
+					}
+				}
+				if len(ms) != len(c.Depths) {
+					continue
+				}
+				strata++
+				down := true
+				for i := 1; i < len(ms); i++ {
+					down = down && ms[i] < ms[i-1]
+				}
+				if down {
+					falling++
+				}
+			}
+		}
+		tr.count("monotone/falling", falling)
+		tr.count("monotone/strata", strata)
 		traceCox(tr, "cox_norm_steps", norm, cov, byScaling, false)
 		traceCox(tr, "cox_norm_eff", norm, cov, byScaling, true)
 		return tr
