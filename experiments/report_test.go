@@ -122,4 +122,13 @@ func TestREADMEHeadline(t *testing.T) {
 			t.Errorf("%q: in the README %v, in depth-width's summary %v", q, strings.Contains(string(readme), q), strings.Contains(string(sum), q))
 		}
 	}
+	eff, err := os.ReadFile("../results/effective-step/summary.md")
+	if err != nil {
+		t.Skip("no effective-step summary:", err)
+	}
+	for _, q := range []string{"hazard ratio 1.56 [1.33, 1.82] per doubling of depth (n = 185 runs", "3.2 [2.54, 4.02]", "in 2 of the 8 parameterisation × rule strata"} {
+		if !strings.Contains(string(readme), q) || !strings.Contains(string(eff), q) {
+			t.Errorf("%q: in the README %v, in effective-step's summary %v", q, strings.Contains(string(readme), q), strings.Contains(string(eff), q))
+		}
+	}
 }
