@@ -139,9 +139,19 @@ func dwCoxByScaling(c DepthWidthConfig, stats map[dwGroup]*dwStat, gap bool) []d
 // coxWords records a Cox fit under name and words it: "HR h [lo, hi] per doubling of depth (n runs, e events,
 // score p)".
 func coxWords(v vals, name string, x dwCox) string {
-	if x.err != nil || x.fit.Infinite {
-		return fmt.Sprintf("no finite estimate (n = %s runs, %s events; score test p = %s)", v.count(name+"/runs", x.runs),
+	if x.err != nil {
+		return fmt.Sprintf("no estimate (n = %s runs, %s events; score test p = %s)", v.count(name+"/runs", x.runs),
 			v.count(name+"/events", x.events), v.num(name+"/score_p", x.trend.P, "%.2g"))
+	}
+	if x.fit.Infinite { // monotone likelihood: the events all on one side of the covariate
+		limit := "0"
+		if x.fit.Beta[0] > 0 {
+			limit = "∞"
+		}
+		v.count(name+"/beta_sign", int(math.Copysign(1, x.fit.Beta[0])))
+		return fmt.Sprintf("no finite estimate: the partial likelihood rises without bound as the hazard ratio → %s (monotone "+
+			"likelihood; n = %s runs, %s events; stratified log-rank trend χ² = %s, p = %s)", limit, v.count(name+"/runs", x.runs),
+			v.count(name+"/events", x.events), v.num(name+"/trend_chi2", x.trend.Chi2, "%.3g"), v.num(name+"/score_p", x.trend.P, "%.2g"))
 	}
 	return fmt.Sprintf("hazard ratio %s [%s, %s] per doubling of depth (n = %s runs, %s events; stratified log-rank trend χ² = %s, p = %s)",
 		v.num(name+"/hr", x.hr, "%.3g"), v.num(name+"/hr_lo", x.hrLo, "%.3g"), v.num(name+"/hr_hi", x.hrHi, "%.3g"),
@@ -152,6 +162,11 @@ func coxWords(v vals, name string, x dwCox) string {
 // coxDirection says which way a Cox fit points: "sooner"/"later" with depth where its 95% interval excludes 1.
 func coxDirection(x dwCox) string {
 	switch {
+	case x.err == nil && x.fit.Infinite && x.trend.P < 0.05: // monotone likelihood, the trend test resolved
+		if x.fit.Beta[0] > 0 {
+			return "sooner"
+		}
+		return "later"
 	case x.err != nil || math.IsNaN(x.hrLo):
 		return "none"
 	case x.hrLo > 1:

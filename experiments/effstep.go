@@ -254,7 +254,13 @@ func effStepVerdict(v vals, onS, onSteps, norm dwCox, done, total int) string {
 
 // hrText is a fit's hazard ratio and interval, as recorded by coxWords under name.
 func hrText(v vals, name string, x dwCox) string {
-	if x.err != nil || x.fit.Infinite || math.IsNaN(x.hr) {
+	if x.err == nil && x.fit.Infinite {
+		if x.fit.Beta[0] > 0 {
+			return "→ ∞ (monotone likelihood; trend p = " + v.num(name+"/score_p", x.trend.P, "%.2g") + ")"
+		}
+		return "→ 0 (monotone likelihood; trend p = " + v.num(name+"/score_p", x.trend.P, "%.2g") + ")"
+	}
+	if x.err != nil || math.IsNaN(x.hr) {
 		return "no finite estimate"
 	}
 	return fmt.Sprintf("%s [%s, %s]", v.num(name+"/hr", x.hr, "%.3g"), v.num(name+"/hr_lo", x.hrLo, "%.3g"), v.num(name+"/hr_hi", x.hrHi, "%.3g"))

@@ -193,6 +193,10 @@ func traceDepthWidth(t *testing.T, dir string) *trace {
 			tr.count(k+"/events", tt.Events)
 			if err != nil || f.Infinite {
 				tr.num(k+"/score_p", tt.P, 1e-12)
+				if err == nil {
+					tr.num(k+"/trend_chi2", tt.Chi2, 1e-9)
+					tr.count(k+"/beta_sign", int(math.Copysign(1, f.Beta[0])))
+				}
 				continue
 			}
 			b, se := f.Beta[0], f.SE[0]

@@ -132,6 +132,10 @@ func traceCox(tr *trace, name string, outs []tOut, cov func(tOut) float64, strat
 	tr.count(name+"/events", tt.Events)
 	if err != nil || f.Infinite {
 		tr.num(name+"/score_p", tt.P, 1e-12)
+		if err == nil {
+			tr.num(name+"/trend_chi2", tt.Chi2, 1e-9)
+			tr.count(name+"/beta_sign", int(math.Copysign(1, f.Beta[0])))
+		}
 		return
 	}
 	b, se := f.Beta[0], f.SE[0]
