@@ -91,7 +91,11 @@ func factorReport(c FactorConfig, dir string, done []sweepCell, total int) (*Res
 			}
 			words, x := coxOf(v, "cox/"+m, all, func(o sweepOut) float64 { return math.Log2(o.cell.Temperature) }, func(sweepOut) string { return "" }, false)
 			words = strings.Replace(words, "per unit of the covariate", "per doubling of τ", 1)
-			fmt.Fprintf(&b, "\n%s, Cox model on steps with log₂ τ as the covariate (above 1: persistence shorter at larger τ): %s.\n", m, words)
+			effWords, _ := coxOf(v, "cox_eff/"+m, all, func(o sweepOut) float64 { return math.Log2(o.cell.Temperature) }, func(sweepOut) string { return "" }, true)
+			effWords = strings.Replace(effWords, "per unit of the covariate", "per doubling of τ", 1)
+			fmt.Fprintf(&b, "\n%s, Cox model on steps with log₂ τ as the covariate (above 1: persistence shorter at larger τ): %s. The "+
+				"same on the clock of the cumulative effective step (the gradient grows as 1/τ, so a smaller τ takes larger steps): %s.\n",
+				m, words, effWords)
 			verdict = append(verdict, fmt.Sprintf("%s: hazard ratio per doubling of τ %s (%s)", m, hrText(v, "cox/"+m, x), tauDirection(x)))
 			continue
 		}

@@ -292,6 +292,7 @@ func traceFactor(t *testing.T, factor string) {
 					all = append(all, byLevel[li][d]...)
 				}
 				traceCox(tr, "cox/"+m, all, func(o tOut) float64 { return math.Log2(o.cl.Temperature) }, none, false)
+				traceCox(tr, "cox_eff/"+m, all, func(o tOut) float64 { return math.Log2(o.cl.Temperature) }, none, true)
 				continue
 			}
 			for li := 1; li < len(levels); li++ {
