@@ -24,6 +24,11 @@ var Experiments = []Experiment{
 	{"authors-1d", "the authors' later 1-D setting: four disks, diagonal shift, Gaussian kernel, T = f − f0 + b", bindAuthors1D},
 	{"methods", "target 9: depth-width's cluster persistence under SimCLR, VICReg and BYOL (survival analysis)", bindMethods},
 	{"mnist-012", "MNIST digits 0, 1, 2: deep and one-hidden-layer MLPs, same metrics and persistence", bindMNIST},
+	{"effective-step", "depth against the effective step size: persistence on the clock of the cumulative effective step (one Cox model)", bindEffectiveStep},
+	{"full-length", "a depth-width subset run to the end without the stop rule: thresholds 0.65–0.78, the end of training", bindFullLength},
+	{"temperature", "persistence against the temperature τ ∈ {0.05 … 2}: particles, 1- and 4-layer networks", bindFactor("temperature")},
+	{"kernel", "persistence against the similarity η (exponential, Gaussian, linear): particles, 1- and 4-layer networks", bindFactor("kernel")},
+	{"unequal", "persistence with one cluster 4× the others against equal clusters: particles, 1- and 4-layer networks", bindFactor("unequal")},
 }
 
 // Find returns the experiment called name.

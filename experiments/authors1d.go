@@ -159,7 +159,7 @@ func RunAuthors1D(c Authors1DConfig, cm Common) (*Result, error) {
 			return nil, err
 		}
 		cl := a1dCellOf(r)
-		cl.Seconds = time.Since(t0).Seconds()
+		cl.Seconds, cl.cellBuild = time.Since(t0).Seconds(), thisBuild()
 		ran += cl.Seconds
 		cm.logf("authors-1d: seed %d: %.1f s, three groups from step %s\n", r.seed, r.tj.seconds, stepOrNever(r.onset))
 		if a1dSeedDone != nil {
@@ -172,6 +172,7 @@ func RunAuthors1D(c Authors1DConfig, cm Common) (*Result, error) {
 		return nil, err
 	}
 	var runs []a1dSeed
+	var builds []cellBuild
 	stored := 0.0 // seconds of every stored seed, whichever sitting ran it
 	for _, k := range keys {
 		var cl a1dCell
@@ -186,11 +187,13 @@ func RunAuthors1D(c Authors1DConfig, cm Common) (*Result, error) {
 			return nil, err
 		}
 		runs, stored = append(runs, r), stored+cl.Seconds
+		builds = append(builds, cl.cellBuild)
 	}
 	res, err := a1dReport(c, dir, runs)
 	if err != nil {
 		return nil, err
 	}
+	res.Builds = countBuilds(builds)
 	// Wall time: of the stored seeds' runs plus this sitting's own work besides them (one sitting: its wall time).
 	res.Seconds = stored + time.Since(start).Seconds() - ran
 	return res, writeSummary(res, cm, res.Numbers+"\n")

@@ -34,6 +34,8 @@ type a1dCell struct {
 	// j·Points + i.
 	Codes   string  `json:"codes"`
 	Seconds float64 `json:"seconds"` // wall time of the seed (training and measuring); not compared on resume
+	// cellBuild is the build and host that ran the cell (empty in cells stored before cells recorded them).
+	cellBuild
 }
 
 // a1dCellOf stores the run r.

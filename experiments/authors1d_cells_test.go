@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func TestAuthors1DResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := countFiles(t, cellsDir); n != 0 || !strings.HasPrefix(r.Numbers, "Seeds finished: 0 of 3 (3 remain") || r.Verdict != "" || len(r.Figures) != 0 {
+	if n := countFiles(t, cellsDir); n != 0 || !strings.HasPrefix(filled(t, r, r.Numbers), "Seeds finished: 0 of 3 (3 remain") || r.Verdict != "" || len(r.Figures) != 0 {
 		t.Fatalf("after a spent budget: %d cells, numbers %q, verdict %q, figures %v", n, r.Numbers, r.Verdict, r.Figures)
 	}
 
@@ -50,8 +51,8 @@ func TestAuthors1DResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := countFiles(t, cellsDir); n != 1 || !strings.HasPrefix(r.Numbers, "Seeds finished: 1 of 3 (2 remain") ||
-		!strings.HasPrefix(r.Verdict, "Provisional, from 1 of 3 planned seeds.") || !strings.Contains(r.Numbers, "n = 1 seeds") {
+	if n := countFiles(t, cellsDir); n != 1 || !strings.HasPrefix(filled(t, r, r.Numbers), "Seeds finished: 1 of 3 (2 remain") ||
+		!strings.HasPrefix(r.VerdictText(), "Provisional, from 1 of 3 planned seeds.") || !strings.Contains(filled(t, r, r.Numbers), "n = 1 seeds") {
 		t.Fatalf("after the first seed: %d cells, numbers %q, verdict %q", n, r.Numbers, r.Verdict)
 	}
 
@@ -64,7 +65,8 @@ func TestAuthors1DResumes(t *testing.T) {
 		t.Errorf("resumed run skipped %d seeds, want 1:\n%s", n, log.String())
 	}
 	sameAuthors1D(t, whole, dir, c.Seeds)
-	if r.Numbers != want.Numbers || r.Verdict != want.Verdict || r.Ours != want.Ours || strings.Join(r.Figures, ",") != strings.Join(want.Figures, ",") {
+	if r.Numbers != want.Numbers || r.Verdict != want.Verdict || r.Ours != want.Ours || strings.Join(r.Figures, ",") != strings.Join(want.Figures, ",") ||
+		!reflect.DeepEqual(r.Values, want.Values) {
 		t.Errorf("resumed summary differs from one run's:\n%s\n%s\nwant\n%s\n%s", r.Numbers, r.Verdict, want.Numbers, want.Verdict)
 	}
 
@@ -83,7 +85,7 @@ func TestAuthors1DResumes(t *testing.T) {
 		t.Errorf("--report-only ran a seed:\n%s", log.String())
 	}
 	sameAuthors1D(t, whole, dir, c.Seeds)
-	if r.Numbers != want.Numbers || r.Verdict != want.Verdict {
+	if r.Numbers != want.Numbers || r.Verdict != want.Verdict || !reflect.DeepEqual(r.Values, want.Values) {
 		t.Errorf("--report-only summary differs from one run's:\n%s\nwant\n%s", r.Numbers, want.Numbers)
 	}
 

@@ -34,14 +34,15 @@ func a1dReport(c Authors1DConfig, dir string, runs []a1dSeed) (*Result, error) {
 	if err := series.write(filepath.Join(dir, "timeseries.csv")); err != nil {
 		return nil, err
 	}
-	res := &Result{Name: "authors-1d", Dir: dir, Title: "The authors' later 1-D setting (four disks, diagonal shift, Gaussian kernel)"}
+	v := vals{}
+	res := &Result{Name: "authors-1d", Dir: dir, Title: "The authors' later 1-D setting (four disks, diagonal shift, Gaussian kernel)", Values: v}
 	figures := []string{"trajectory.png", "timeseries.png"}
 	if len(runs) > 0 {
 		if err := a1dFigures(dir, c, runs); err != nil {
 			return nil, err
 		}
 		res.Figures = figures
-		res.Numbers, res.Verdict = a1dFindings(c, runs)
+		res.Numbers, res.Verdict = a1dFindings(v, c, runs)
 	} else {
 		for _, f := range figures {
 			if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -50,11 +51,12 @@ func a1dReport(c Authors1DConfig, dir string, runs []a1dSeed) (*Result, error) {
 		}
 	}
 	if n := len(runs); n < c.Seeds {
-		done := fmt.Sprintf("Seeds finished: %d of %d (%d remain; `simclr experiment authors-1d` with the same flags resumes them, "+
-			"`--report-only` rewrites these files from the stored seeds).", n, c.Seeds, c.Seeds-n)
+		done := fmt.Sprintf("Seeds finished: %s of %s (%s remain; `simclr experiment authors-1d` with the same flags resumes them, "+
+			"`--report-only` rewrites these files from the stored seeds).", v.count("cells/done", n), v.count("cells/total", c.Seeds),
+			v.count("cells/remaining", c.Seeds-n))
 		if n > 0 {
-			done += fmt.Sprintf(" Everything below is of the %d finished seeds only.", n)
-			res.Verdict = fmt.Sprintf("Provisional, from %d of %d planned seeds. ", n, c.Seeds) + res.Verdict
+			done += fmt.Sprintf(" Everything below is of the %s finished seeds only.", v.count("cells/done", n))
+			res.Verdict = fmt.Sprintf("Provisional, from %s of %s planned seeds. ", v.count("cells/done", n), v.count("cells/total", c.Seeds)) + res.Verdict
 		}
 		res.Numbers = strings.TrimSuffix(done+"\n\n"+res.Numbers, "\n\n")
 	}
@@ -69,78 +71,83 @@ func a1dReport(c Authors1DConfig, dir string, runs []a1dSeed) (*Result, error) {
 	return res, nil
 }
 
-// a1dFindings returns the summary's numbers (markdown) and its verdict.
-func a1dFindings(c Authors1DConfig, runs []a1dSeed) (numbers, verdict string) {
+// a1dFindings returns the summary's numbers (markdown, with references to v) and its verdict.
+func a1dFindings(v vals, c Authors1DConfig, runs []a1dSeed) (numbers, verdict string) {
 	n, end := len(runs), c.Steps
 	header := []string{"seed", "points", "onset (step)", "holds at end", "first lost", "silhouette₃ 0 → end", "overlap₃ end",
 		"gap₃ end", "probe₃ end", "silhouette₄ end", "probe₄ end", "d(label 0, label 3) end", "u = x₁−x₂: silhouette₃ / overlap₃"}
 	var rows [][]string
 	var onsets []float64 // +Inf: censored
-	var sil0, silEnd, ovEnd, d03 []float64
+	var onsetList []string
+	var xs0, xsEnd, xsOv, xsD []float64
 	formed, held := 0, 0
 	for _, r := range runs {
+		k := fmt.Sprintf("seed%d", r.seed)
 		g0, gT, qT := r.g[0], r.g[len(r.g)-1], r.tj.rows[len(r.tj.rows)-1]
 		on := fmt.Sprintf("> %d (censored)", end)
 		if r.onset >= 0 {
-			on, formed = fmt.Sprint(r.onset), formed+1
+			on, formed = v.count(k+"/onset", r.onset), formed+1
 			onsets = append(onsets, float64(r.onset))
 		} else {
 			onsets = append(onsets, math.Inf(1))
+		}
+		if r.onset >= 0 {
+			onsetList = append(onsetList, fmt.Sprintf("seed %d: %s", r.seed, on))
+		} else {
+			onsetList = append(onsetList, fmt.Sprintf("seed %d: never", r.seed))
 		}
 		if formed3(gT) {
 			held++
 		}
 		lost := "never"
 		if r.lost >= 0 {
-			lost = fmt.Sprint(r.lost)
+			lost = v.count(k+"/lost", r.lost)
 		}
-		rows = append(rows, []string{fmt.Sprint(r.seed), fmt.Sprint(r.d.N), on, fmt.Sprint(formed3(gT)), lost,
-			f4(g0.Silhouette) + " → " + f4(gT.Silhouette), f4(gT.Overlap), f4(gT.Gap), f4(gT.Probe), f4(qT.Silhouette), f4(qT.Probe),
-			f4(r.d03), f4(r.ref.Silhouette) + " / " + f4(r.ref.Overlap)})
-		sil0, silEnd, ovEnd, d03 = append(sil0, g0.Silhouette), append(silEnd, gT.Silhouette), append(ovEnd, gT.Overlap), append(d03, r.d03)
+		f := func(name string, x float64) string { return v.num(k+"/"+name, x, "%.4f") }
+		rows = append(rows, []string{fmt.Sprint(r.seed), v.count(k+"/points", r.d.N), on, fmt.Sprint(formed3(gT)), lost,
+			f("silhouette3_0", g0.Silhouette) + " → " + f("silhouette3_end", gT.Silhouette), f("overlap3_end", gT.Overlap),
+			f("gap3_end", gT.Gap), f("probe3_end", gT.Probe), f("silhouette4_end", qT.Silhouette), f("probe4_end", qT.Probe),
+			f("d03_end", r.d03), f("u_silhouette3", r.ref.Silhouette) + " / " + f("u_overlap3", r.ref.Overlap)})
+		xs0, xsEnd, xsOv, xsD = append(xs0, g0.Silhouette), append(xsEnd, gT.Silhouette), append(xsOv, gT.Overlap), append(xsD, r.d03)
 	}
 	slices.Sort(onsets)
 	median := fmt.Sprintf("> %d (censored)", end)
 	if m := onsets[(n-1)/2]; !math.IsInf(m, 1) {
-		median = fmt.Sprint(m)
+		median = v.num("onset_median", m, "%.0f")
 	}
-	ms := func(xs []float64) string { m, s := meanStd(xs); return fmt.Sprintf("%.3f ± %.3f", m, s) }
+	ms := func(name string, xs []float64) string {
+		m, s := meanStd(xs)
+		return v.num(name+"/mean", m, "%.3f") + " ± " + v.num(name+"/sd", s, "%.3f")
+	}
 	numbers = fmt.Sprintf("Groups (paper.md §6.2): a code invariant to the diagonal shift depends on x only through u = x₁ − x₂, and "+
 		"disks %s and %s both have u ≈ 0, so labels 0 and 3 form one group; %s (u ≈ −2) and %s (u ≈ +2) are the other two. "+
 		"Three groups count as formed at a logged step when the three-group silhouette of the 1-D codes is ≥ %.2f and at most %.0f%% of "+
 		"the points fall outside the best split of the line into three intervals (overlap₃; criterion ours). Codes are logged every 10 "+
-		"steps up to step %d, then every %d. n = %d seeds (each draws its own data), %d points each.\n\n%s\n"+
-		"Onset, survival-style: formed in %d of %d seeds by step %d (onsets %v; censored seeds: > %d); median onset %s. "+
-		"Still formed at step %d in %d of %d. Across seeds (mean ± SD, n = %d): silhouette₃ %s at step 0, %s at step %d; overlap₃ at step %d %s; "+
+		"steps up to step %d, then every %d. n = %s seeds (each draws its own data), %s points each.\n\n%s\n"+
+		"Onset, survival-style: formed in %s of %s seeds by step %d (onsets [%s]; censored seeds: > %d); median onset %s. "+
+		"Still formed at step %d in %s of %s. Across seeds (mean ± SD, n = %s): silhouette₃ %s at step 0, %s at step %d; overlap₃ at step %d %s; "+
 		"Cohen's d between the codes of labels 0 and 3 at step %d %s. The last column is what the invariant coordinate u itself scores on "+
 		"the same points (disks of radius 0.8 overlap in u, so even an exactly invariant linear code has overlap₃ > 0).\n",
-		diskName[0], diskName[3], diskName[1], diskName[2], sil3Threshold, 100*overlapThreshold, c.EarlyUntil, c.LogEvery, n, runs[0].d.N,
-		markdown(header, rows), formed, n, end, onsetList(runs), end, median, end, held, formed, n, ms(sil0), ms(silEnd), end, end, ms(ovEnd),
-		end, ms(d03))
+		diskName[0], diskName[3], diskName[1], diskName[2], sil3Threshold, 100*overlapThreshold, c.EarlyUntil, c.LogEvery,
+		v.count("seeds", n), v.count("points", runs[0].d.N), markdown(header, rows), v.count("formed", formed), v.count("seeds", n), end,
+		strings.Join(onsetList, ", "), end, median, end, v.count("held", held), v.count("formed", formed), v.count("seeds", n),
+		ms("silhouette3_0", xs0), ms("silhouette3_end", xsEnd), end, end, ms("overlap3_end", xsOv), end, ms("d03_end", xsD))
 	switch {
 	case formed == n:
 		verdict = fmt.Sprintf("As predicted (follow-up abstract, paper.md §7 item 8), early training turns the random codes into "+
-			"label-clustered ones: the three groups the augmentation allows formed in all %d seeds, median onset step %s", n, median)
+			"label-clustered ones: the three groups the augmentation allows formed in all %s seeds, median onset step %s", v.count("seeds", n), median)
 	case formed > 0:
-		verdict = fmt.Sprintf("Partly as predicted: the three groups formed in %d of %d seeds (median onset %s; the rest censored at %d)",
-			formed, n, median, end)
+		verdict = fmt.Sprintf("Partly as predicted: the three groups formed in %s of %s seeds (median onset %s; the rest censored at %d)",
+			v.count("formed", formed), v.count("seeds", n), median, end)
 	default:
-		verdict = fmt.Sprintf("Not as predicted: the three groups formed in none of %d seeds within %d steps (onset > %d, censored)", n, end, end)
+		verdict = fmt.Sprintf("Not as predicted: the three groups formed in none of %s seeds within %d steps (onset > %d, censored)", v.count("seeds", n), end, end)
 	}
-	verdict += fmt.Sprintf(", and were still formed at step %d in %d of %d (silhouette₃ %s at step 0 → %s at the end, overlap₃ %s). "+
+	verdict += fmt.Sprintf(", and were still formed at step %d in %s of %s (silhouette₃ %s at step 0 → %s at the end, overlap₃ %s). "+
 		"What this does not show: that four groups form (Cohen's d between labels 0 and 3 at the end is %s, so their codes %s); "+
-		"anything at other widths, learning rates or data (one setting, n = %d seeds); and the thresholds 0.5 / 5%% are ours, not the authors'.",
-		end, held, formed, ms(sil0), ms(silEnd), ms(ovEnd), ms(d03), overlapWords(d03), n)
+		"anything at other widths, learning rates or data (one setting, n = %s seeds); and the thresholds 0.5 / 5%% are ours, not the authors'.",
+		end, v.count("held", held), v.count("formed", formed), ms("silhouette3_0", xs0), ms("silhouette3_end", xsEnd), ms("overlap3_end", xsOv),
+		ms("d03_end", xsD), overlapWords(xsD), v.count("seeds", n))
 	return numbers, verdict
-}
-
-// onsetList lists the onsets, "never" for censored seeds.
-func onsetList(runs []a1dSeed) string {
-	var s []string
-	for _, r := range runs {
-		s = append(s, fmt.Sprintf("seed %d: %s", r.seed, stepOrNever(r.onset)))
-	}
-	return "[" + strings.Join(s, ", ") + "]"
 }
 
 // overlapWords says how far apart two groups with Cohen's d values ds are.

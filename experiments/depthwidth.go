@@ -91,9 +91,9 @@ type dwCell struct {
 	NeverVisible bool    `json:"never_visible"`
 	Diverged     bool    `json:"diverged"`
 	Seconds      float64 `json:"seconds"`
-	// Commit is the build that ran the cell (empty in cells stored before cells recorded it): a sweep's cells
-	// may come from several sittings and builds, while config.json holds the last sitting's.
-	Commit string `json:"commit,omitempty"`
+	// cellBuild is the build and host that ran the cell (commit only, or nothing, in cells stored before cells
+	// recorded them).
+	cellBuild
 }
 
 func (d dwCell) key() string {
@@ -169,7 +169,7 @@ func RunDepthWidth(c DepthWidthConfig, cm Common) (*Result, error) {
 		if err != nil && !cl.Diverged {
 			return nil, err
 		}
-		cl.Threshold, cl.Seconds, cl.Commit = thr, tj.seconds, gitCommit()
+		cl.Threshold, cl.Seconds, cl.cellBuild = thr, tj.seconds, thisBuild()
 		for i, t := range tj.steps {
 			g := tj.rows[i]
 			cl.Steps, cl.Silhouette = append(cl.Steps, t), append(cl.Silhouette, g.Silhouette)

@@ -47,7 +47,7 @@ func TestDepthWidthResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	cellsDir := filepath.Join(dir, "depth-width", "cells")
-	if n := countFiles(t, cellsDir); n != 0 || !strings.Contains(r.Numbers, "Cells finished: 0 of 6 (6 remain") {
+	if n := countFiles(t, cellsDir); n != 0 || !strings.Contains(filled(t, r, r.Numbers), "Cells finished: 0 of 6 (6 remain") {
 		t.Fatalf("after a spent budget: %d cells stored, numbers %q", n, r.Numbers)
 	}
 	c.For = 0
@@ -57,7 +57,7 @@ func TestDepthWidthResumes(t *testing.T) {
 	if n := countFiles(t, cellsDir); n != 6 { // 2 seeds × (particles, L=1, L=2)
 		t.Fatalf("%d cells stored, want 6", n)
 	}
-	if !strings.Contains(r.Numbers, "Cells finished: 6 of 6") {
+	if !strings.Contains(filled(t, r, r.Numbers), "Cells finished: 6 of 6") {
 		t.Errorf("numbers do not say the sweep is complete:\n%s", r.Numbers)
 	}
 	// A sweep interrupted before its last two cells: only those run again.
@@ -191,15 +191,20 @@ func TestDepthWidthCommittedCells(t *testing.T) {
 	}
 }
 
-// TestCellBuilds: the builds behind the stored cells are counted, the most frequent first, and cells stored
-// before cells recorded their build are said to be so.
+// TestCellBuilds: the builds behind the stored cells are counted, the most frequent first; cells stored before
+// cells recorded their build, or only their commit, are said to be so and nothing is filled in for them.
 func TestCellBuilds(t *testing.T) {
-	done := []dwCell{{Commit: "b"}, {Commit: "a"}, {}, {Commit: "a"}, {Commit: "b"}, {Commit: "a"}}
-	want := "Cells run by commit a: 3; commit b: 2; a build not recorded (stored before cells recorded their commit): 1."
-	if got := cellBuilds(dwCommits(done)); got != want {
-		t.Errorf("cellBuilds = %q, want %q", got, want)
+	a, b := cellBuild{"a", "go1", "cpu"}, cellBuild{Commit: "b"}
+	got := buildsLine(countBuilds([]cellBuild{b, a, {}, a, b, a}))
+	want := "Cells run by commit a, go1, cpu: 3; commit b (Go version and CPU not recorded): 2; " +
+		"a build not recorded (cells stored before cells recorded their build): 1."
+	if got != want {
+		t.Errorf("builds = %q, want %q", got, want)
 	}
-	if got := cellBuilds(nil); got != "" {
-		t.Errorf("cellBuilds(nil) = %q, want empty", got)
+	if countBuilds(nil) != nil {
+		t.Error("no cells: want no builds")
+	}
+	if b := thisBuild(); b.Commit == "" || b.GoVersion == "" || b.CPU == "" {
+		t.Errorf("thisBuild = %+v: every field recorded", b)
 	}
 }

@@ -125,6 +125,7 @@ func RunLandscape(c LandscapeConfig, cm Common) (*Result, error) {
 	}
 	t := newTable("data", "k", "n", "clusters", "temperature", "config", "batch_loss", "finite_batch_correction",
 		"population", "population_direct", "closed_form", "closed_form_of", "abs_diff")
+	v := vals{}
 	var md [][]string
 	worstUnif, worstK, worstCheck := 0.0, 0.0, 0.0
 	for _, r := range rows {
@@ -137,19 +138,22 @@ func RunLandscape(c LandscapeConfig, cm Common) (*Result, error) {
 		case "collapsed":
 			worstK = max(worstK, diff)
 		}
-		cf := "—"
+		data := strings.SplitN(r.Data, ":", 2)[0]
+		k := fmt.Sprintf("row/%s-k%d-tau%g-%s", data, r.K, r.Temperature, r.Config)
+		cf, df := "—", "—"
 		if !math.IsNaN(r.ClosedForm) {
-			cf = fmt.Sprintf("%.6f (%s)", r.ClosedForm, r.ClosedFormFor)
+			cf = v.num(k+"/closed_form", r.ClosedForm, "%.6f") + " (" + r.ClosedFormFor + ")"
+			df = v.num(k+"/abs_diff", diff, "%.2e")
 		}
-		md = append(md, []string{strings.SplitN(r.Data, ":", 2)[0], fmt.Sprint(r.K), fmt.Sprint(r.Temperature), r.Config,
-			fmt.Sprintf("%.6f", r.Batch), fmt.Sprintf("%.6f", r.Population), cf, sciOrDash(diff)})
+		md = append(md, []string{data, fmt.Sprint(r.K), fmt.Sprint(r.Temperature), r.Config,
+			v.num(k+"/batch", r.Batch, "%.6f"), v.num(k+"/population", r.Population, "%.6f"), cf, df})
 	}
 	if err := t.write(filepath.Join(dir, "landscape.csv")); err != nil {
 		return nil, err
 	}
 	// The minimum over configurations, per data set, k and τ: the same for both data sets?
-	minRows, minGap := landscapeMinima(rows)
-	res := &Result{Name: "loss-landscape", Dir: dir, Title: "Loss of invariant embeddings (paper Fig. 1, Prop. 2.1)"}
+	minRows, minGap := landscapeMinima(v, rows)
+	res := &Result{Name: "loss-landscape", Dir: dir, Title: "Loss of invariant embeddings (paper Fig. 1, Prop. 2.1)", Values: v}
 	figs, err := landscapeFigures(c, rows, dir)
 	if err != nil {
 		return nil, err
@@ -157,7 +161,8 @@ func RunLandscape(c LandscapeConfig, cm Common) (*Result, error) {
 	res.Figures = figs
 	res.Numbers = fmt.Sprintf("Worst |population − L_unif(k,τ)| over the uniform embeddings: %s; worst |population − exact K-point sum| "+
 		"over the collapsed embeddings: %s; largest difference between the two data sets' minima: %s; "+
-		"|batch loss − correction − direct population value| ≤ %s.\n\n", sci(worstUnif), sci(worstK), sci(minGap), sci(worstCheck)) +
+		"|batch loss − correction − direct population value| ≤ %s.\n\n", v.num("worst_uniform", worstUnif, "%.2e"),
+		v.num("worst_kpoint", worstK, "%.2e"), v.num("minima_gap", minGap, "%.2e"), v.num("worst_check", worstCheck, "%.2e")) +
 		markdown([]string{"k", "τ", "min over configs, data A", "min over configs, data B", "L_unif(k,τ)"}, minRows)
 	// Smallest and largest gap collapsed − uniform over every data set, k and τ (is collapsing ever as good as
 	// uniform?), with the k and τ where each is reached.
@@ -183,7 +188,8 @@ func RunLandscape(c LandscapeConfig, cm Common) (*Result, error) {
 		"not on which data point owns which latent point (interleaved = contiguous), the uniform embeddings reach the closed-form "+
 		"minimum L_unif(k,τ) within %s and both data sets have the same minimum (gap %s); collapsing the clusters to K points "+
 		"costs between %s (k = %d, τ = %g) and %s (k = %d, τ = %g) above uniform: at the low end a cluster-collapsed embedding, which ignores all within-cluster structure, is "+
-		"almost optimal.", sci(worstUnif), sci(minGap), sci(lo.gap), lo.k, lo.tau, sci(hi.gap), hi.k, hi.tau)
+		"almost optimal.", v.num("worst_uniform", worstUnif, "%.2e"), v.num("minima_gap", minGap, "%.2e"), v.num("collapse_cost/min", lo.gap, "%.2e"),
+		lo.k, lo.tau, v.num("collapse_cost/max", hi.gap, "%.2e"), hi.k, hi.tau)
 	if !held {
 		res.Verdict = "Acceptance NOT met: " + res.Numbers[:strings.Index(res.Numbers, "\n")]
 	}

@@ -10,17 +10,8 @@ import (
 	"gonum.org/v1/plot"
 )
 
-func sci(x float64) string { return fmt.Sprintf("%.2e", x) }
-
-func sciOrDash(x float64) string {
-	if math.IsNaN(x) {
-		return "—"
-	}
-	return sci(x)
-}
-
 // landscapeMinima returns, per (k, τ), the minimum population value of each data set, and the largest gap.
-func landscapeMinima(rows []LandscapeRow) ([][]string, float64) {
+func landscapeMinima(v vals, rows []LandscapeRow) ([][]string, float64) {
 	type key struct {
 		k   int
 		tau float64
@@ -47,8 +38,9 @@ func landscapeMinima(rows []LandscapeRow) ([][]string, float64) {
 	for _, kk := range keys {
 		m := mins[kk]
 		gap = max(gap, math.Abs(m[0]-m[1]))
-		out = append(out, []string{fmt.Sprint(kk.k), fmt.Sprint(kk.tau), fmt.Sprintf("%.6f", m[0]), fmt.Sprintf("%.6f", m[1]),
-			fmt.Sprintf("%.6f", UniformLoss(kk.k, kk.tau))})
+		k := fmt.Sprintf("min/k%d-tau%g", kk.k, kk.tau)
+		out = append(out, []string{fmt.Sprint(kk.k), fmt.Sprint(kk.tau), v.num(k+"/A", m[0], "%.6f"), v.num(k+"/B", m[1], "%.6f"),
+			v.num(k+"/uniform", UniformLoss(kk.k, kk.tau), "%.6f")})
 	}
 	return out, gap
 }

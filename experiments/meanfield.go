@@ -27,6 +27,7 @@ type MeanFieldConfig struct {
 	Steps, Every         int
 	Seeds                int
 	FirstSeed            uint64
+	ReportOnly           bool `json:"-"` // run nothing: the summary and figure of the stored drift.csv
 }
 
 // DefaultMeanField returns the full (or quick) settings: ntk's data, widths from 16 to 1024.
@@ -54,6 +55,7 @@ func bindMeanField(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) 
 	fs.IntVar(&c.Every, "every", c.Every, "measure the kernel every this many steps")
 	fs.IntVar(&c.Seeds, "seeds", c.Seeds, "seeds")
 	fs.Uint64Var(&c.FirstSeed, "first-seed", c.FirstSeed, "first seed")
+	fs.BoolVar(&c.ReportOnly, "report-only", false, "run nothing: write the summary and figure from the stored drift.csv")
 	return func(cm Common) (*Result, error) { return RunMeanField(c, cm) }
 }
 
@@ -71,11 +73,22 @@ func RunMeanField(c MeanFieldConfig, cm Common) (*Result, error) {
 	if len(c.Widths) < 2 || c.Seeds < 1 || c.Every < 1 || c.LRWidth < 1 || c.Temperature <= 0 {
 		return nil, fmt.Errorf("experiments: mean-field: --widths needs at least two widths; --seeds, --every, --lr-width ≥ 1; --temperature > 0")
 	}
+	nc, loss := c.ntk(), losses.Config{Kernel: losses.KernelGaussian, Temperature: c.Temperature}
+	if c.ReportOnly {
+		dir := filepath.Join(cm.OutDir, "mean-field")
+		if err := sameSettings(filepath.Join(dir, "config.json"), c, func(s *MeanFieldConfig) { s.ReportOnly = c.ReportOnly }); err != nil {
+			return nil, err
+		}
+		runs, err := readNTKRuns(dir, nc, nc.cells(), false)
+		if err != nil {
+			return nil, err
+		}
+		return meanFieldReport(c, cm, dir, runs, storedSeconds(dir))
+	}
 	dir, spec, d, b, err := setupPoints("mean-field", cm, c, c.Augment, c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
 	if err != nil {
 		return nil, err
 	}
-	nc, loss := c.ntk(), losses.Config{Kernel: losses.KernelGaussian, Temperature: c.Temperature}
 	pts := newNTKPoints(d, c.Subset, spec.NoiseStd, c.FirstSeed)
 	runs, cells := map[ntkCell][]ntkSeed{}, nc.cells()
 	for _, cl := range cells {
@@ -88,40 +101,54 @@ func RunMeanField(c MeanFieldConfig, cm Common) (*Result, error) {
 	if err := driftTable(nc, cells, runs).write(filepath.Join(dir, "drift.csv")); err != nil {
 		return nil, err
 	}
+	// The summary is computed from the file just written, as --report-only computes it.
+	if runs, err = readNTKRuns(dir, nc, cells, false); err != nil {
+		return nil, err
+	}
+	return meanFieldReport(c, cm, dir, runs, time.Since(start).Seconds())
+}
+
+// meanFieldReport draws the figure and writes the summary of the runs.
+func meanFieldReport(c MeanFieldConfig, cm Common, dir string, runs map[ntkCell][]ntkSeed, seconds float64) (*Result, error) {
+	nc := c.ntk()
 	if err := driftWidthFigure(dir, nc, runs, ", Gaussian-kernel loss"); err != nil {
 		return nil, err
 	}
 	res := &Result{Name: "mean-field", Dir: dir, Figures: []string{"drift_vs_width.png"},
 		Title: "1/√m against 1/m under a loss that sees ‖g‖: scale-free NTK drift against width"}
-	res.Numbers, res.Verdict = meanFieldNumbers(nc, runs, len(pts.labels))
+	res.Values = vals{}
+	res.Numbers, res.Verdict = meanFieldNumbers(res.Values, nc, runs, c.Clusters*c.Subset)
 	res.Ours = fmt.Sprintf("Data as in ntk (%d Gaussian clusters × %d points, std %g, centres on a circle of radius %g), augmentation %q, "+
 		"kernel points (%d per cluster), widths %v (one hidden layer), %s activation, the unnormalised 2-D output g trained on the "+
 		"Gaussian-kernel loss with τ = %g, full-batch SGD with η = %g (1/√m) and η·m/%d (1/m: mean-field's time rescaling), %d steps, "+
 		"kernel every %d steps, %d seeds (%d…%d).", c.Clusters, c.PerCluster, c.Radius, c.Scale, c.Augment, c.Subset, c.Widths,
 		c.Activation, c.Temperature, c.LR, c.LRWidth, c.Steps, c.Every, c.Seeds, c.FirstSeed, c.FirstSeed+uint64(c.Seeds)-1)
-	res.Seconds = time.Since(start).Seconds()
+	res.Seconds = seconds
 	return res, writeSummary(res, cm, res.Numbers)
 }
 
 // meanFieldNumbers is the summary's table, its slopes and the verdict.
-func meanFieldNumbers(c NTKConfig, runs map[ntkCell][]ntkSeed, p int) (body, verdict string) {
+func meanFieldNumbers(v vals, c NTKConfig, runs map[ntkCell][]ntkSeed, p int) (body, verdict string) {
 	lo, hi := c.Widths[0], c.Widths[len(c.Widths)-1]
-	rows, slopes := driftRows(c, runs)
+	rows, slopes := driftRows(v, c, runs)
 	body = fmt.Sprintf("Kernels on %d points, k = 2; n = %d seeds per row (mean ± sample std). Θ is the NTK of the output g, which "+
 		"the loss sees unnormalised; D = ‖Θ_t/‖Θ_t‖ − Θ_0/‖Θ_0‖‖_F after %d steps, A the alignment (D² = 2 − 2A).\n\n", p, c.Seeds, c.Steps) +
 		markdown(driftHeader, rows) +
-		fmt.Sprintf("\nLog-log slope of the mean D from m = %d to m = %d: 1/√m %.2f, 1/m %.2f. Lazy-training theory bounds the "+
+		fmt.Sprintf("\nLog-log slope of the mean D from m = %d to m = %d: 1/√m %s, 1/m %s. Lazy-training theory bounds the "+
 			"kernel's change by O(1/√m) under 1/√m (slope ≤ −0.5); mean-field theory predicts a change that does not vanish with m "+
-			"under 1/m with lr ∝ m (slope ≈ 0).\n", lo, hi, slopes[arch.ScalingNTK], slopes[arch.ScalingMeanField])
+			"under 1/m with lr ∝ m (slope ≈ 0).\n", lo, hi, v.num("slope/ntk", slopes[arch.ScalingNTK], "%.2f"),
+			v.num("slope/mean-field", slopes[arch.ScalingMeanField], "%.2f"))
 	d := func(s string) float64 {
 		m, _ := meanStd(lastOf(runs[c.cell(s, 1, hi)], func(r ntkSeed) []float64 { return r.drift }))
 		return m
 	}
-	verdict = fmt.Sprintf("Under a loss that sees ‖g‖, the scale-free drift after %d steps has slope %.2f in log m under 1/√m "+
-		"(theory ≤ −0.5) and %.2f under 1/m with lr ∝ m (theory ≈ 0); at m = %d, D = %.3g vs %.3g (n = %d seeds, %d widths). ",
-		c.Steps, slopes[arch.ScalingNTK], slopes[arch.ScalingMeanField], hi, d(arch.ScalingNTK), d(arch.ScalingMeanField), c.Seeds, len(c.Widths))
+	verdict = fmt.Sprintf("Under a loss that sees ‖g‖, the scale-free drift after %d steps has slope %s in log m under 1/√m "+
+		"(theory ≤ −0.5) and %s under 1/m with lr ∝ m (theory ≈ 0); at m = %d, D = %s vs %s (n = %d seeds, %d widths). ",
+		c.Steps, v.num("slope/ntk", slopes[arch.ScalingNTK], "%.2f"), v.num("slope/mean-field", slopes[arch.ScalingMeanField], "%.2f"), hi,
+		v.num(fmt.Sprintf("drift/ntk-m%d/mean3", hi), d(arch.ScalingNTK), "%.3g"), v.num(fmt.Sprintf("drift/mean-field-m%d/mean3", hi), d(arch.ScalingMeanField), "%.3g"),
+		c.Seeds, len(c.Widths))
 	if r := d(arch.ScalingMeanField) / d(arch.ScalingNTK); !math.IsNaN(r) {
-		verdict += fmt.Sprintf("The 1/m kernel moves %.3g× as far as the 1/√m kernel at the largest width. ", r)
+		verdict += fmt.Sprintf("The 1/m kernel moves %s× as far as the 1/√m kernel at the largest width. ", v.num("drift/ratio_largest", r, "%.3g"))
 	}
 	body += "\n### What this does not show\n\n" +
 		"- The slopes are two-point estimates over widths " + fmt.Sprint(lo) + "…" + fmt.Sprint(hi) + " and " + fmt.Sprint(c.Steps) +

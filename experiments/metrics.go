@@ -155,26 +155,33 @@ const probeLambda = 1e-4
 
 // ProbeAccuracy fits a linear probe on the latent points (z itself, standardised by eval.FitProbe) and
 // returns its accuracy on the same points.
-func ProbeAccuracy(s latentSet) float64 {
-	x := make([]float32, len(s.Z))
-	for i, v := range s.Z {
-		x[i] = float32(v)
+func ProbeAccuracy(s latentSet) float64 { return probeScore(s.Z, s.Labels, s.Z, s.Labels, s.K, s.C) }
+
+// probeScore fits the latent-point probe (λ = probeLambda, 200 iterations) on the points train [n·k] and returns
+// its accuracy on the points test; NaN when the fit fails.
+func probeScore(train []float64, trainLabels []int, test []float64, testLabels []int, k, classes int) float64 {
+	f32 := func(v []float64) []float32 {
+		x := make([]float32, len(v))
+		for i, a := range v {
+			x[i] = float32(a)
+		}
+		return x
 	}
-	p, err := eval.FitProbe(x, s.Labels, s.K, s.C, eval.ProbeOptions{Lambdas: []float64{probeLambda}, MaxIter: 200})
+	p, err := eval.FitProbe(f32(train), trainLabels, k, classes, eval.ProbeOptions{Lambdas: []float64{probeLambda}, MaxIter: 200})
 	if err != nil {
 		return math.NaN()
 	}
-	pred, err := p.Predict(x)
+	pred, err := p.Predict(f32(test))
 	if err != nil {
 		return math.NaN()
 	}
 	ok := 0
 	for i, y := range pred {
-		if y == s.Labels[i] {
+		if y == testLabels[i] {
 			ok++
 		}
 	}
-	return float64(ok) / float64(s.N)
+	return float64(ok) / float64(len(testLabels))
 }
 
 // Uniformity is Wang & Isola's (2020) uniformity of the N points on u: log mean_{i≠j} exp(−2‖u_i − u_j‖²);

@@ -6,7 +6,6 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -43,6 +42,9 @@ type MNISTConfig struct {
 	Window      int     `json:"window"` // logged points below the threshold that end persistence
 	Seeds       int     `json:"seeds"`
 	FirstSeed   uint64  `json:"first-seed"`
+	// Draws is the number of data draws: draw d takes images (d−1)·PerClass … d·PerClass − 1 of each digit (draw 1
+	// the authors' first PerClass). Seeds and Draws may grow between sittings: the runs already stored stay valid.
+	Draws int `json:"draws,omitempty"`
 	// This sitting only (not compared when resuming): no new run starts after For (0: none); ReportOnly runs
 	// nothing and writes the files of the runs stored.
 	For        time.Duration `json:"-"`
@@ -52,9 +54,9 @@ type MNISTConfig struct {
 // DefaultMNIST returns the full (or quick) settings.
 func DefaultMNIST(quick bool) MNISTConfig {
 	c := MNISTConfig{PerClass: 300, Augment: "mnist", Width: 100, DeepDepth: 3, Activation: arch.LeakyReLU, Temperature: 0.1, LR: 1e-3,
-		Steps: 20000, LogEvery: 100, Window: 5, Seeds: 3, FirstSeed: 1}
+		Steps: 20000, LogEvery: 100, Window: 5, Seeds: 8, FirstSeed: 1, Draws: 2}
 	if quick {
-		c.PerClass, c.Steps, c.LogEvery, c.Window, c.Seeds = 50, 300, 15, 3, 1
+		c.PerClass, c.Steps, c.LogEvery, c.Window, c.Seeds, c.Draws = 50, 300, 15, 3, 1, 1
 	}
 	return c
 }
@@ -74,13 +76,15 @@ func bindMNIST(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) {
 	fs.IntVar(&c.Window, "window", c.Window, "persistence ends at the first of this many consecutive measurements below the threshold")
 	fs.IntVar(&c.Seeds, "seeds", c.Seeds, "seeds (initialisation and augmentation)")
 	fs.Uint64Var(&c.FirstSeed, "first-seed", c.FirstSeed, "first seed")
+	fs.IntVar(&c.Draws, "draws", c.Draws, "data draws: draw d takes the d-th block of per-class images of each digit")
 	fs.DurationVar(&c.For, "for", 0, "start no new run (network, seed) after this long (e.g. 2h; 0: run to the end); run again to resume")
 	fs.BoolVar(&c.ReportOnly, "report-only", false, "run nothing: write the tables, figures and summary of the runs already stored")
 	return func(cm Common) (*Result, error) { return RunMNIST(c, cm) }
 }
 
-// mnistSubset returns the first per training images of digits 0, 1, 2 as pixels in [0, 1] [n, 784] and labels.
-func mnistSubset(dir string, per int) (px []float32, labels []int, h, w int, err error) {
+// mnistSubset returns training images skip … skip+per−1 of each of the digits 0, 1, 2 (in file order) as pixels in
+// [0, 1] [n, 784] and labels.
+func mnistSubset(dir string, skip, per int) (px []float32, labels []int, h, w int, err error) {
 	tr, _, err := datasets.Load("mnist", dir)
 	if err != nil {
 		return nil, nil, 0, 0, err
@@ -88,8 +92,10 @@ func mnistSubset(dir string, per int) (px []float32, labels []int, h, w int, err
 	cnt := [3]int{}
 	var idx []int
 	for i, y := range tr.Labels {
-		if y >= 0 && y < 3 && cnt[y] < per {
-			cnt[y]++
+		if y < 0 || y >= 3 {
+			continue
+		}
+		if cnt[y]++; cnt[y] > skip && cnt[y] <= skip+per {
 			idx = append(idx, i)
 			labels = append(labels, y)
 		}
@@ -103,11 +109,23 @@ func mnistSubset(dir string, per int) (px []float32, labels []int, h, w int, err
 type mnistRun struct {
 	method              string
 	seed                uint64
+	draw                int // 1, 2, …
 	tj                  *trajectory
 	codeStd             []float64 // std of the N codes at each logged step
 	diverged, collapsed bool
 	sil, probe          survival.Obs
 	silNever, prbNever  bool
+	labels              []int // the digit of each code
+	// Peak-relative persistence of the silhouette (to half of its peak) and of the probe (halfway to chance), and
+	// the held-out probe at the probe's peak and at the last step.
+	silPeak, probePeak peakObs
+	heldPeak, heldLast float64
+}
+
+// peakObs is a peak-relative persistence: the index of the peak and the time from it.
+type peakObs struct {
+	i int
+	o survival.Obs
 }
 
 // collapseStd is the collapse criterion (ours): the N codes' standard deviation below this fraction of the
@@ -119,8 +137,14 @@ func mnistMethods(c MNISTConfig) []method {
 	return []method{{"1 hidden layer", 1}, {fmt.Sprintf("%d hidden layers", c.DeepDepth), c.DeepDepth}}
 }
 
-// mnistKey names the cell of one network's run from one seed.
-func mnistKey(depth int, seed uint64) string { return fmt.Sprintf("L%d-seed%d", depth, seed) }
+// mnistKey names the cell of one network's run from one seed on one data draw (draw 1 keeps the name of the
+// cells stored before there were draws).
+func mnistKey(depth, draw int, seed uint64) string {
+	if draw <= 1 {
+		return fmt.Sprintf("L%d-seed%d", depth, seed)
+	}
+	return fmt.Sprintf("L%d-draw%d-seed%d", depth, draw, seed)
+}
 
 // mnistCellDone, if not nil, is called after each run in RunMNIST (tests: spend a sitting's budget at a known
 // point).
@@ -136,8 +160,8 @@ type mnistData struct {
 	h, w   int
 }
 
-func loadMNISTData(c MNISTConfig, cm Common) (*mnistData, error) {
-	px, labels, h, w, err := mnistSubset(c.DataDir, c.PerClass)
+func loadMNISTData(c MNISTConfig, cm Common, draw int) (*mnistData, error) {
+	px, labels, h, w, err := mnistSubset(c.DataDir, (draw-1)*c.PerClass, c.PerClass)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +201,8 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 	// Other settings are refused only where they would mix with stored runs: a folder without cells (an older
 	// run's files, say) is simply rewritten.
 	if len(store.Keys()) > 0 {
-		if err := sameSettings(filepath.Join(dir, "config.json"), c, func(s *MNISTConfig) { s.For, s.ReportOnly = c.For, c.ReportOnly }); err != nil {
+		grow := func(s *MNISTConfig) { s.For, s.ReportOnly, s.Seeds, s.Draws = c.For, c.ReportOnly, c.Seeds, c.Draws }
+		if err := sameSettings(filepath.Join(dir, "config.json"), c, grow); err != nil {
 			return nil, err
 		}
 	}
@@ -188,32 +213,37 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 	type planned struct {
 		m    method
 		seed uint64
+		draw int
 	}
 	plan := map[string]planned{}
 	var keys []string
-	for si := range c.Seeds { // seed by seed, both networks of a seed together
-		seed := c.FirstSeed + uint64(si)
-		for _, m := range methods {
-			k := mnistKey(m.depth, seed)
-			plan[k], keys = planned{m, seed}, append(keys, k)
+	for draw := 1; draw <= max(c.Draws, 1); draw++ { // draw by draw, seed by seed, both networks of a seed together
+		for si := range c.Seeds {
+			seed := c.FirstSeed + uint64(si)
+			for _, m := range methods {
+				k := mnistKey(m.depth, draw, seed)
+				plan[k], keys = planned{m, seed, draw}, append(keys, k)
+			}
 		}
 	}
-	var data *mnistData
+	data := map[int]*mnistData{}
 	var ran float64 // seconds of the runs made in this sitting
 	work := func(key string) (any, error) {
-		if data == nil {
-			if data, err = loadMNISTData(c, cm); err != nil {
+		p := plan[key]
+		if data[p.draw] == nil {
+			if data[p.draw], err = loadMNISTData(c, cm, p.draw); err != nil {
 				return nil, err
 			}
 		}
-		p := plan[key]
+		d := data[p.draw]
 		t0 := time.Now()
-		r, err := mnistOne(c, data, p.m, p.seed)
+		r, err := mnistOne(c, d, p.m, p.seed)
 		if err != nil {
 			return nil, err
 		}
-		cl := mnCellOf(r, p.m.depth, data.labels)
-		cl.Seconds, cl.Commit = time.Since(t0).Seconds(), gitCommit()
+		r.draw = p.draw
+		cl := mnCellOf(r, p.m.depth, d.labels)
+		cl.Seconds, cl.cellBuild = time.Since(t0).Seconds(), thisBuild()
 		ran += cl.Seconds
 		cm.logf("mnist-012: %s seed %d: %.1f s (diverged %v, collapsed %v)\n", p.m.name, p.seed, r.tj.seconds, r.diverged, r.collapsed)
 		if mnistCellDone != nil {
@@ -227,8 +257,8 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 	}
 	var runs []mnistRun
 	var labels []int
-	var commits []string // the build of each stored run
-	stored := 0.0        // seconds of every stored run, whichever sitting made it
+	var builds []cellBuild // the build of each stored run
+	stored := 0.0          // seconds of every stored run, whichever sitting made it
 	for _, k := range keys {
 		if !store.Done(k) {
 			continue
@@ -237,7 +267,7 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 		if err := store.Load(k, &cl); err != nil {
 			return nil, err
 		}
-		r, err := cl.run()
+		r, err := cl.run(c)
 		if err != nil {
 			return nil, err
 		}
@@ -245,15 +275,13 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 			labels = cl.Labels
 		}
 		runs, stored = append(runs, r), stored+cl.Seconds
-		commits = append(commits, cl.Commit)
+		builds = append(builds, cl.cellBuild)
 	}
 	res, err := mnistReport(c, dir, methods, runs, labels, len(keys))
 	if err != nil {
 		return nil, err
 	}
-	if b := cellBuilds(commits); b != "" {
-		res.Numbers = strings.TrimRight(res.Numbers, "\n") + "\n\n" + b + "\n"
-	}
+	res.Builds = countBuilds(builds)
 	// Wall time: of the stored runs plus this sitting's own work besides them (one sitting: its wall time).
 	res.Seconds = stored + time.Since(start).Seconds() - ran
 	return res, writeSummary(res, cm, res.Numbers)
@@ -269,7 +297,7 @@ func mnistOne(c MNISTConfig, d *mnistData, m method, seed uint64) (mnistRun, err
 	rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelGaussian, Temperature: c.Temperature},
 		seed: seed, keepAll: true, labels: d.labels, classes: 3, k: 1, metrics: true}
 	tj, err := run(d.b, tr, rc)
-	r := mnistRun{method: m.name, seed: seed, tj: tj, diverged: errors.Is(err, errNotFinite)}
+	r := mnistRun{method: m.name, seed: seed, tj: tj, diverged: errors.Is(err, errNotFinite), labels: d.labels}
 	if err != nil && !r.diverged {
 		return mnistRun{}, err
 	}
@@ -294,6 +322,20 @@ func (r *mnistRun) measure(c MNISTConfig, thr float64) {
 	r.collapsed = !r.diverged && sd < collapseStd*math.Sqrt(c.Temperature)
 	r.sil, r.silNever = persistenceOf(tj.steps, ss, thr, c.Window, last)
 	r.probe, r.prbNever = persistenceOf(tj.steps, ps, probeThreshold, c.Window, last)
+	r.peaks(c.Window, last)
+}
+
+// peaks measures the peak-relative persistence and the held-out probe from the stored series and codes.
+func (r *mnistRun) peaks(window, last int) {
+	tj := r.tj
+	ss, ps := make([]float64, len(tj.rows)), make([]float64, len(tj.rows))
+	for i, g := range tj.rows {
+		ss[i], ps[i] = g.Silhouette, g.Probe
+	}
+	r.silPeak.i, r.silPeak.o = peakDrop(tj.steps, ss, halfOfPeak, window, last)
+	r.probePeak.i, r.probePeak.o = peakDrop(tj.steps, ps, halfwayToChance, window, last)
+	r.heldPeak = heldOutProbe(tj.latents[tj.steps[r.probePeak.i]], r.labels, 3)
+	r.heldLast = heldOutProbe(tj.latents[tj.steps[len(tj.steps)-1]], r.labels, 3)
 }
 
 // trivialSilhouette1D is the silhouette of n evenly spaced 1-D codes with each label on a contiguous block: the

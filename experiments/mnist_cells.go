@@ -16,6 +16,7 @@ type mnCell struct {
 	Network string `json:"network"` // "1 hidden layer", "3 hidden layers"
 	Depth   int    `json:"depth"`   // hidden layers
 	Seed    uint64 `json:"seed"`
+	Draw    int    `json:"draw,omitempty"` // the data draw (absent: 1, cells stored before there were draws)
 	Points  int    `json:"points"`
 	Labels  []int  `json:"labels"` // digit of each image, in the order of the codes
 	Steps   []int  `json:"steps"`  // the logged steps (a diverged run's stop where it stopped being finite)
@@ -38,14 +39,15 @@ type mnCell struct {
 	// j·Points + i.
 	Codes   string  `json:"codes"`
 	Seconds float64 `json:"seconds"` // wall time of the run (training and measuring); not compared on resume
-	// Commit is the build that ran the cell (empty in cells stored before cells recorded it).
-	Commit string `json:"commit,omitempty"`
+	// cellBuild is the build and host that ran the cell (commit only, or nothing, in cells stored before cells
+	// recorded them).
+	cellBuild
 }
 
 // mnCellOf stores the run r of the network with depth hidden layers on the images with these labels.
 func mnCellOf(r mnistRun, depth int, labels []int) mnCell {
 	n := len(labels)
-	cl := mnCell{Network: r.method, Depth: depth, Seed: r.seed, Points: n, Labels: labels, Steps: r.tj.steps,
+	cl := mnCell{Network: r.method, Depth: depth, Seed: r.seed, Draw: r.draw, Points: n, Labels: labels, Steps: r.tj.steps,
 		Diverged: r.diverged, Collapsed: r.collapsed, SilPersistence: r.sil, SilNever: r.silNever, ProbePersistence: r.probe,
 		ProbeNever: r.prbNever, Seconds: r.tj.seconds}
 	for i := range r.tj.steps {
@@ -60,8 +62,9 @@ func mnCellOf(r mnistRun, depth int, labels []int) mnCell {
 }
 
 // run rebuilds the run that the report reads (mnistNumbers, mnistVerdict, mnistFigures, timeseries.csv) from
-// the stored cell: the trajectory holds the logged steps, their metrics and codes.
-func (cl mnCell) run() (mnistRun, error) {
+// the stored cell under the settings c: the trajectory holds the logged steps, their metrics and codes; the
+// peak-relative measures are computed from them.
+func (cl mnCell) run(c MNISTConfig) (mnistRun, error) {
 	n, s := cl.Points, len(cl.Steps)
 	for _, l := range [][]jsonNum{cl.Spread, cl.MinSep, cl.Silhouette, cl.Probe, cl.Uniformity, cl.Loss, cl.CodeStd} {
 		if len(l) != s {
@@ -75,8 +78,8 @@ func (cl mnCell) run() (mnistRun, error) {
 	if err != nil {
 		return mnistRun{}, fmt.Errorf("experiments: mnist-012: %s seed %d: %w", cl.Network, cl.Seed, err)
 	}
-	r := mnistRun{method: cl.Network, seed: cl.Seed, diverged: cl.Diverged, collapsed: cl.Collapsed, sil: cl.SilPersistence,
-		silNever: cl.SilNever, probe: cl.ProbePersistence, prbNever: cl.ProbeNever,
+	r := mnistRun{method: cl.Network, seed: cl.Seed, draw: max(cl.Draw, 1), diverged: cl.Diverged, collapsed: cl.Collapsed, sil: cl.SilPersistence,
+		silNever: cl.SilNever, probe: cl.ProbePersistence, prbNever: cl.ProbeNever, labels: cl.Labels,
 		tj: &trajectory{steps: cl.Steps, latents: latents, seconds: cl.Seconds}}
 	for j := range cl.Steps {
 		r.tj.rows = append(r.tj.rows, Geometry{Spread: float64(cl.Spread[j]), MinSep: float64(cl.MinSep[j]),
@@ -84,5 +87,10 @@ func (cl mnCell) run() (mnistRun, error) {
 			Loss: float64(cl.Loss[j]), OutNorm: math.NaN()})
 		r.codeStd = append(r.codeStd, float64(cl.CodeStd[j]))
 	}
+	last := c.Steps
+	if cl.Diverged {
+		last = cl.Steps[len(cl.Steps)-1]
+	}
+	r.peaks(c.Window, last)
 	return r, nil
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ func TestMNISTResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := countFiles(t, cellsDir); n != 0 || !strings.HasPrefix(r.Numbers, "Cells finished: 0 of 4 (4 remain") || r.Verdict != "" || len(r.Figures) != 0 {
+	if n := countFiles(t, cellsDir); n != 0 || !strings.HasPrefix(filled(t, r, r.Numbers), "Cells finished: 0 of 4 (4 remain") || r.Verdict != "" || len(r.Figures) != 0 {
 		t.Fatalf("after a spent budget: %d cells, numbers %q, verdict %q, figures %v", n, r.Numbers, r.Verdict, r.Figures)
 	}
 
@@ -58,8 +59,8 @@ func TestMNISTResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := countFiles(t, cellsDir); n != 1 || !strings.HasPrefix(r.Numbers, "Cells finished: 1 of 4 (3 remain") ||
-		!strings.HasPrefix(r.Verdict, "Provisional, from 1 of 4 planned runs.") || !strings.Contains(r.Verdict, "1 hidden layer (n = 1 seeds") ||
+	if n := countFiles(t, cellsDir); n != 1 || !strings.HasPrefix(filled(t, r, r.Numbers), "Cells finished: 1 of 4 (3 remain") ||
+		!strings.HasPrefix(r.VerdictText(), "Provisional, from 1 of 4 planned runs.") || !strings.Contains(r.VerdictText(), "1 hidden layer (n = 1 runs") ||
 		strings.Contains(r.Verdict, "3 hidden layers") || strings.Join(r.Figures, ",") != "trajectory_L1.png,timeseries.png" {
 		t.Fatalf("after the first run: %d cells, numbers %q, verdict %q, figures %v", n, r.Numbers, r.Verdict, r.Figures)
 	}
@@ -73,10 +74,11 @@ func TestMNISTResumes(t *testing.T) {
 		t.Errorf("resumed run skipped %d cells, want 1:\n%s", n, log.String())
 	}
 	sameMNIST(t, whole, dir, keys)
-	if b := "|\n\nCells run by commit " + gitCommit() + ": 4.\n"; !strings.HasSuffix(r.Numbers, b) { // every cell records its build
-		t.Errorf("resumed summary does not end with %q:\n%s", b, r.Numbers)
+	if b := countBuilds([]cellBuild{thisBuild(), thisBuild(), thisBuild(), thisBuild()}); !reflect.DeepEqual(r.Builds, b) { // every cell records its build
+		t.Errorf("resumed builds %+v, want %+v", r.Builds, b)
 	}
-	if r.Numbers != want.Numbers || r.Verdict != want.Verdict || r.Ours != want.Ours || strings.Join(r.Figures, ",") != strings.Join(want.Figures, ",") {
+	if r.Numbers != want.Numbers || r.Verdict != want.Verdict || r.Ours != want.Ours || strings.Join(r.Figures, ",") != strings.Join(want.Figures, ",") ||
+		!reflect.DeepEqual(r.Values, want.Values) {
 		t.Errorf("resumed summary differs from one run's:\n%s\n%s\nwant\n%s\n%s", r.Numbers, r.Verdict, want.Numbers, want.Verdict)
 	}
 
@@ -95,7 +97,7 @@ func TestMNISTResumes(t *testing.T) {
 		t.Errorf("--report-only ran a cell:\n%s", log.String())
 	}
 	sameMNIST(t, whole, dir, keys)
-	if r.Numbers != want.Numbers || r.Verdict != want.Verdict {
+	if r.Numbers != want.Numbers || r.Verdict != want.Verdict || !reflect.DeepEqual(r.Values, want.Values) {
 		t.Errorf("--report-only summary differs from one run's:\n%s\nwant\n%s", r.Numbers, want.Numbers)
 	}
 
@@ -175,7 +177,9 @@ func TestMNISTCellRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(raw, &cl); err != nil {
 		t.Fatal(err)
 	}
-	got, err := cl.run()
+	c := DefaultMNIST(true)
+	c.Steps = 20
+	got, err := cl.run(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +205,7 @@ func TestMNISTCellRoundTrip(t *testing.T) {
 		t.Errorf("round trip: %+v, want %+v", got, r)
 	}
 	cl.Codes = cl.Codes[:len(cl.Codes)-8]
-	if _, err := cl.run(); err == nil {
+	if _, err := cl.run(c); err == nil {
 		t.Error("a cell with too few codes was accepted")
 	}
 }

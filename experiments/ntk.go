@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -33,6 +34,7 @@ type NTKConfig struct {
 	CheckLR              float64 `json:"check-lr"` // step of the one-step 6(c) comparison
 	Seeds                int
 	FirstSeed            uint64
+	ReportOnly           bool `json:"-"` // run nothing: the summary and figures of the stored CSV files
 }
 
 // DefaultNTK returns the full (or quick) settings.
@@ -62,6 +64,7 @@ func bindNTK(fs *pflag.FlagSet, quick bool) func(Common) (*Result, error) {
 	fs.Float64Var(&c.CheckLR, "check-lr", c.CheckLR, "learning rate of the one-step cluster-velocity comparison")
 	fs.IntVar(&c.Seeds, "seeds", c.Seeds, "seeds")
 	fs.Uint64Var(&c.FirstSeed, "first-seed", c.FirstSeed, "first seed")
+	fs.BoolVar(&c.ReportOnly, "report-only", false, "run nothing: write the summary and figures from the stored CSV files")
 	return func(cm Common) (*Result, error) { return RunNTK(c, cm) }
 }
 
@@ -104,19 +107,31 @@ type ntkSeed struct {
 	vel                         [2]ntkVel
 }
 
-// RunNTK runs the experiment and writes its files.
+// RunNTK runs the experiment and writes its files; with c.ReportOnly it runs nothing and writes the summary and
+// figures from the stored CSV files.
 func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 	start := time.Now()
+	if len(c.Widths) == 0 || len(c.Depths) == 0 || c.Seeds < 1 || c.Every < 1 || c.LRWidth < 1 {
+		return nil, fmt.Errorf("experiments: ntk: --widths and --depths must be non-empty and --seeds, --every, --lr-width ≥ 1")
+	}
+	cells := c.cells()
+	if c.ReportOnly {
+		dir := filepath.Join(cm.OutDir, "ntk")
+		if err := sameSettings(filepath.Join(dir, "config.json"), c, func(s *NTKConfig) { s.ReportOnly = c.ReportOnly }); err != nil {
+			return nil, err
+		}
+		runs, err := readNTKRuns(dir, c, cells, true)
+		if err != nil {
+			return nil, err
+		}
+		return ntkReport(c, cm, dir, cells, runs, storedSeconds(dir))
+	}
 	dir, spec, d, b, err := setupPoints("ntk", cm, c, c.Augment, c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
 	if err != nil {
 		return nil, err
 	}
-	if len(c.Widths) == 0 || len(c.Depths) == 0 || c.Seeds < 1 || c.Every < 1 || c.LRWidth < 1 {
-		return nil, fmt.Errorf("experiments: ntk: --widths and --depths must be non-empty and --seeds, --every, --lr-width ≥ 1")
-	}
 	pts := newNTKPoints(d, c.Subset, spec.NoiseStd, c.FirstSeed)
 	runs := map[ntkCell][]ntkSeed{}
-	cells := c.cells()
 	for _, cl := range cells {
 		if runs[cl], err = runNTKCell(b, c, d, spec, pts, cl, losses.Config{Kernel: losses.KernelExp, Temperature: c.Temperature}, true); err != nil {
 			return nil, fmt.Errorf("experiments: ntk %s L=%d m=%d: %w", cl.scaling, cl.depth, cl.width, err)
@@ -128,12 +143,21 @@ func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 	if err := writeNTKTables(dir, c, cells, runs); err != nil {
 		return nil, err
 	}
+	// The summary is computed from the files just written, as --report-only computes it.
+	if runs, err = readNTKRuns(dir, c, cells, true); err != nil {
+		return nil, err
+	}
+	return ntkReport(c, cm, dir, cells, runs, time.Since(start).Seconds())
+}
+
+// ntkReport draws the figures and writes the summary of the runs.
+func ntkReport(c NTKConfig, cm Common, dir string, cells []ntkCell, runs map[ntkCell][]ntkSeed, seconds float64) (*Result, error) {
 	res := &Result{Name: "ntk", Dir: dir, Title: "Empirical neural tangent kernel: scale-free drift, 1/√m vs 1/m, locality against depth, prediction 6(c)",
-		Figures: []string{"drift_vs_step.png", "drift_vs_width.png", "locality_vs_depth.png", "velocity_6c.png"}}
+		Figures: []string{"drift_vs_step.png", "drift_vs_width.png", "locality_vs_depth.png", "velocity_6c.png"}, Values: vals{}}
 	if err := ntkFigures(dir, c, runs); err != nil {
 		return nil, err
 	}
-	res.Numbers, res.Verdict = ntkNumbers(c, cells, runs, len(pts.labels))
+	res.Numbers, res.Verdict = ntkNumbers(res.Values, c, cells, runs, c.Clusters*c.Subset)
 	res.Ours = fmt.Sprintf("Data (%d Gaussian clusters × %d points, std %g, centres on a circle of radius %g), augmentation %q, "+
 		"kernel points (%d per cluster, the first of each cluster), widths %v (one hidden layer), depths %v at width %d, %s "+
 		"activation, NTK hidden multipliers, unnormalised output g (NT-Xent normalises it), τ = %g, full-batch SGD with η = %g "+
@@ -141,8 +165,17 @@ func RunNTK(c NTKConfig, cm Common) (*Result, error) {
 		"views of the kernel points, %d seeds (%d…%d).", c.Clusters, c.PerCluster, c.Radius, c.Scale, c.Augment, c.Subset,
 		c.Widths, c.Depths, c.DepthWidth, c.Activation, c.Temperature, c.LR, c.LRWidth, c.Steps, c.Every, c.CheckLR,
 		c.Seeds, c.FirstSeed, c.FirstSeed+uint64(c.Seeds)-1)
-	res.Seconds = time.Since(start).Seconds()
+	res.Seconds = seconds
 	return res, writeSummary(res, cm, res.Numbers)
+}
+
+// storedSeconds is the wall time of the run whose files are in dir: its summary.json's, else the header of an
+// older summary.md.
+func storedSeconds(dir string) float64 {
+	if s, err := readSummary(dir); err == nil {
+		return s.Seconds
+	}
+	return storedWallTime(filepath.Join(dir, "summary.md"))
 }
 
 // ntkPoints are the kernel points: the first Subset points of each cluster (x [p, 2], labels) and one fixed draw of

@@ -77,13 +77,14 @@ func perSeed[T any](rs []ntkSeed, f func(ntkSeed) T) []T {
 	return xs
 }
 
-// meanPM formats the mean ± sample std of xs, or the single value with n = 1 (no std from one seed).
-func meanPM(xs []float64) string {
+// meanPM records the mean (name/mean) and sample std (name/sd) of xs and returns "mean ± std", or the single
+// value with n = 1 (no std from one seed).
+func meanPM(v vals, name string, xs []float64) string {
 	m, s := meanStd(xs)
 	if len(xs) < 2 {
-		return fmt.Sprintf("%.4g (n = 1)", m)
+		return v.num(name+"/mean", m, "%.4g") + " (n = 1)"
 	}
-	return fmt.Sprintf("%.4g ± %.2g", m, s)
+	return v.num(name+"/mean", m, "%.4g") + " ± " + v.num(name+"/sd", s, "%.2g")
 }
 
 // relDrift is ‖Θ_t − Θ_0‖_F/‖Θ_0‖_F from the norms and the alignment: √(ρ² + 1 − 2ρA), ρ = ‖Θ_t‖/‖Θ_0‖.
@@ -137,31 +138,32 @@ func (c NTKConfig) cell(s string, depth, width int) ntkCell {
 }
 
 // ntkNumbers returns the summary's tables and the verdict.
-func ntkNumbers(c NTKConfig, cells []ntkCell, runs map[ntkCell][]ntkSeed, p int) (body, verdict string) {
+func ntkNumbers(v vals, c NTKConfig, cells []ntkCell, runs map[ntkCell][]ntkSeed, p int) (body, verdict string) {
 	lo, hi := c.Widths[0], c.Widths[len(c.Widths)-1]
-	rows, slopes := driftRows(c, runs)
+	rows, slopes := driftRows(v, c, runs)
 	body = fmt.Sprintf("Kernels on %d points (%d per cluster), k = 2; n = %d seeds per row (mean ± sample std). "+
 		"Θ is the NTK of the unnormalised output g; D = ‖Θ_t/‖Θ_t‖ − Θ_0/‖Θ_0‖‖_F ∈ [0, 2] and A = ⟨Θ_t, Θ_0⟩/(‖Θ_t‖‖Θ_0‖) ignore "+
 		"the kernel's scale (D² = 2 − 2A); the scale itself is ‖Θ_t‖/‖Θ_0‖, beside the mean ‖g‖ over the data. The last column is "+
 		"the scale-sensitive drift ‖Θ_t − Θ_0‖/‖Θ_0‖ that the previous version reported.\n\n"+
 		"### 1–2. Scale-free drift after %d steps against width, 1/√m (ntk) and 1/m (mean-field)\n\n", p, c.Subset, c.Seeds, c.Steps) +
 		markdown(driftHeader, rows) +
-		fmt.Sprintf("\nLog-log slope of D from m = %d to m = %d (means): ntk %.2f, mean-field %.2f; lazy-training theory "+
+		fmt.Sprintf("\nLog-log slope of D from m = %d to m = %d (means): ntk %s, mean-field %s; lazy-training theory "+
 			"bounds the change of the kernel by O(1/√m) under the ntk scaling (slope ≤ −0.5; Lee et al. 2019). NT-Xent normalises z, so the loss depends on θ only through g/‖g‖, and g of the "+
 			"1/m net is that of the 1/√m net divided by √m: with the same parameters the two scalings have the same loss and "+
 			"gradients (TestScalingsSameLoss). The mean-field rows therefore differ from the ntk rows only by the learning-rate "+
 			"rule (ours): lr = η·m/%d, mean-field's time rescaling by m: the 1/m net at lr η·m/m₀ is the 1/√m net at that lr.\n",
-			lo, hi, slopes[arch.ScalingNTK], slopes[arch.ScalingMeanField], c.LRWidth)
-	body += ntkLocalityNumbers(c, runs, p)
-	v, verd6 := ntkVelocityNumbers(c, cells, runs)
-	body += v
+			lo, hi, v.num("slope/ntk", slopes[arch.ScalingNTK], "%.2f"), v.num("slope/mean-field", slopes[arch.ScalingMeanField], "%.2f"), c.LRWidth)
+	body += ntkLocalityNumbers(v, c, runs, p)
+	vel, verd6 := ntkVelocityNumbers(v, c, cells, runs)
+	body += vel
 	dNTK, _ := meanStd(lastOf(runs[c.cell(arch.ScalingNTK, 1, hi)], func(r ntkSeed) []float64 { return r.drift }))
 	dMF, _ := meanStd(lastOf(runs[c.cell(arch.ScalingMeanField, 1, hi)], func(r ntkSeed) []float64 { return r.drift }))
 	trend := func(s string) string { return map[bool]string{true: "does not fall", false: "falls"}[slopes[s] >= 0] }
-	verdict = fmt.Sprintf("(1–2) The scale-free drift of the NTK %s with width under 1/√m scaling at a fixed lr (slope %.2f; "+
-		"theory: ≤ −0.5) and %s under 1/m with lr ∝ m (slope %.2f); at m = %d it is %.3g vs %.3g (n = %d seeds). ",
-		trend(arch.ScalingNTK), slopes[arch.ScalingNTK], trend(arch.ScalingMeanField), slopes[arch.ScalingMeanField],
-		hi, dNTK, dMF, c.Seeds) + ntkLocalityVerdict(c, runs) + " " + verd6
+	verdict = fmt.Sprintf("(1–2) The scale-free drift of the NTK %s with width under 1/√m scaling at a fixed lr (slope %s; "+
+		"theory: ≤ −0.5) and %s under 1/m with lr ∝ m (slope %s); at m = %d it is %s vs %s (n = %d seeds). ",
+		trend(arch.ScalingNTK), v.num("slope/ntk", slopes[arch.ScalingNTK], "%.2f"), trend(arch.ScalingMeanField),
+		v.num("slope/mean-field", slopes[arch.ScalingMeanField], "%.2f"), hi, v.num(fmt.Sprintf("drift/ntk-m%d/mean3", hi), dNTK, "%.3g"),
+		v.num(fmt.Sprintf("drift/mean-field-m%d/mean3", hi), dMF, "%.3g"), c.Seeds) + ntkLocalityVerdict(v, c, runs) + " " + verd6
 	body += "\n### What this does not show\n\n" +
 		"- Widths stop at " + fmt.Sprint(hi) + " and depths at " + fmt.Sprint(c.Depths[len(c.Depths)-1]) + "; the slopes are two-point " +
 		"estimates over one decade or less, not limits.\n" +
@@ -178,18 +180,21 @@ var driftHeader = []string{"scaling", "m", "lr", "D", "A", "‖Θ_t‖/‖Θ_0�
 
 // driftRows is the width sweep's table (one row per scaling and width, mean ± std over seeds of the last logged
 // step) and each scaling's log-log slope of the mean scale-free drift D from the first to the last width.
-func driftRows(c NTKConfig, runs map[ntkCell][]ntkSeed) ([][]string, map[string]float64) {
+func driftRows(v vals, c NTKConfig, runs map[ntkCell][]ntkSeed) ([][]string, map[string]float64) {
 	lo, hi := c.Widths[0], c.Widths[len(c.Widths)-1]
 	var rows [][]string
 	slopes := map[string]float64{}
 	for _, s := range []string{arch.ScalingNTK, arch.ScalingMeanField} {
 		for _, m := range c.Widths {
 			rs := runs[c.cell(s, 1, m)]
+			k := fmt.Sprintf("%s-m%d", s, m)
 			rows = append(rows, []string{s, fmt.Sprint(m), fmt.Sprintf("%.4g", c.cell(s, 1, m).lr),
-				meanPM(lastOf(rs, func(r ntkSeed) []float64 { return r.drift })), meanPM(lastOf(rs, func(r ntkSeed) []float64 { return r.align })),
-				meanPM(perSeed(rs, func(r ntkSeed) float64 { return r.norm[len(r.norm)-1] / r.norm[0] })),
-				meanPM(perSeed(rs, func(r ntkSeed) float64 { return r.outNorm[0] })), meanPM(lastOf(rs, func(r ntkSeed) []float64 { return r.outNorm })),
-				meanPM(perSeed(rs, relDrift))})
+				meanPM(v, "drift/"+k, lastOf(rs, func(r ntkSeed) []float64 { return r.drift })),
+				meanPM(v, "align/"+k, lastOf(rs, func(r ntkSeed) []float64 { return r.align })),
+				meanPM(v, "norm_ratio/"+k, perSeed(rs, func(r ntkSeed) float64 { return r.norm[len(r.norm)-1] / r.norm[0] })),
+				meanPM(v, "out_norm0/"+k, perSeed(rs, func(r ntkSeed) float64 { return r.outNorm[0] })),
+				meanPM(v, "out_norm/"+k, lastOf(rs, func(r ntkSeed) []float64 { return r.outNorm })),
+				meanPM(v, "rel_drift/"+k, perSeed(rs, relDrift))})
 		}
 		a, _ := meanStd(lastOf(runs[c.cell(s, 1, lo)], func(r ntkSeed) []float64 { return r.drift }))
 		b, _ := meanStd(lastOf(runs[c.cell(s, 1, hi)], func(r ntkSeed) []float64 { return r.drift }))
@@ -199,15 +204,16 @@ func driftRows(c NTKConfig, runs map[ntkCell][]ntkSeed) ([][]string, map[string]
 }
 
 // ntkLocalityNumbers is the table of kernel locality against depth.
-func ntkLocalityNumbers(c NTKConfig, runs map[ntkCell][]ntkSeed, p int) string {
+func ntkLocalityNumbers(v vals, c NTKConfig, runs map[ntkCell][]ntkSeed, p int) string {
 	var rows [][]string
 	for _, l := range c.Depths {
 		rs := runs[c.cell(arch.ScalingNTK, l, c.DepthWidth)]
 		row := []string{fmt.Sprint(l)}
-		for _, f := range []func(locality) float64{
+		for fi, f := range []func(locality) float64{
 			func(x locality) float64 { return x.Within }, func(x locality) float64 { return x.Self }, func(x locality) float64 { return x.Ratio }} {
 			for w := range 2 {
-				row = append(row, meanPM(perSeed(rs, func(r ntkSeed) float64 { return f(r.loc[w]) })))
+				name := fmt.Sprintf("locality/L%d/%s/%s", l, []string{"within", "self", "ratio"}[fi], []string{"init", "final"}[w])
+				row = append(row, meanPM(v, name, perSeed(rs, func(r ntkSeed) float64 { return f(r.loc[w]) })))
 			}
 		}
 		rows = append(rows, row)
@@ -219,7 +225,7 @@ func ntkLocalityNumbers(c NTKConfig, runs map[ntkCell][]ntkSeed, p int) string {
 		markdown([]string{"L", "Within init", "Within final", "Self init", "Self final", "Ratio init", "Ratio final"}, rows)
 }
 
-func ntkLocalityVerdict(c NTKConfig, runs map[ntkCell][]ntkSeed) string {
+func ntkLocalityVerdict(v vals, c NTKConfig, runs map[ntkCell][]ntkSeed) string {
 	l0, l1 := c.Depths[0], c.Depths[len(c.Depths)-1]
 	get := func(l, w int, f func(locality) float64) float64 {
 		m, _ := meanStd(perSeed(runs[c.cell(arch.ScalingNTK, l, c.DepthWidth)], func(r ntkSeed) float64 { return f(r.loc[w]) }))
@@ -228,16 +234,19 @@ func ntkLocalityVerdict(c NTKConfig, runs map[ntkCell][]ntkSeed) string {
 	within := func(x locality) float64 { return x.Within }
 	self := func(x locality) float64 { return x.Self }
 	grows := get(l1, 1, within) > get(l0, 1, within) && get(l1, 1, self) > get(l0, 1, self)
-	return fmt.Sprintf("(3) From L = %d to L = %d the kernel's within-cluster share goes %.3f → %.3f at init and %.3f → %.3f after "+
-		"training, its self share %.3f → %.3f and %.3f → %.3f (n = %d): locality %s with depth, so \"deep nets behave like particle "+
-		"descent\" is %s by the kernel.", l0, l1, get(l0, 0, within), get(l1, 0, within), get(l0, 1, within), get(l1, 1, within),
-		get(l0, 0, self), get(l1, 0, self), get(l0, 1, self), get(l1, 1, self), c.Seeds,
+	ref := func(l, w int, f func(locality) float64, what string) string {
+		return v.num(fmt.Sprintf("locality/L%d/%s/%s/mean3", l, what, []string{"init", "final"}[w]), get(l, w, f), "%.3f")
+	}
+	return fmt.Sprintf("(3) From L = %d to L = %d the kernel's within-cluster share goes %s → %s at init and %s → %s after "+
+		"training, its self share %s → %s and %s → %s (n = %d): locality %s with depth, so \"deep nets behave like particle "+
+		"descent\" is %s by the kernel.", l0, l1, ref(l0, 0, within, "within"), ref(l1, 0, within, "within"), ref(l0, 1, within, "within"),
+		ref(l1, 1, within, "within"), ref(l0, 0, self, "self"), ref(l1, 0, self, "self"), ref(l0, 1, self, "self"), ref(l1, 1, self, "self"), c.Seeds,
 		map[bool]string{true: "grows", false: "does not grow (on both measures)"}[grows], map[bool]string{true: "supported", false: "not supported"}[grows])
 }
 
 // ntkVelocityNumbers is the 6(c) table: the predictions of the cluster-mean velocities (clusterVelocities)
 // against the measured ones, per cell and time, pooled over seeds.
-func ntkVelocityNumbers(c NTKConfig, cells []ntkCell, runs map[ntkCell][]ntkSeed) (string, string) {
+func ntkVelocityNumbers(v vals, c NTKConfig, cells []ntkCell, runs map[ntkCell][]ntkSeed) (string, string) {
 	var rows [][]string
 	var agree [4]int
 	var pairs int
@@ -250,27 +259,28 @@ func ntkVelocityNumbers(c NTKConfig, cells []ntkCell, runs map[ntkCell][]ntkSeed
 			var ag [4]int
 			np := 0
 			for _, r := range runs[cl] {
-				v := r.vel[w]
-				meas = append(meas, v.meas...)
+				vl := r.vel[w]
+				meas = append(meas, vl.meas...)
 				for i := range 4 {
-					pred[i] = append(pred[i], v.pred[i]...)
-					ag[i] += signAgree(v.sepPred[i], v.sepMeas)
+					pred[i] = append(pred[i], vl.pred[i]...)
+					ag[i] += signAgree(vl.sepPred[i], vl.sepMeas)
 					if i < 3 {
-						errs[i] = append(errs[i], relErr(v.pred[i], v.meas))
+						errs[i] = append(errs[i], relErr(vl.pred[i], vl.meas))
 					}
 				}
-				np += len(v.sepMeas)
+				np += len(vl.sepMeas)
 			}
+			k := fmt.Sprintf("velocity/%s-L%d-m%d/%s", cl.scaling, cl.depth, cl.width, when)
 			row := []string{cl.scaling, fmt.Sprint(cl.depth), fmt.Sprint(cl.width), when}
 			for i := 1; i < 4; i++ {
 				r := pearson(pred[i], meas)
 				corrs[i] = append(corrs[i], r)
-				row = append(row, fmt.Sprintf("%.3f", r))
+				row = append(row, v.num(k+"/r_"+predNames[i], r, "%.3f"))
 			}
-			row = append(row, meanPM(errs[1]), meanPM(errs[2]), meanPM(errs[0]))
+			row = append(row, meanPM(v, k+"/error_block", errs[1]), meanPM(v, k+"/error_own", errs[2]), meanPM(v, k+"/error_full", errs[0]))
 			for _, i := range []int{1, 2, 3, 0} {
 				agree[i] += ag[i]
-				row = append(row, fmt.Sprintf("%d/%d", ag[i], np))
+				row = append(row, v.count(k+"/signs_"+predNames[i], ag[i])+"/"+v.count(k+"/pairs", np))
 			}
 			pairs += np
 			rows = append(rows, row)
@@ -287,10 +297,12 @@ func ntkVelocityNumbers(c NTKConfig, cells []ntkCell, runs map[ntkCell][]ntkSeed
 		"per seed; signs: cluster pairs whose distance is predicted to shrink (attract) or grow (repel) as measured.\n\n", c.Seeds, c.CheckLR) +
 		markdown([]string{"scaling", "L", "m", "when", "r block", "r own", "r particle", "error block", "error own", "error full Θ",
 			"signs block", "signs own", "signs particle", "signs full Θ"}, rows)
-	verdict := fmt.Sprintf("(6c) Over %d pair-steps (all cells, init and final, %d seeds), the block matrix predicts which cluster "+
-		"pairs attract or repel in %d (own blocks only: %d; particles: %d; full kernel: %d), and its cluster velocities correlate "+
-		"with the measured ones at median r = %.3f over %d cell-times (own: %.3f, particles: %.3f).",
-		pairs, c.Seeds, agree[1], agree[2], agree[3], agree[0], med(corrs[1]), len(corrs[1]), med(corrs[2]), med(corrs[3]))
+	verdict := fmt.Sprintf("(6c) Over %s pair-steps (all cells, init and final, %d seeds), the block matrix predicts which cluster "+
+		"pairs attract or repel in %s (own blocks only: %s; particles: %s; full kernel: %s), and its cluster velocities correlate "+
+		"with the measured ones at median r = %s over %s cell-times (own: %s, particles: %s).",
+		v.count("velocity/pairs", pairs), c.Seeds, v.count("velocity/signs_block", agree[1]), v.count("velocity/signs_own", agree[2]),
+		v.count("velocity/signs_particle", agree[3]), v.count("velocity/signs_full", agree[0]), v.num("velocity/median_r_block", med(corrs[1]), "%.3f"),
+		v.count("velocity/cell_times", len(corrs[1])), v.num("velocity/median_r_own", med(corrs[2]), "%.3f"), v.num("velocity/median_r_particle", med(corrs[3]), "%.3f"))
 	return body, verdict
 }
 

@@ -31,10 +31,13 @@ type Result struct {
 	Dir     string
 	Title   string
 	Figures []string // file names inside Dir
-	Numbers string   // markdown: the key numbers (a table)
+	Numbers string   // markdown: the key numbers (a table), with references to Values
 	Verdict string   // one sentence: did the prediction hold
 	Ours    string   // which settings were ours
 	Seconds float64
+	Values  vals         // the numbers Numbers and Verdict refer to ({{name}})
+	Stop    string       // the stop rule, when runs end before their last step ("" for none)
+	Builds  []BuildCount // the builds behind a sweep's cells
 }
 
 // meta is written next to each experiment's own settings in config.json.
@@ -131,29 +134,6 @@ func markdown(header []string, rows [][]string) string {
 	return b.String()
 }
 
-// writeSummary writes summary.md: title, how long it took, the body, the verdict and the settings that are ours.
-func writeSummary(r *Result, c Common, body string) error {
-	mode := "full"
-	if c.Quick {
-		mode = "quick (--quick)"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\nMode: %s. Wall time: %.1f s on %d CPUs (Go backend unless config.json says otherwise). "+
-		"Commit %s.\n\n", r.Title, mode, r.Seconds, runtime.NumCPU(), gitCommit())
-	b.WriteString(body)
-	if r.Verdict != "" {
-		fmt.Fprintf(&b, "\n## Verdict\n\n%s\n", r.Verdict)
-	}
-	fmt.Fprintf(&b, "\n## Settings that are ours\n\n%s\n", r.Ours)
-	if len(r.Figures) > 0 {
-		b.WriteString("\n## Figures\n\n")
-		for _, f := range r.Figures {
-			fmt.Fprintf(&b, "![%s](%s)\n\n", f, f)
-		}
-	}
-	return os.WriteFile(filepath.Join(r.Dir, "summary.md"), []byte(b.String()), 0o644)
-}
-
 // logf writes progress to the common log, if any.
 func (c Common) logf(format string, args ...any) {
 	if c.Log != nil {
@@ -185,4 +165,58 @@ func meanStd(xs []float64) (mean, std float64) {
 		std += (x - mean) * (x - mean)
 	}
 	return mean, math.Sqrt(std / float64(len(xs)-1))
+}
+
+// csvRows is a CSV file read back: its rows as maps from the header's column names.
+func csvRows(path string) ([]map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("experiments: %w", err)
+	}
+	defer f.Close()
+	all, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("experiments: %s: %w", path, err)
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("experiments: %s: no header", path)
+	}
+	out := make([]map[string]string, 0, len(all)-1)
+	for _, r := range all[1:] {
+		m := make(map[string]string, len(r))
+		for i, h := range all[0] {
+			if i < len(r) {
+				m[h] = r[i]
+			}
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// csvFloat is a CSV field as a number: NaN where it is empty (table.add writes NaN so) or not a number.
+func csvFloat(s string) float64 {
+	x, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return x
+}
+
+// storedWallTime is the wall time that the header line of an older summary.md states ("Wall time: X s"), for a
+// summary rendered again from its raw files when no summary.json holds it; NaN when there is none.
+func storedWallTime(path string) float64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return math.NaN()
+	}
+	_, rest, ok := strings.Cut(string(b), "Wall time: ")
+	var x float64
+	if !ok {
+		return math.NaN()
+	}
+	if _, err := fmt.Sscanf(rest, "%g s", &x); err != nil {
+		return math.NaN()
+	}
+	return x
 }

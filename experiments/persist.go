@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/gosimclr/gosimclr/internal/survival"
@@ -47,21 +48,52 @@ func (g persistGroup) estimate() survival.Estimate { return survival.Median(g.ob
 // kmHeader is the header of the rows kmRow formats.
 var kmHeader = []string{"setting", "runs", "never visible (not in n)", "n", "events", "censored", "diverged", "KM median [95% CI] (steps)"}
 
-// kmRow formats one group as a markdown table row: how many runs, how many never had visible clusters, then n
-// (the runs in the estimate), events, censored runs, divergences and the KM median with its interval; a median
-// or bound past the end of the runs reads ">T"; a group with n = 1 shows its one time without an interval, and
-// one with n = 0 has no median ("–").
-func kmRow(name string, g persistGroup) []string {
+// kmRow formats one group as a markdown table row, its numbers recorded in v under name: how many runs, how many
+// never had visible clusters, then n (the runs in the estimate), events, censored runs, divergences and the KM
+// median with its interval (est); a group with n = 1 shows its one time without an interval, and one with n = 0
+// has no median ("–").
+func kmRow(v vals, name, label string, g persistGroup) []string {
 	e := g.estimate()
 	med := "–"
 	switch {
 	case e.N == 1: // one run: its time, no interval
-		med = obsString(g.obs[0], false) + " (n = 1: no interval)"
+		med = v.obs(name+"/only", g.obs[0], false) + " (n = 1: no interval)"
 	case e.N > 1:
-		med = e.String()
+		med = v.est(name, e)
 	}
-	return []string{name, fmt.Sprint(e.N + g.never), fmt.Sprint(g.never), fmt.Sprint(e.N), fmt.Sprint(e.Events),
-		fmt.Sprint(e.N - e.Events), fmt.Sprint(g.diverged), med}
+	return []string{label, v.count(name+"/runs", e.N+g.never), v.count(name+"/never_visible", g.never), v.count(name+"/n", e.N),
+		v.count(name+"/events", e.Events), v.count(name+"/censored", e.N-e.Events), v.count(name+"/diverged", g.diverged), med}
+}
+
+// est records the Kaplan–Meier estimate e under name (name/median, name/lo, name/hi, name/max_time; a median or
+// upper bound the data do not reach is printed ">T", T the largest time, its value +Inf) and returns its
+// reference "median [lo, hi]". n and events are recorded by the caller's table.
+func (v vals) est(name string, e survival.Estimate) string {
+	v.num(name+"/max_time", e.MaxTime, "%.4g")
+	bound := func(key string, x float64, censored bool) string {
+		if censored || math.IsInf(x, 1) {
+			return v.text(name+"/"+key, math.Inf(1), fmt.Sprintf(">%.4g", e.MaxTime))
+		}
+		return v.num(name+"/"+key, x, "%.4g")
+	}
+	return fmt.Sprintf("%s [%s, %s]", bound("median", e.Median, e.MedianCensored), bound("lo", e.Lo, false), bound("hi", e.Hi, e.HiCensored))
+}
+
+// obs records one run's persistence under name (its time; name/event 0 or 1) and returns its reference: the step,
+// ">T" when censored, "never visible" when never.
+func (v vals) obs(name string, o survival.Obs, never bool) string {
+	if never {
+		return v.text(name, math.NaN(), "never visible")
+	}
+	ev := 0
+	if o.Event {
+		ev = 1
+	}
+	v.count(name+"/event", ev)
+	if !o.Event {
+		return v.text(name, o.Time, fmt.Sprintf(">%.0f", o.Time))
+	}
+	return v.num(name, o.Time, "%.0f")
 }
 
 // kmLegend explains the persistence time of kmRow's tables for a statistic measured every logEvery steps.
@@ -74,27 +106,21 @@ func kmLegend(stat string, thr float64, window, logEvery, steps int) string {
 		stat, thr, window, logEvery, steps)
 }
 
-// kmCompare words the comparison of two groups' KM medians: different only where the 95% intervals do not overlap.
-func kmCompare(a, b string, ga, gb persistGroup) string {
+// kmCompare words the comparison of two groups' KM medians, whose estimates the caller's tables recorded under
+// nameA and nameB: different only where the 95% intervals do not overlap.
+func kmCompare(v vals, a, b, nameA, nameB string, ga, gb persistGroup) string {
 	ea, eb := ga.estimate(), gb.estimate()
+	if ea.N < 2 || eb.N < 2 {
+		return fmt.Sprintf("%s vs %s: not comparable (n = %s and %s runs with visible clusters; an interval needs n ≥ 2)", a, b,
+			v.count(nameA+"/n", ea.N), v.count(nameB+"/n", eb.N))
+	}
+	sa, sb := v.est(nameA, ea), v.est(nameB, eb)
+	na, nb := v.count(nameA+"/n", ea.N), v.count(nameB+"/n", eb.N)
 	switch {
-	case ea.N < 2 || eb.N < 2:
-		return fmt.Sprintf("%s vs %s: not comparable (n = %d and %d runs with visible clusters; an interval needs n ≥ 2)", a, b, ea.N, eb.N)
 	case ea.Lo > eb.Hi && !eb.HiCensored:
-		return fmt.Sprintf("%s kept the clusters LONGER than %s (%s vs %s steps, n = %d and %d; non-overlapping 95%% intervals)", a, b, ea, eb, ea.N, eb.N)
+		return fmt.Sprintf("%s kept the clusters LONGER than %s (%s vs %s steps, n = %s and %s; non-overlapping 95%% intervals)", a, b, sa, sb, na, nb)
 	case eb.Lo > ea.Hi && !ea.HiCensored:
-		return fmt.Sprintf("%s kept the clusters SHORTER than %s (%s vs %s steps, n = %d and %d; non-overlapping 95%% intervals)", a, b, ea, eb, ea.N, eb.N)
+		return fmt.Sprintf("%s kept the clusters SHORTER than %s (%s vs %s steps, n = %s and %s; non-overlapping 95%% intervals)", a, b, sa, sb, na, nb)
 	}
-	return fmt.Sprintf("%s vs %s: no difference resolved (%s vs %s steps, n = %d and %d; overlapping 95%% intervals)", a, b, ea, eb, ea.N, eb.N)
-}
-
-// obsString formats a persistence observation: its step, ">T" when censored, "never visible" when never.
-func obsString(o survival.Obs, never bool) string {
-	switch {
-	case never:
-		return "never visible"
-	case !o.Event:
-		return fmt.Sprintf(">%.0f", o.Time)
-	}
-	return fmt.Sprintf("%.0f", o.Time)
+	return fmt.Sprintf("%s vs %s: no difference resolved (%s vs %s steps, n = %s and %s; overlapping 95%% intervals)", a, b, sa, sb, na, nb)
 }

@@ -34,15 +34,16 @@ func TestKMRow(t *testing.T) {
 	g.add(survival.Obs{Time: 200, Event: true}, false, false)
 	g.add(survival.Obs{Time: 300}, false, true)
 	g.add(survival.Obs{}, true, false)
-	row := kmRow("x", g)
+	v := vals{}
+	row := fillRow(t, v, kmRow(v, "g", "x", g))
 	want := []string{"x", "4", "1", "3", "2", "1", "1"}
 	if strings.Join(row[:7], ",") != strings.Join(want, ",") {
 		t.Errorf("kmRow counts %v, want %v", row[:7], want)
 	}
-	if !strings.HasPrefix(row[7], "200 [") {
-		t.Errorf("median %q, want 200 [lo, hi]", row[7])
+	if !strings.HasPrefix(row[7], "200 [") || v["g/median"].V != 200 || v["g/n"].V != 3 || v["g/never_visible"].V != 1 {
+		t.Errorf("median %q (values %v), want 200 [lo, hi] recorded under g/", row[7], v)
 	}
-	if got := kmRow("empty", persistGroup{never: 2}); got[3] != "0" || got[7] != "–" {
+	if got := fillRow(t, v, kmRow(v, "e", "empty", persistGroup{never: 2})); got[3] != "0" || got[7] != "–" {
 		t.Errorf("all never visible: %v", got)
 	}
 	// Two groups with disjoint intervals are resolved; identical groups are not.
@@ -51,12 +52,26 @@ func TestKMRow(t *testing.T) {
 		short.add(survival.Obs{Time: float64(10 + i), Event: true}, false, false)
 		long.add(survival.Obs{Time: 1000}, false, false)
 	}
-	if s := kmCompare("long", "short", long, short); !strings.Contains(s, "LONGER") {
-		t.Errorf("kmCompare: %s", s)
+	if s := kmCompare(v, "long", "short", "l", "s", long, short); !strings.Contains(s, "LONGER") || v["l/median"].Text != ">1000" {
+		t.Errorf("kmCompare: %s (median of long %+v)", s, v["l/median"])
 	}
-	if s := kmCompare("a", "b", short, short); !strings.Contains(s, "no difference") {
+	if s := kmCompare(v, "a", "b", "s", "s", short, short); !strings.Contains(s, "no difference") {
 		t.Errorf("kmCompare of equal groups: %s", s)
 	}
+}
+
+// fillRow replaces the references of a table row by their values.
+func fillRow(t *testing.T, v vals, row []string) []string {
+	t.Helper()
+	out := make([]string, len(row))
+	for i, c := range row {
+		s, err := (Summary{Values: v}).fill(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = s
+	}
+	return out
 }
 
 // TestClosedFormLosses checks lossOfKPoints against lossOfRegularPolygon where they coincide (one point per
@@ -82,10 +97,11 @@ func TestClosedFormLosses(t *testing.T) {
 func TestKMRowOneRun(t *testing.T) {
 	var g persistGroup
 	g.add(survival.Obs{Time: 50, Event: true}, false, false)
-	if got := kmRow("one", g)[7]; got != "50 (n = 1: no interval)" {
+	v := vals{}
+	if got := fillRow(t, v, kmRow(v, "one", "one", g))[7]; got != "50 (n = 1: no interval)" {
 		t.Errorf("n = 1: %q", got)
 	}
-	if s := kmCompare("a", "b", g, g); !strings.Contains(s, "not comparable") {
+	if s := kmCompare(v, "a", "b", "one", "one", g, g); !strings.Contains(s, "not comparable") {
 		t.Errorf("n = 1 compared: %s", s)
 	}
 }

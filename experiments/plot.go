@@ -27,6 +27,7 @@ type curve struct {
 	Color    int
 	Dashed   bool
 	Dots     bool // draw markers as well
+	NoLine   bool // markers only (a scatter)
 }
 
 // xyErr adapts a curve to plotter's XYer and YErrorer.
@@ -67,17 +68,20 @@ func addCurves(p *plot.Plot, cs []curve) error {
 		if len(pts) == 0 {
 			continue
 		}
-		l, err := plotter.NewLine(pts)
-		if err != nil {
-			return err
+		var thumbs []plot.Thumbnailer
+		if !c.NoLine {
+			l, err := plotter.NewLine(pts)
+			if err != nil {
+				return err
+			}
+			l.Color, l.Width = colorOf(c.Color), vg.Points(1.5)
+			if c.Dashed {
+				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			}
+			p.Add(l)
+			thumbs = append(thumbs, l)
 		}
-		l.Color, l.Width = colorOf(c.Color), vg.Points(1.5)
-		if c.Dashed {
-			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
-		}
-		p.Add(l)
-		thumbs := []plot.Thumbnailer{l}
-		if c.Dots || c.Err != nil || c.Lo != nil {
+		if c.Dots || c.NoLine || c.Err != nil || c.Lo != nil {
 			s, err := plotter.NewScatter(pts)
 			if err != nil {
 				return err

@@ -12,6 +12,7 @@ import (
 	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/datasets"
 	"github.com/gosimclr/gosimclr/datasets/augment"
+	"github.com/gosimclr/gosimclr/internal/cells"
 	"github.com/gosimclr/gosimclr/losses"
 	"github.com/gosimclr/gosimclr/models"
 	"github.com/gosimclr/gosimclr/optim"
@@ -36,19 +37,26 @@ type ParticleVsNetworkConfig struct {
 	ParticleLR  float64 `json:"particle-lr"` // SGD on the points; 0 = LR·N
 	Steps       int     `json:"steps"`
 	LogEvery    int     `json:"log-every"`
-	Window      int     `json:"window"` // logged points below the threshold that end persistence
-	Snapshots   []int   `json:"snapshots"`
-	Seeds       int     `json:"seeds"`
-	FirstSeed   uint64  `json:"first-seed"`
+	// ParticleLogEvery is the particles' logging interval (0: LogEvery): particle descent at lr·N is over in a
+	// few hundred steps, so logging it every LogEvery steps misses it (issue 24 point 4).
+	ParticleLogEvery int    `json:"particle-log-every,omitempty"`
+	Window           int    `json:"window"` // logged points of the networks below the threshold that end persistence (particles: the same span of steps)
+	Snapshots        []int  `json:"snapshots"`
+	Seeds            int    `json:"seeds"`
+	FirstSeed        uint64 `json:"first-seed"`
+	// For and ReportOnly steer one sitting: start no run (method, seed) after For; run nothing and write the files
+	// of the stored runs (of timeseries.csv for a folder of older runs without cells).
+	For        time.Duration `json:"-"`
+	ReportOnly bool          `json:"-"`
 }
 
 // DefaultParticleVsNetwork returns the full (or quick) settings.
 func DefaultParticleVsNetwork(quick bool) ParticleVsNetworkConfig {
 	c := ParticleVsNetworkConfig{Clusters: 4, PerCluster: 64, Radius: 0.15, Scale: 2, Augment: "none", Temperature: 0.5, Width: 256,
-		DeepDepth: 4, Activation: arch.LeakyReLU, Scaling: arch.ScalingNTK, LR: 0.05, Steps: 3000, LogEvery: 10, Window: 10,
-		Snapshots: []int{0, 30, 100, 300, 1000, 3000}, Seeds: 3, FirstSeed: 1}
+		DeepDepth: 4, Activation: arch.LeakyReLU, Scaling: arch.ScalingNTK, LR: 0.05, Steps: 3000, LogEvery: 5, ParticleLogEvery: 1,
+		Window: 10, Snapshots: []int{0, 30, 100, 300, 1000, 3000}, Seeds: 8, FirstSeed: 1}
 	if quick {
-		c.Steps, c.LogEvery, c.Window, c.Snapshots, c.PerCluster = 400, 10, 5, []int{0, 40, 120, 400}, 48
+		c.Steps, c.LogEvery, c.Window, c.Snapshots, c.PerCluster, c.Seeds = 400, 10, 5, []int{0, 40, 120, 400}, 48, 2
 	}
 	return c
 }
@@ -64,11 +72,14 @@ func bindParticleVsNetwork(fs *pflag.FlagSet, quick bool) func(Common) (*Result,
 	fs.Float64Var(&c.LR, "lr", c.LR, "SGD learning rate of the networks")
 	fs.Float64Var(&c.ParticleLR, "particle-lr", c.ParticleLR, "SGD learning rate of the particles (0: lr·N, the same per-point time scale)")
 	fs.IntVar(&c.Steps, "steps", c.Steps, "full-batch steps")
-	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "measure every this many steps")
+	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "measure the networks every this many steps")
+	fs.IntVar(&c.ParticleLogEvery, "particle-log-every", c.ParticleLogEvery, "measure the particles every this many steps (0: --log-every)")
 	fs.IntVar(&c.Window, "window", c.Window, "persistence ends at the first of this many consecutive measurements below the threshold")
 	fs.IntSliceVar(&c.Snapshots, "snapshots", c.Snapshots, "steps drawn as panels")
 	fs.IntVar(&c.Seeds, "seeds", c.Seeds, "seeds (initialisation and augmentation; the data use the first)")
 	fs.Uint64Var(&c.FirstSeed, "first-seed", c.FirstSeed, "first seed")
+	fs.DurationVar(&c.For, "for", 0, "start no new run (method, seed) after this long (e.g. 15m); run again to resume")
+	fs.BoolVar(&c.ReportOnly, "report-only", false, "run nothing: write the files of the stored runs (a folder without cells: from timeseries.csv, but panels.png)")
 	return func(cm Common) (*Result, error) { return RunParticleVsNetwork(c, cm) }
 }
 
@@ -150,10 +161,34 @@ type pvnRun struct {
 	diverged bool
 }
 
-// RunParticleVsNetwork runs particle-vs-network and writes its files.
+// RunParticleVsNetwork runs the (method, seed) runs not yet stored in OutDir/particle-vs-network/cells (all of
+// them, or as many as c.For allows), seed by seed, and writes the files of every stored run; with c.ReportOnly it
+// runs nothing. A folder of older runs without cells is reported from its timeseries.csv.
 func RunParticleVsNetwork(c ParticleVsNetworkConfig, cm Common) (*Result, error) {
 	start := time.Now()
-	dir, spec, d, b, err := setupPoints("particle-vs-network", cm, c, c.Augment, c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
+	dir := filepath.Join(cm.OutDir, "particle-vs-network")
+	store, err := cells.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if c.ReportOnly && len(store.Keys()) == 0 {
+		return pvnReportOnly(c, cm)
+	}
+	if len(store.Keys()) > 0 {
+		if err := sameSettings(filepath.Join(dir, "config.json"), c, func(s *ParticleVsNetworkConfig) { s.For, s.ReportOnly, s.Seeds = c.For, c.ReportOnly, c.Seeds }); err != nil {
+			return nil, err
+		}
+	}
+	if !c.ReportOnly {
+		if err := writeConfig(dir, "particle-vs-network", cm, c); err != nil {
+			return nil, err
+		}
+	}
+	spec, err := augment.ParseVectorSpec(c.Augment)
+	if err != nil {
+		return nil, fmt.Errorf("experiments: --augment: %w", err)
+	}
+	d, err := pointData(c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
 	if err != nil {
 		return nil, err
 	}
@@ -162,55 +197,175 @@ func RunParticleVsNetwork(c ParticleVsNetworkConfig, cm Common) (*Result, error)
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	plr := c.ParticleLR
-	if plr == 0 {
-		plr = c.LR * float64(d.N)
+	lmin := lossOfRegularPolygon(d.N, c.Temperature)
+	methods := pvnMethods(c)
+	type planned struct {
+		m    method
+		seed uint64
 	}
-	thr, lmin := SilThreshold(d.Labels, d.K, 2), lossOfRegularPolygon(d.N, c.Temperature)
-	methods := []method{{"particles", 0}, {"1 hidden layer", 1}, {fmt.Sprintf("%d hidden layers", c.DeepDepth), c.DeepDepth}}
-	series := newTable(append(append([]string{"method", "seed", "step"}, seriesNames...), "loss_gap", "out_norm")...)
-	runs := map[string][]pvnRun{}
+	plan := map[string]planned{}
+	var keys []string
 	for si := range c.Seeds {
-		seed := c.FirstSeed + uint64(si)
 		for _, m := range methods {
-			rc := runCfg{steps: c.Steps, logEvery: c.LogEvery, loss: losses.Config{Kernel: losses.KernelExp, Temperature: c.Temperature},
-				seed: seed, snapshots: c.Snapshots, labels: d.Labels, classes: d.K, k: 2, sphere: true, metrics: true}
-			tj, err := pointRun(b, d, m, a, spec, c.LR, plr, rc)
-			diverged := errors.Is(err, errNotFinite)
-			if err != nil && !diverged {
+			k := fmt.Sprintf("L%d-seed%d", m.depth, c.FirstSeed+uint64(si))
+			plan[k], keys = planned{m, c.FirstSeed + uint64(si)}, append(keys, k)
+		}
+	}
+	var be compute.Backend
+	work := func(key string) (any, error) {
+		if be == nil {
+			if be, err = backend.New(backend.Spec(cm.Backend)); err != nil {
 				return nil, err
 			}
-			cm.logf("particle-vs-network: %s seed %d: %.1f s (diverged: %v)\n", m.name, seed, tj.seconds, diverged)
-			for i, t := range tj.steps {
-				g := tj.rows[i]
-				series.add(append(append([]any{m.name, int(seed), t}, anys(g.values())...), g.Loss-lmin, g.OutNorm)...)
-			}
-			runs[m.name] = append(runs[m.name], pvnRun{seed, tj, diverged})
+		}
+		p := plan[key]
+		rc := runCfg{steps: c.Steps, logEvery: c.logEvery(p.m), loss: losses.Config{Kernel: losses.KernelExp, Temperature: c.Temperature},
+			seed: p.seed, snapshots: c.Snapshots, labels: d.Labels, classes: d.K, k: 2, sphere: true, metrics: true}
+		tj, err := pointRun(be, d, p.m, a, spec, c.LR, c.particleLR(d.N), rc)
+		diverged := errors.Is(err, errNotFinite)
+		if err != nil && !diverged {
+			return nil, err
+		}
+		cm.logf("particle-vs-network: %s seed %d: %.1f s (diverged: %v)\n", p.m.name, p.seed, tj.seconds, diverged)
+		cl := pvCellOf(p.m, p.seed, tj, diverged, d.N, p.seed == c.FirstSeed)
+		cl.cellBuild = thisBuild()
+		return cl, nil
+	}
+	if _, err := cells.RunUntil(store, keys, work, cm.Log, sittingDeadline(start, c.For, c.ReportOnly)); err != nil {
+		return nil, err
+	}
+	runs := map[string][]pvnRun{}
+	first := map[string]*trajectory{}
+	var builds []cellBuild
+	var seconds float64
+	series := newTable(append(append([]string{"method", "seed", "step"}, seriesNames...), "loss_gap", "out_norm", "diverged")...)
+	for _, k := range keys {
+		var cl pvCell
+		if store.Load(k, &cl) != nil {
+			continue
+		}
+		r, err := cl.run(d.N)
+		if err != nil {
+			return nil, err
+		}
+		for i, t := range r.tj.steps {
+			g := r.tj.rows[i]
+			series.add(append(append([]any{cl.Method, int(cl.Seed), t}, anys(g.values())...), g.Loss-lmin, g.OutNorm, r.diverged)...)
+		}
+		runs[cl.Method] = append(runs[cl.Method], r)
+		if cl.Seed == c.FirstSeed {
+			first[cl.Method] = r.tj
+		}
+		builds, seconds = append(builds, cl.cellBuild), seconds+cl.Seconds
+	}
+	for _, m := range methods {
+		if len(runs[m.name]) == 0 {
+			return &Result{Name: "particle-vs-network", Dir: dir, Title: "Particle gradient descent vs one- and deep networks on S¹ (paper Figs. 4/5)"},
+				fmt.Errorf("experiments: particle-vs-network: no stored run of %s yet; run again to go on", m.name)
 		}
 	}
 	if err := series.write(filepath.Join(dir, "timeseries.csv")); err != nil {
 		return nil, err
 	}
+	if len(first) == len(methods) {
+		if err := snapshotPanels(filepath.Join(dir, "panels.png"), d, methods, first, c.Snapshots); err != nil {
+			return nil, err
+		}
+	}
+	// The summary is computed from the file just written, as a report of older runs is.
+	if runs, err = readPVNSeries(filepath.Join(dir, "timeseries.csv"), methods, lmin); err != nil {
+		return nil, err
+	}
+	res, err := pvnReport(c, dir, d, methods, runs)
+	if err != nil {
+		return nil, err
+	}
+	res.Builds, res.Seconds = countBuilds(builds), seconds
+	if n, total := len(builds), len(keys); n < total {
+		v := res.Values
+		res.Numbers = fmt.Sprintf("Cells finished: %s of %s (%s remain; `simclr experiment particle-vs-network` resumes them).\n\n",
+			v.count("cells/done", n), v.count("cells/total", total), v.count("cells/remaining", total-n)) + res.Numbers
+	}
+	return res, writeSummary(res, cm, pvnIntro(c)+res.Numbers)
+}
+
+// logEvery is the logging interval of a method.
+func (c ParticleVsNetworkConfig) logEvery(m method) int {
+	if m.depth == 0 && c.ParticleLogEvery > 0 {
+		return c.ParticleLogEvery
+	}
+	return c.LogEvery
+}
+
+// window is the persistence window of a method in logged points: Window for the networks, the same span of
+// steps for the particles.
+func (c ParticleVsNetworkConfig) window(m method) int {
+	return max(1, c.Window*c.LogEvery/c.logEvery(m))
+}
+
+// pvnMethods are the particles and the two networks.
+func pvnMethods(c ParticleVsNetworkConfig) []method {
+	return []method{{"particles", 0}, {"1 hidden layer", 1}, {fmt.Sprintf("%d hidden layers", c.DeepDepth), c.DeepDepth}}
+}
+
+// particleLR is the particles' learning rate: ParticleLR, or LR·N (the same per-point time scale).
+func (c ParticleVsNetworkConfig) particleLR(n int) float64 {
+	if c.ParticleLR == 0 {
+		return c.LR * float64(n)
+	}
+	return c.ParticleLR
+}
+
+// pvnReport writes persistence.csv, the time-series figures and the result of the runs.
+func pvnReport(c ParticleVsNetworkConfig, dir string, d datasets.Points, methods []method, runs map[string][]pvnRun) (*Result, error) {
+	thr, lmin := SilThreshold(d.Labels, d.K, 2), lossOfRegularPolygon(d.N, c.Temperature)
 	sil, probe, err := pvnPersistence(dir, c, methods, runs, thr, lmin)
 	if err != nil {
 		return nil, err
 	}
+	v := vals{}
 	res := &Result{Name: "particle-vs-network", Dir: dir, Title: "Particle gradient descent vs one- and deep networks on S¹ (paper Figs. 4/5)",
-		Figures: []string{"silhouette_vs_gap.png", "panels.png", "timeseries.png"}}
+		Figures: []string{"silhouette_vs_gap.png", "panels.png", "timeseries.png"}, Values: v}
 	kpoint := lossOfKPoints(d.N, d.K, c.Temperature) - lmin
 	if err := pvnFigures(dir, d, methods, runs, c, kpoint); err != nil {
 		return nil, err
 	}
-	cmp, cmpRows := gapComparison(methods, runs, lmin)
-	res.Numbers = pvnNumbers(c, methods, sil, probe, thr, kpoint, cmpRows, runs, lmin)
-	res.Verdict = pvnVerdict(c, methods, sil, cmp)
+	cmp, cmpRows := gapComparison(v, methods, runs, lmin)
+	res.Numbers = pvnNumbers(v, c, methods, sil, probe, thr, kpoint, cmpRows, runs, lmin)
+	res.Verdict = pvnVerdict(v, c, methods, sil, cmp)
 	res.Ours = fmt.Sprintf("Data (%d Gaussian clusters of %d points, std %g, centres on a circle of radius %g), augmentation %q "+
 		"(%s), NT-Xent τ = %g on S¹ (k = 2, normalised output), width %d, depths 1 and %d, %s activation, %s output "+
 		"scaling with NTK hidden multipliers, full-batch SGD with lr %g (networks) and %.4g (particles = lr·N unless set), %d steps, "+
 		"%d seeds, the persistence rule (window %d) and thresholds (silhouette %.3f, probe %.2f), the gap levels of the "+
 		"comparison and the probe's λ = %g.", c.Clusters, c.PerCluster, c.Radius, c.Scale, c.Augment, augmentNote(c.Augment),
-		c.Temperature, c.Width, c.DeepDepth, c.Activation, c.Scaling, c.LR, plr, c.Steps, c.Seeds, c.Window, thr, probeThreshold, probeLambda)
-	res.Seconds = time.Since(start).Seconds()
+		c.Temperature, c.Width, c.DeepDepth, c.Activation, c.Scaling, c.LR, c.particleLR(d.N), c.Steps, c.Seeds, c.Window, thr,
+		probeThreshold, probeLambda)
+	return res, nil
+}
+
+// pvnReportOnly rebuilds the runs from OutDir/particle-vs-network/timeseries.csv (every metric at every logged
+// step, the loss as the regular N-gon's plus the stored gap) and writes the summary and the figures but
+// panels.png, which needs the latent points. The settings must be those of the stored config.json; its wall
+// time is the stored summary's.
+func pvnReportOnly(c ParticleVsNetworkConfig, cm Common) (*Result, error) {
+	dir := filepath.Join(cm.OutDir, "particle-vs-network")
+	if err := sameSettings(filepath.Join(dir, "config.json"), c, func(s *ParticleVsNetworkConfig) { s.ReportOnly = c.ReportOnly }); err != nil {
+		return nil, err
+	}
+	d, err := pointData(c.Clusters, c.PerCluster, c.Radius, c.Scale, c.FirstSeed)
+	if err != nil {
+		return nil, err
+	}
+	methods := pvnMethods(c)
+	runs, err := readPVNSeries(filepath.Join(dir, "timeseries.csv"), methods, lossOfRegularPolygon(d.N, c.Temperature))
+	if err != nil {
+		return nil, err
+	}
+	res, err := pvnReport(c, dir, d, methods, runs)
+	if err != nil {
+		return nil, err
+	}
+	res.Seconds = storedSeconds(dir)
 	return res, writeSummary(res, cm, pvnIntro(c)+res.Numbers)
 }
 

@@ -50,8 +50,8 @@ func pvnPersistence(dir string, c ParticleVsNetworkConfig, methods []method, run
 			for i, g := range tj.rows {
 				ss[i], ps[i] = g.Silhouette, g.Probe
 			}
-			os, ns := persistenceOf(tj.steps, ss, thr, c.Window, last)
-			op, np := persistenceOf(tj.steps, ps, probeThreshold, c.Window, last)
+			os, ns := persistenceOf(tj.steps, ss, thr, c.window(m), last)
+			op, np := persistenceOf(tj.steps, ps, probeThreshold, c.window(m), last)
 			sil[m.name].add(os, ns, r.diverged)
 			probe[m.name].add(op, np, r.diverged)
 			g0, g1 := tj.rows[0], tj.rows[len(tj.rows)-1]
@@ -107,7 +107,7 @@ func silAtGap(r pvnRun, g, lmin float64) float64 {
 // gapComparison compares the methods at equal loss gap: on gapLevels levels spaced geometrically over the range
 // of gaps every run passed through, the silhouette of each run when its gap first reached the level. It returns
 // each network's paired difference from the particles and the table rows (mean over seeds [min, max]).
-func gapComparison(methods []method, runs map[string][]pvnRun, lmin float64) ([]gapCmp, [][]string) {
+func gapComparison(v vals, methods []method, runs map[string][]pvnRun, lmin float64) ([]gapCmp, [][]string) {
 	hi, lo := math.Inf(1), 0.0
 	for _, m := range methods {
 		for _, r := range runs[m.name] {
@@ -126,15 +126,16 @@ func gapComparison(methods []method, runs map[string][]pvnRun, lmin float64) ([]
 	for i := range levels {
 		levels[i] = hi * math.Pow(lo/hi, float64(i)/float64(gapLevels-1))
 	}
+	levels[gapLevels-1] = lo // exactly: the run that bottoms out there must reach it
 	var rows [][]string
-	for _, g := range levels {
-		row := []string{fmt.Sprintf("%.3g", g)}
-		for _, m := range methods {
+	for li, g := range levels {
+		row := []string{v.num(fmt.Sprintf("equal_gap/level%d", li), g, "%.3g")}
+		for mi, m := range methods {
 			var xs []float64
 			for _, r := range runs[m.name] {
 				xs = append(xs, silAtGap(r, g, lmin))
 			}
-			row = append(row, rangeOf(xs, "%.3f"))
+			row = append(row, rangeVals(v, fmt.Sprintf("equal_gap/level%d/m%d", li, mi), xs, "%.3f"))
 		}
 		rows = append(rows, row)
 	}
@@ -167,26 +168,28 @@ func gapComparison(methods []method, runs map[string][]pvnRun, lmin float64) ([]
 
 // pvnNumbers is the summary's tables: persistence under both statistics, the end of the runs, and the
 // silhouette at equal loss gap.
-func pvnNumbers(c ParticleVsNetworkConfig, methods []method, sil, probe map[string]*persistGroup, thr, kpoint float64,
+func pvnNumbers(v vals, c ParticleVsNetworkConfig, methods []method, sil, probe map[string]*persistGroup, thr, kpoint float64,
 	gapRows [][]string, runs map[string][]pvnRun, lmin float64) string {
 	var b strings.Builder
 	b.WriteString(kmLegend("silhouette", thr, c.Window, c.LogEvery, c.Steps))
 	var rs, rp, fin [][]string
-	for _, m := range methods {
-		rs, rp = append(rs, kmRow(m.name, *sil[m.name])), append(rp, kmRow(m.name, *probe[m.name]))
+	for mi, m := range methods {
+		k := fmt.Sprintf("m%d", mi)
+		rs, rp = append(rs, kmRow(v, "sil/"+k, m.name, *sil[m.name])), append(rp, kmRow(v, "probe/"+k, m.name, *probe[m.name]))
 		var gap, s, p, on []float64
 		for _, r := range runs[m.name] {
 			g := r.tj.rows[len(r.tj.rows)-1]
 			gap, s, p, on = append(gap, g.Loss-lmin), append(s, g.Silhouette), append(p, g.Probe), append(on, g.OutNorm)
 		}
-		fin = append(fin, []string{m.name, fmt.Sprint(len(gap)), rangeOf(gap, "%.3g"), rangeOf(s, "%.3f"), rangeOf(p, "%.3f"), rangeOf(on, "%.3g")})
+		fin = append(fin, []string{m.name, v.count("last/"+k+"/n", len(gap)), rangeVals(v, "last/"+k+"/loss_gap", gap, "%.3g"),
+			rangeVals(v, "last/"+k+"/silhouette", s, "%.3f"), rangeVals(v, "last/"+k+"/probe", p, "%.3f"), rangeVals(v, "last/"+k+"/out_norm", on, "%.3g")})
 	}
 	b.WriteString("Silhouette persistence (primary):\n\n" + markdown(kmHeader, rs))
 	fmt.Fprintf(&b, "\nProbe persistence (secondary; threshold %.2f, same rule; on S¹ contiguous arcs stay separable even at the "+
 		"uniform minimiser, so the probe keeps 'clusters' the silhouette has lost):\n\n%s", probeThreshold, markdown(kmHeader, rp))
-	fmt.Fprintf(&b, "\nAt the last step (mean over seeds [min, max]; loss gap = loss − loss of the regular N-gon, %.4f; the K-point "+
-		"configuration, every cluster collapsed to one vertex of a regular K-gon, has gap %.4g; out norm = mean ‖g(x)‖ before "+
-		"the normalisation, 1 for the particles):\n\n", lmin, kpoint)
+	fmt.Fprintf(&b, "\nAt the last step (mean over seeds [min, max]; loss gap = loss − loss of the regular N-gon, %s; the K-point "+
+		"configuration, every cluster collapsed to one vertex of a regular K-gon, has gap %s; out norm = mean ‖g(x)‖ before "+
+		"the normalisation, 1 for the particles):\n\n", v.num("lmin", lmin, "%.4f"), v.num("kpoint_gap", kpoint, "%.4g"))
 	b.WriteString(markdown([]string{"method", "n", "loss gap", "silhouette", "probe", "out norm"}, fin))
 	if gapRows != nil {
 		fmt.Fprintf(&b, "\nSilhouette at equal loss gap (the first logged step at which each run's gap fell to the level; mean over "+
@@ -199,34 +202,30 @@ func pvnNumbers(c ParticleVsNetworkConfig, methods []method, sil, probe map[stri
 	} else {
 		b.WriteString("\nThe runs share no range of loss gaps: no comparison at equal gap.\n")
 	}
+	b.WriteString(pvnCreatedPaired(v, c, methods, runs, thr))
 	return b.String()
-}
-
-// rangeOf formats xs as "mean [min, max]", or the single value when there is one.
-func rangeOf(xs []float64, f string) string {
-	if len(xs) == 1 {
-		return fmt.Sprintf(f, xs[0])
-	}
-	m, _ := meanStd(xs)
-	return fmt.Sprintf(f+" ["+f+", "+f+"]", m, slices.Min(xs), slices.Max(xs))
 }
 
 // pvnVerdict derives the verdict on the prediction (networks keep the clusters longer than particles) from two
 // criteria: the KM medians of silhouette persistence, and the silhouette at equal loss gap.
-func pvnVerdict(c ParticleVsNetworkConfig, methods []method, sil map[string]*persistGroup, cmp []gapCmp) string {
+func pvnVerdict(v vals, c ParticleVsNetworkConfig, methods []method, sil map[string]*persistGroup, cmp []gapCmp) string {
 	var s []string
 	if c.Augment != "none" {
 		s = append(s, fmt.Sprintf("Caution: the networks were trained with augmentation %q and the particles without, so the two minimise different losses.", c.Augment))
 	}
 	p := methods[0].name
 	for i, m := range methods[1:] {
-		km := kmCompare(m.name, p, *sil[m.name], *sil[p])
+		k := fmt.Sprintf("m%d", i+1)
+		km := kmCompare(v, m.name, p, "sil/"+k, "sil/m0", *sil[m.name], *sil[p])
 		line := "KM: " + km + "."
 		var gap string
 		if i < len(cmp) && cmp[i].total > 0 {
 			g := cmp[i]
-			line += fmt.Sprintf(" At equal loss gap (%.3g to %.3g) its silhouette minus the particles', paired by seed, was positive in %d of %d "+
-				"(seed, level) pairs: mean %+.3f, range [%+.3f, %+.3f].", g.levelHi, g.levelLo, g.pos, g.total, g.mean, g.lo, g.hi)
+			line += fmt.Sprintf(" At equal loss gap (%s to %s) its silhouette minus the particles', paired by seed, was positive in %s of %s "+
+				"(seed, level) pairs: mean %s, range [%s, %s].", v.num("equal_gap/"+k+"/level_hi", g.levelHi, "%.3g"),
+				v.num("equal_gap/"+k+"/level_lo", g.levelLo, "%.3g"), v.count("equal_gap/"+k+"/positive", g.pos),
+				v.count("equal_gap/"+k+"/pairs", g.total), v.num("equal_gap/"+k+"/mean", g.mean, "%+.3f"),
+				v.num("equal_gap/"+k+"/min", g.lo, "%+.3f"), v.num("equal_gap/"+k+"/max", g.hi, "%+.3f"))
 			switch {
 			case g.pos == g.total:
 				gap = "higher"
@@ -254,15 +253,12 @@ func pvnVerdict(c ParticleVsNetworkConfig, methods []method, sil map[string]*per
 	return strings.Join(s, " ")
 }
 
-// pvnFigures draws the panel figure and the time series of the first seed (one row per method, one panel per
-// snapshot) and every run's silhouette, probe accuracy and output norm against the loss gap.
+// pvnFigures draws the time series of the first seed and every run's silhouette, probe accuracy and output norm
+// against the loss gap (panels.png, which needs the latent points, is drawn by the run).
 func pvnFigures(dir string, d datasets.Points, methods []method, runs map[string][]pvnRun, c ParticleVsNetworkConfig, kpoint float64) error {
 	first := map[string]*trajectory{}
 	for _, m := range methods {
 		first[m.name] = runs[m.name][0].tj
-	}
-	if err := snapshotPanels(filepath.Join(dir, "panels.png"), d, methods, first, c.Snapshots); err != nil {
-		return err
 	}
 	if err := seriesGrid(dir, "timeseries.png", "seed "+fmt.Sprint(c.FirstSeed), methods, first, nil); err != nil {
 		return err

@@ -9,16 +9,16 @@ import (
 	"strings"
 )
 
-// Report assembles outDir/REPORT.md from the experiments' own summary.md files already in outDir (each written
-// by its experiment from its raw files), in the order of Experiments, after outDir/preface.md if there is one.
-// It runs nothing: experiments finish in different sittings, and the report states what each folder holds.
-// A missing folder is listed as not run.
+// Report assembles outDir/REPORT.md from the experiments' summary.json files already in outDir (each written by
+// its experiment from its raw files), each rendered as its summary.md is (Summary.Render), in the order of
+// Experiments, after outDir/preface.md if there is one. It runs nothing: experiments finish in different
+// sittings, and the report states what each folder holds. A missing folder is listed as not run.
 func Report(outDir string) error {
 	var b strings.Builder
 	b.WriteString("# Reproducing Calder & Lee (2025) and testing it on deeper and wider networks\n\n")
-	b.WriteString("Assembled by `simclr experiment report` from each experiment's `summary.md`, which the experiment wrote " +
-		"from the raw files beside it (CSV, JSON cells, config.json with its commit). Every setting is ours unless a " +
-		"section cites the authors' code (`doc/paper.md` §6.2).\n\n")
+	b.WriteString("Assembled by `simclr experiment report` from each experiment's `summary.json`, which the experiment wrote " +
+		"from the raw files beside it (CSV, JSON cells, config.json with its commit); each section is that summary rendered, " +
+		"as its `summary.md` is. Every setting is ours unless a section cites the authors' code (`doc/paper.md` §6.2).\n\n")
 	if pre, err := os.ReadFile(filepath.Join(outDir, "preface.md")); err == nil {
 		b.Write(pre)
 		b.WriteString("\n")
@@ -27,17 +27,21 @@ func Report(outDir string) error {
 	}
 	var missing []string
 	for _, e := range Experiments {
-		sum, err := os.ReadFile(filepath.Join(outDir, e.Name, "summary.md"))
+		s, err := readSummary(filepath.Join(outDir, e.Name))
 		if errors.Is(err, os.ErrNotExist) {
 			missing = append(missing, e.Name)
 			continue
 		} else if err != nil {
 			return err
 		}
-		fmt.Fprintf(&b, "## %s\n\nFolder [`%s/`](%s/).\n\n%s\n", e.Name, e.Name, e.Name, demote(string(sum), e.Name))
+		sum, err := s.Render()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "## %s\n\nFolder [`%s/`](%s/).\n\n%s\n", e.Name, e.Name, e.Name, demote(sum, e.Name))
 	}
 	if len(missing) > 0 {
-		fmt.Fprintf(&b, "## Not run yet\n\n%s: no summary.md in their folders.\n", strings.Join(missing, ", "))
+		fmt.Fprintf(&b, "## Not run yet\n\n%s: no summary.json in their folders.\n", strings.Join(missing, ", "))
 	}
 	return os.WriteFile(filepath.Join(outDir, "REPORT.md"), []byte(b.String()), 0o644)
 }

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,16 +22,23 @@ func TestReportAssembles(t *testing.T) {
 		}
 	}
 	write("preface.md", "What changed since the last report.\n")
-	write("depth-width/summary.md", "# Sweep title\n\nn = 8 seeds.\n\n## Verdict\n\nNo difference.\n\n![persistence_km.png](persistence_km.png)\n")
+	sum := Summary{Experiment: "depth-width", Title: "Sweep title", Mode: "full", Seconds: 1.5, CPUs: 2, Commit: "abc", Stop: "none.",
+		Body: "n = {{n}} seeds.\n", Verdict: "No difference.", Ours: "All.", Figures: []string{"persistence_km.png"},
+		Values: map[string]Value{"n": {V: 8, Fmt: "%d"}}}
+	b, err := json.Marshal(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("depth-width/summary.json", string(b))
 	if err := Report(dir); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "REPORT.md"))
+	b, err = os.ReadFile(filepath.Join(dir, "REPORT.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := string(b)
-	for _, want := range []string{"What changed since the last report.", "## depth-width", "**Sweep title**", "n = 8 seeds.",
+	for _, want := range []string{"What changed since the last report.", "## depth-width", "**Sweep title**", "n = 8 seeds.", "Stop rule: none.",
 		"### Verdict", "![persistence_km.png](depth-width/persistence_km.png)", "## Not run yet", "loss-landscape, particle-vs-network"} {
 		if !strings.Contains(r, want) {
 			t.Errorf("REPORT.md lacks %q:\n%s", want, r)
@@ -41,8 +49,9 @@ func TestReportAssembles(t *testing.T) {
 	}
 }
 
-// TestCommittedReportIsCurrent: results/REPORT.md is what Report assembles from the committed summaries (so
-// every number in it is one its experiment wrote from its raw files).
+// TestCommittedReportIsCurrent: results/REPORT.md is what Report assembles from the committed summary.json files,
+// and each committed summary.md is its summary.json rendered (so every number in them is a value of a
+// summary.json, which the trace tests check against the raw files).
 func TestCommittedReportIsCurrent(t *testing.T) {
 	want, err := os.ReadFile("../results/REPORT.md")
 	if err != nil {
@@ -66,12 +75,60 @@ func TestCommittedReportIsCurrent(t *testing.T) {
 	if string(got) != string(want) {
 		t.Error("results/REPORT.md differs from what `simclr experiment report -o results` assembles from the committed summaries: run it")
 	}
+	for _, e := range Experiments {
+		s, err := readSummary(filepath.Join("../results", e.Name))
+		if err != nil {
+			continue
+		}
+		md, err := s.Render()
+		if err != nil {
+			t.Errorf("%s: %v", e.Name, err)
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join("../results", e.Name, "summary.md")); err != nil || string(b) != md {
+			t.Errorf("results/%s/summary.md is not its summary.json rendered (%v)", e.Name, err)
+		}
+	}
 }
 
 func summaries() []string {
 	var out []string
 	for _, e := range Experiments {
-		out = append(out, filepath.Join(e.Name, "summary.md"))
+		out = append(out, filepath.Join(e.Name, "summary.json"))
 	}
 	return out
+}
+
+// filled is text with the result's references replaced by their values, as summary.md shows it.
+func filled(t *testing.T, r *Result, text string) string {
+	t.Helper()
+	s, err := (Summary{Experiment: r.Name, Values: r.Values}).fill(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestREADMEHeadline: the numbers the README's opening paragraph quotes are depth-width's, as its committed
+// summary states them (if the sweep or its analysis changes them, the README must change too).
+func TestREADMEHeadline(t *testing.T) {
+	readme, err1 := os.ReadFile("../README.md")
+	sum, err2 := os.ReadFile("../results/depth-width/summary.md")
+	if err1 != nil || err2 != nil {
+		t.Skip("no README or summary:", err1, err2)
+	}
+	for _, q := range []string{"hazard ratio 3.76 [2.76, 5.13] per doubling of depth", "2.31 [1.8, 2.96]", "n = 96 runs"} {
+		if !strings.Contains(string(readme), q) || !strings.Contains(string(sum), q) {
+			t.Errorf("%q: in the README %v, in depth-width's summary %v", q, strings.Contains(string(readme), q), strings.Contains(string(sum), q))
+		}
+	}
+	eff, err := os.ReadFile("../results/effective-step/summary.md")
+	if err != nil {
+		t.Skip("no effective-step summary:", err)
+	}
+	for _, q := range []string{"hazard ratio 1.56 [1.33, 1.82] per doubling of depth (n = 185 runs", "3.2 [2.54, 4.02]", "in 2 of the 8 parameterisation × rule strata"} {
+		if !strings.Contains(string(readme), q) || !strings.Contains(string(eff), q) {
+			t.Errorf("%q: in the README %v, in effective-step's summary %v", q, strings.Contains(string(readme), q), strings.Contains(string(eff), q))
+		}
+	}
 }

@@ -49,10 +49,14 @@ type runCfg struct {
 	classes, k      int
 	sphere          bool
 	metrics         bool // compute Geometry at logged steps (else only the loss)
+	silOnly         bool // without metrics: the silhouette alone (the sweeps' statistic; the probe is the costly one)
 	// observe, if not nil, sees the parameters of every logged step t before its update (the NTK's kernel).
 	observe func(t int, params [][]float64)
 	// stop, if not nil, ends the run after a logged step for which it returns true (an event already decided).
 	stop func(steps []int, rows []Geometry) bool
+	// effStep: measure the effective step of every logged step (effectiveStep), from the latents of the step
+	// after it.
+	effStep bool
 }
 
 // trajectory is what a run records.
@@ -62,6 +66,8 @@ type trajectory struct {
 	latents map[int][]float64 // step → latents [N·k], for snapshots (and every logged step with keepAll)
 	seconds float64
 	final   [][]float64 // final parameters
+	// eff is the effective step of each logged step (runCfg.effStep), NaN where the run ended before the next step.
+	eff []float64
 }
 
 func (c runCfg) logged(t int) bool {
@@ -88,19 +94,39 @@ func run(b compute.Backend, tr trainee, c runCfg) (*trajectory, error) {
 	n := len(c.labels)
 	var z []float64 // the latents of the step being taken, when it is logged
 	var outNorm float64
+	var prevZ, prevG []float64 // latents and host gradient of the last logged step, until the next step measures its effective step
 	loop := train.Loop{Stepper: st, First: 0, Last: c.steps,
 		Batch: func(int) (*tensors.Tensor, error) { return tr.input, nil },
 		Before: func(t int) (err error) {
 			z = nil
+			if prevZ != nil { // the step after a logged one: its latents give that step's effective step
+				_, z1, err := feats.Latents(tr.clean)
+				if err != nil {
+					return err
+				}
+				out.eff[len(out.eff)-1] = effectiveStep(prevZ, z1, prevG, c.k)
+				prevZ, prevG = nil, nil
+				if c.logged(t) {
+					z = z1
+				}
+			}
 			if !c.logged(t) {
 				return nil
 			}
 			if c.observe != nil {
 				c.observe(t, st.ParamValues())
 			}
-			if _, z, err = feats.Latents(tr.clean); err != nil || rawFeats == nil {
+			if z == nil {
+				if _, z, err = feats.Latents(tr.clean); err != nil {
+					return err
+				}
+			}
+			if c.effStep {
+				prevZ, prevG = z, latentGradient(z, n, c.k, c.loss)
+			}
+			if rawFeats == nil {
 				outNorm = meanRowNorm(z, c.k)
-				return err
+				return nil
 			}
 			_, g, err := rawFeats.Latents(tr.clean)
 			outNorm = meanRowNorm(g, c.k)
@@ -111,12 +137,18 @@ func run(b compute.Backend, tr trainee, c runCfg) (*trajectory, error) {
 				return nil
 			}
 			g := Geometry{Loss: r.Loss, Spread: math.NaN(), MinSep: math.NaN(), Silhouette: math.NaN(), Probe: math.NaN(), Uniformity: math.NaN()}
-			if c.metrics {
-				g = Measure(latentSet{Z: z, N: n, K: c.k, Labels: c.labels, C: c.classes, Sphere: c.sphere}, r.Loss)
+			switch set := (latentSet{Z: z, N: n, K: c.k, Labels: c.labels, C: c.classes, Sphere: c.sphere}); {
+			case c.metrics:
+				g = Measure(set, r.Loss)
+			case c.silOnly:
+				g.Silhouette = Silhouette(set)
 			}
 			g.OutNorm = outNorm
 			out.steps = append(out.steps, t)
 			out.rows = append(out.rows, g)
+			if c.effStep {
+				out.eff = append(out.eff, math.NaN())
+			}
 			if c.keepAll || slices.Contains(c.snapshots, t) {
 				out.latents[t] = z
 			}

@@ -1,15 +1,11 @@
 package experiments
 
 import (
-	"cmp"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
-	"maps"
 	"math"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -79,28 +75,4 @@ func decodeCodes(s string, steps []int, n int) (map[int][]float64, error) {
 		out[t] = z
 	}
 	return out, nil
-}
-
-// cellBuilds says which builds ran a sweep's stored cells (one commit per cell, "" where the cell predates the
-// record), most cells first, since a sweep spans sittings and the summary's commit is only the last sitting's (or
-// the report's). It is empty for no cells.
-func cellBuilds(commits []string) string {
-	n := map[string]int{}
-	for _, c := range commits {
-		n[c]++
-	}
-	builds := slices.Collect(maps.Keys(n))
-	slices.SortFunc(builds, func(a, b string) int { return cmp.Or(n[b]-n[a], strings.Compare(a, b)) })
-	var parts []string
-	for _, k := range builds {
-		name := "commit " + k
-		if k == "" {
-			name = "a build not recorded (stored before cells recorded their commit)"
-		}
-		parts = append(parts, fmt.Sprintf("%s: %d", name, n[k]))
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "Cells run by " + strings.Join(parts, "; ") + "."
 }

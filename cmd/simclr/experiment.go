@@ -61,6 +61,6 @@ func runExperiment(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "%s: done in %.1f s; results in %s\n%s\n", name, r.Seconds, r.Dir, r.Verdict)
+	fmt.Fprintf(os.Stderr, "%s: done in %.1f s; results in %s\n%s\n", name, r.Seconds, r.Dir, r.VerdictText())
 	return nil
 }

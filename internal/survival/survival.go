@@ -1,8 +1,9 @@
 // Package survival treats times to an event as survival data with right censoring: the Kaplan–Meier
 // product-limit estimator with Greenwood variances (KaplanMeier), the median survival time with a
 // Brookmeyer–Crowley confidence interval (Median), and the helpers that turn a logged training statistic into
-// one such observation, the time a transient ends (Persistence, PersistenceWindow), and the two-sample log-rank
-// test (LogRankTest). It imports no GoMLX.
+// one such observation, the time a transient ends (Persistence, PersistenceWindow), the two-sample log-rank
+// test (LogRankTest), the stratified log-rank test for a trend in a covariate (TrendTest) and the stratified Cox
+// proportional-hazards model with Efron's ties (Cox). It imports no GoMLX.
 //
 // Notation: t_1 < t_2 < … are the distinct event times; n_j is the number at risk just before t_j (times ≥ t_j),
 // d_j the number of events at t_j. An observation censored at t_j is still at risk at t_j ("events before
