@@ -215,5 +215,5 @@ func RunMethods(c MethodsConfig, cm Common) (*Result, error) {
 			done = append(done, cl)
 		}
 	}
-	return methodsReport(c, dir, done, len(keys), remaining, thr)
+	return methodsReport(c, cm, dir, done, len(keys), remaining, thr)
 }

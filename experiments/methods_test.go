@@ -52,7 +52,7 @@ func TestMethodsCells(t *testing.T) {
 		t.Errorf("step-0 losses %v: the methods did not train different objectives", loss0)
 	}
 	var sum methodsSummary
-	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	b, err := os.ReadFile(filepath.Join(dir, "methods.json"))
 	if err == nil {
 		err = json.Unmarshal(b, &sum)
 	}
