@@ -3,9 +3,11 @@ package experiments
 import (
 	"math"
 
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gosimclr/gosimclr/internal/hostmath"
 	"github.com/gosimclr/gosimclr/losses"
-	"github.com/gosimclr/gosimclr/ref"
 )
 
 // The effective step (issue 24 point 2): how far one training step moves the latent points along the loss's own
@@ -20,18 +22,30 @@ import (
 // growing ‖g(x)‖ shrinks the step on the sphere) into one number that means the same for every model. The
 // cumulative effective step S(t) = Σ_{s<t} e_s is the clock on which depth is compared at equal step size.
 
-// latentGradient is g [N·k] at the latent points z [N·k] for the loss cfg: ref.Loss of the 2N views (each point
-// twice, as the training views are with no augmentation), the two views' gradients summed. ref.Loss
-// differentiates through the normalisation, so g is tangent to the sphere at unit points.
-func latentGradient(z []float64, n, k int, cfg losses.Config) []float64 {
-	views := make([]float64, 0, 2*len(z))
-	views = append(append(views, z...), z...)
-	r := ref.Loss(views, 2*n, k, ref.LossConfig{Kernel: cfg.Kernel, Part: cfg.Part, Temperature: cfg.Temperature})
-	g := make([]float64, n*k)
-	for i := range g {
-		g[i] = r.DZ[i] + r.DZ[n*k+i]
+// latentGradient returns g [N·k] at the latent points z [N·k] for the loss cfg, compiled once on backend b:
+// the gradient of losses.Loss of the 2N views (each point twice, as the training views are with no
+// augmentation) with respect to the points, so the two views' gradients are summed. losses.Loss differentiates
+// through the normalisation, so g is tangent to the sphere at unit points. It is computed in float64 (its twin
+// ref.Loss checks the graph in the losses tests; experiments, a production package, does not import ref).
+func latentGradient(b compute.Backend, cfg losses.Config) func(z []float64, n, k int) ([]float64, error) {
+	var exec *graph.Exec
+	return func(z []float64, n, k int) ([]float64, error) {
+		if exec == nil {
+			e, err := graph.NewExec(b, func(p *graph.Node) *graph.Node {
+				views := graph.Concatenate([]*graph.Node{p, p}, 0)
+				return graph.Gradient(losses.Loss(views, cfg).Loss, p)[0]
+			})
+			if err != nil {
+				return nil, err
+			}
+			exec = e
+		}
+		out, err := exec.Call(tensors.FromFlatDataAndDimensions(append([]float64(nil), z...), n, k))
+		if err != nil {
+			return nil, err
+		}
+		return tensors.CopyFlatData[float64](out[0])
 	}
-	return g
 }
 
 // effectiveStep is e for the latents z before and z1 after a step, g the gradient at z; NaN when g vanishes.

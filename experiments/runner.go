@@ -94,6 +94,7 @@ func run(b compute.Backend, tr trainee, c runCfg) (*trajectory, error) {
 	n := len(c.labels)
 	var z []float64 // the latents of the step being taken, when it is logged
 	var outNorm float64
+	latentGrad := latentGradient(b, c.loss)
 	var prevZ, prevG []float64 // latents and host gradient of the last logged step, until the next step measures its effective step
 	loop := train.Loop{Stepper: st, First: 0, Last: c.steps,
 		Batch: func(int) (*tensors.Tensor, error) { return tr.input, nil },
@@ -122,7 +123,11 @@ func run(b compute.Backend, tr trainee, c runCfg) (*trajectory, error) {
 				}
 			}
 			if c.effStep {
-				prevZ, prevG = z, latentGradient(z, n, c.k, c.loss)
+				g, err := latentGrad(z, n, c.k)
+				if err != nil {
+					return err
+				}
+				prevZ, prevG = z, g
 			}
 			if rawFeats == nil {
 				outNorm = meanRowNorm(z, c.k)
