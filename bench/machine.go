@@ -1,9 +1,9 @@
 package bench
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -44,20 +44,7 @@ func ThisMachine(backends []string) Machine {
 }
 
 // CPUModel reads the CPU model name from /proc/cpuinfo ("unknown" elsewhere).
-func CPUModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
-}
+func CPUModel() string { return hostmath.CPUModel() }
 
 // Saved is the file format of bench/results/*.json.
 type Saved struct {

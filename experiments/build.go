@@ -1,11 +1,10 @@
 package experiments
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
+	"github.com/gosimclr/gosimclr/internal/hostmath"
 	"maps"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -51,18 +50,5 @@ func countBuilds(builds []cellBuild) []BuildCount {
 	return out
 }
 
-// cpuModel is the CPU model name of /proc/cpuinfo ("unknown" elsewhere), as bench.CPUModel reads it.
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
-}
+// cpuModel is the CPU model name of /proc/cpuinfo ("unknown" elsewhere).
+func cpuModel() string { return hostmath.CPUModel() }
