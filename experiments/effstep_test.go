@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -72,5 +73,19 @@ func TestEffectiveStepSweep(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "effective-step", "summary.json")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestDenseLogging: with denseUntil a run is logged every denseEvery steps before it and every logEvery after.
+func TestDenseLogging(t *testing.T) {
+	c := runCfg{steps: 100, logEvery: 20, denseUntil: 10, denseEvery: 2}
+	var got []int
+	for s := 0; s <= c.steps; s++ {
+		if c.logged(s) {
+			got = append(got, s)
+		}
+	}
+	if want := []int{0, 2, 4, 6, 8, 20, 40, 60, 80, 100}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("logged %v, want %v", got, want)
 	}
 }

@@ -13,8 +13,9 @@ import (
 // The factor sweeps of issue 24 point 6: temperature, the similarity η (kernel) and unequal cluster sizes, each
 // for the particles and 1- and 4-layer networks, one factor varied at a time around depth-width's setting (NTK
 // parameterisation, m = 256, lr 0.05, particles lr·N, τ = 0.5, the exponential kernel, equal clusters), each
-// seed with a data draw of its own. The networks are measured every 20 steps and the particles every step: at
-// small τ both lose their clusters within depth-width's first 100-step interval. Every value is ours.
+// seed with a data draw of its own. The networks are measured every 20 steps and the particles every step up to step
+// 1000, then every 20: at small τ both lose their clusters within depth-width's first 100-step interval. Every
+// value is ours.
 
 // FactorConfig sets one factor sweep.
 type FactorConfig struct {
@@ -33,7 +34,7 @@ type FactorConfig struct {
 // defaultFactor returns the shared full (or quick) settings of a factor sweep.
 func defaultFactor(quick bool, factor string) FactorConfig {
 	c := FactorConfig{sweepBase: sweepBase{Clusters: 4, PerCluster: 32, Radius: 0.15, Scale: 2, Activation: arch.LeakyReLU, Steps: 20000,
-		LogEvery: 20, ParticleLogEvery: 1, Window: 5, Stop: true, Seeds: 8, FirstSeed: 1},
+		LogEvery: 20, ParticleLogEvery: 1, ParticleDenseUntil: 1000, Window: 5, Stop: true, Seeds: 8, FirstSeed: 1},
 		Methods: []int{0, 1, 4}, Width: 256, Scaling: arch.ScalingNTK, LR: 0.05, Temperature: 0.5, factor: factor}
 	switch factor {
 	case "temperature":
@@ -45,7 +46,7 @@ func defaultFactor(quick bool, factor string) FactorConfig {
 		c.Sizes = [][]int{{28, 28, 28, 28}, {64, 16, 16, 16}} // 112 points either way; one cluster 4× each other
 	}
 	if quick {
-		c.PerCluster, c.Width, c.Methods, c.Steps, c.LogEvery, c.ParticleLogEvery, c.Window, c.Seeds = 8, 16, []int{0, 1}, 60, 10, 2, 2, 1
+		c.PerCluster, c.Width, c.Methods, c.Steps, c.LogEvery, c.ParticleLogEvery, c.ParticleDenseUntil, c.Window, c.Seeds = 8, 16, []int{0, 1}, 60, 10, 2, 20, 2, 1
 		if c.Temperatures != nil {
 			c.Temperatures = []float64{0.2, 1}
 		}

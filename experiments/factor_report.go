@@ -156,6 +156,8 @@ func factorOurs(c FactorConfig) string {
 	return fmt.Sprintf("Every setting: %d Gaussian clusters (std %g, centres on a circle of radius %g; %d points each unless the sizes are the "+
 		"factor), a data draw per seed, no augmentation, methods %v (0: particles starting from a one-hidden-layer NTK network's "+
 		"embedding), width %d, %s parameterisation, lr %g (particles lr·N), τ = %g unless τ is the factor, %d steps, logging every %d "+
-		"steps (particles every %d), the threshold, the window and the stop rule.", c.Clusters, c.Radius, c.Scale, c.PerCluster,
-		c.Methods, c.Width, c.Scaling, c.LR, c.Temperature, c.Steps, c.LogEvery, c.ParticleLogEvery)
+		"steps (particles every %d up to step %d, then every %d; the window of %d measurements is therefore %d steps for the "+
+		"networks and, early on, %d for the particles), the threshold and the stop rule.", c.Clusters, c.Radius, c.Scale, c.PerCluster,
+		c.Methods, c.Width, c.Scaling, c.LR, c.Temperature, c.Steps, c.LogEvery, c.ParticleLogEvery, c.ParticleDenseUntil, c.LogEvery,
+		c.Window, c.Window*c.LogEvery, c.Window*max(c.ParticleLogEvery, 1))
 }

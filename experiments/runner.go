@@ -41,15 +41,17 @@ var errNotFinite = errors.New("loss or gradient not finite")
 // runCfg says how long to train and what to record.
 type runCfg struct {
 	steps, logEvery int
-	loss            losses.Config
-	seed            uint64
-	snapshots       []int // steps whose latents are kept
-	keepAll         bool  // keep the latents of every logged step (trajectory plots)
-	labels          []int
-	classes, k      int
-	sphere          bool
-	metrics         bool // compute Geometry at logged steps (else only the loss)
-	silOnly         bool // without metrics: the silhouette alone (the sweeps' statistic; the probe is the costly one)
+	// denseUntil, if > 0, logs every denseEvery steps before it as well (a fast start, then logEvery).
+	denseUntil, denseEvery int
+	loss                   losses.Config
+	seed                   uint64
+	snapshots              []int // steps whose latents are kept
+	keepAll                bool  // keep the latents of every logged step (trajectory plots)
+	labels                 []int
+	classes, k             int
+	sphere                 bool
+	metrics                bool // compute Geometry at logged steps (else only the loss)
+	silOnly                bool // without metrics: the silhouette alone (the sweeps' statistic; the probe is the costly one)
 	// observe, if not nil, sees the parameters of every logged step t before its update (the NTK's kernel).
 	observe func(t int, params [][]float64)
 	// stop, if not nil, ends the run after a logged step for which it returns true (an event already decided).
@@ -71,6 +73,9 @@ type trajectory struct {
 }
 
 func (c runCfg) logged(t int) bool {
+	if t < c.denseUntil && t%c.denseEvery == 0 {
+		return true
+	}
 	return t == 0 || t%c.logEvery == 0 || t == c.steps || slices.Contains(c.snapshots, t)
 }
 

@@ -34,13 +34,14 @@ type sweepBase struct {
 	Activation string  `json:"activation"`
 	Steps      int     `json:"steps"`
 	LogEvery   int     `json:"log-every"`
-	// ParticleLogEvery is the particles' logging interval (0: LogEvery): particle descent at lr·N finishes in a
-	// few hundred steps.
-	ParticleLogEvery int    `json:"particle-log-every,omitempty"`
-	Window           int    `json:"window"`
-	Stop             bool   `json:"stop"` // end a run once its persistence event is decided (the stop rule)
-	Seeds            int    `json:"seeds"`
-	FirstSeed        uint64 `json:"first-seed"`
+	// ParticleLogEvery is the particles' logging interval up to step ParticleDenseUntil (0: LogEvery throughout;
+	// ParticleDenseUntil 0: ParticleLogEvery throughout): particle descent at lr·N finishes in a few hundred steps.
+	ParticleLogEvery   int    `json:"particle-log-every,omitempty"`
+	ParticleDenseUntil int    `json:"particle-dense-until,omitempty"`
+	Window             int    `json:"window"`
+	Stop               bool   `json:"stop"` // end a run once its persistence event is decided (the stop rule)
+	Seeds              int    `json:"seeds"`
+	FirstSeed          uint64 `json:"first-seed"`
 	// For and ReportOnly steer one sitting only (not compared when resuming).
 	For        time.Duration `json:"-"`
 	ReportOnly bool          `json:"-"`
@@ -152,9 +153,13 @@ func runSweepCell(be compute.Backend, b sweepBase, s sweepSpec) (sweepCell, erro
 	if s.Depth == 0 { // the particles start from the embedding of a one-hidden-layer NTK network of the same seed
 		a.Width, a.Scaling = 256, arch.ScalingNTK
 	}
-	logEvery := b.LogEvery
+	logEvery, denseUntil, denseEvery := b.LogEvery, 0, 0
 	if s.Depth == 0 && b.ParticleLogEvery > 0 {
-		logEvery = b.ParticleLogEvery
+		if b.ParticleDenseUntil > 0 {
+			denseUntil, denseEvery = b.ParticleDenseUntil, b.ParticleLogEvery
+		} else {
+			logEvery = b.ParticleLogEvery
+		}
 	}
 	lr := s.LR
 	switch {
@@ -177,8 +182,8 @@ func runSweepCell(be compute.Backend, b sweepBase, s sweepSpec) (sweepCell, erro
 		lr = s.LR * float64(d.N)
 	}
 	cl.StepLR = lr
-	rc := runCfg{steps: b.Steps, logEvery: logEvery, loss: loss, seed: s.Seed, labels: d.Labels, classes: d.K, k: 2, sphere: true,
-		effStep: true, silOnly: true}
+	rc := runCfg{steps: b.Steps, logEvery: logEvery, denseUntil: denseUntil, denseEvery: denseEvery, loss: loss, seed: s.Seed,
+		labels: d.Labels, classes: d.K, k: 2, sphere: true, effStep: true, silOnly: true}
 	if b.Stop {
 		rc.stop = func(steps []int, rows []Geometry) bool { return belowWindow(rows, cl.Threshold, b.Window) }
 	}
