@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/gosimclr/gosimclr/internal/survival"
+
 	"github.com/gosimclr/gosimclr/arch"
 	"github.com/spf13/pflag"
 )
@@ -173,11 +175,34 @@ func effStepReport(c EffectiveStepConfig, dir string, done []sweepCell, total in
 		fmt.Fprintf(&b, "\nThe normalised cells alone (every network starts at the same effective step e₀), stratified by parameterisation: on "+
 			"steps %s; on S %s.\n", strings.Replace(nSteps, "per unit of the covariate", "per doubling of depth", 1),
 			strings.Replace(nS, "per unit of the covariate", "per doubling of depth", 1))
+		byScale := map[string]dwCox{}
+		var parts []string
+		for _, sc := range c.Scalings {
+			var mine []sweepOut
+			for _, o := range outs {
+				if o.cell.Scaling == sc {
+					mine = append(mine, o)
+				}
+			}
+			byRule := func(o sweepOut) string { return ruleName(o.cell.sweepSpec) }
+			wS, xS := coxOf(v, "cox_eff/"+sc, mine, cov, byRule, true)
+			wT, _ := coxOf(v, "cox_steps/"+sc, mine, cov, byRule, false)
+			byScale[sc] = xS
+			parts = append(parts, fmt.Sprintf("%s: on S %s; on steps %s", sc, strings.Replace(wS, "per unit of the covariate", "per doubling of depth", 1),
+				strings.Replace(wT, "per unit of the covariate", "per doubling of depth", 1)))
+		}
+		fmt.Fprintf(&b, "\nBy parameterisation (one Cox model each, stratified by learning-rate rule): %s.\n", strings.Join(parts, "; "))
+		inter := ""
+		if len(c.Scalings) == 2 {
+			inter = effInteraction(v, "interaction_eff", outs, c.Scalings, stratum)
+			fmt.Fprintf(&b, "\nDoes the depth effect on S differ between the parameterisations? One Cox model on S, stratified as the primary "+
+				"one, with covariates log₂ L and log₂ L × [%s]: %s.\n", c.Scalings[1], inter)
+		}
 		mono, strata := effMonotone(c, groups)
 		fmt.Fprintf(&b, "\nThe model's covariate is log₂ L with one hazard ratio for every doubling; the group medians on S fall with "+
 			"every step in depth (L = %v) in %s of the %s parameterisation × rule strata with a median at each depth.\n", c.Depths,
 			v.count("monotone/falling", mono), v.count("monotone/strata", strata))
-		res.Verdict = effStepVerdict(v, xs, xt, xn, len(done), total)
+		res.Verdict = effStepVerdict(v, xs, xt, xn, len(done), total, c.Scalings, byScale, inter)
 	}
 	b.WriteString("\n### What this does not show\n\n- One width (" + fmt.Sprint(c.Width) + "), one τ, one activation, full-batch SGD without " +
 		"augmentation; S measures the step along the loss's own gradient on the latent points, not every direction the points move.\n" +
@@ -226,8 +251,8 @@ func effMonotone(c EffectiveStepConfig, groups []sweepGroup) (falling, strata in
 	return falling, strata
 }
 
-// effStepVerdict answers the question with the two Cox models.
-func effStepVerdict(v vals, onS, onSteps, norm dwCox, done, total int) string {
+// effStepVerdict answers the question: per parameterisation first (the two differ), then the pooled models.
+func effStepVerdict(v vals, onS, onSteps, norm dwCox, done, total int, scalings []string, by map[string]dwCox, inter string) string {
 	prov := ""
 	if done < total {
 		prov = fmt.Sprintf("Provisional, from %s of %s cells. ", v.count("cells/done", done), v.count("cells/total", total))
@@ -243,11 +268,22 @@ func effStepVerdict(v vals, onS, onSteps, norm dwCox, done, total int) string {
 		}
 		return "no finite estimate"
 	}
-	return prov + fmt.Sprintf("At equal cumulative effective step, %s (hazard ratio %s per doubling of depth, stratified Cox model, n = %s "+
-		"runs); on steps, %s (%s); among the cells started at the same effective step, on steps, %s (%s, n = %s). What this does not "+
-		"show: anything beyond the cells done, and beyond one width and τ; that the effect is one constant hazard ratio per "+
-		"doubling (the group medians are not always monotone in depth, see above); e is held equal at the start only, so S, "+
-		"not the normalised rule, is the equal-step comparison.",
+	var parts []string
+	for _, sc := range scalings {
+		x := by[sc]
+		parts = append(parts, fmt.Sprintf("%s parameterisation: %s (hazard ratio %s per doubling of depth, n = %d runs)", sc, s(x),
+			hrText(v, "cox_eff/"+sc, x), x.runs))
+	}
+	answer := "Does depth shorten persistence at equal cumulative effective step S? " + strings.Join(parts, "; ") + "."
+	if inter != "" {
+		answer += " The depth effect differs between the parameterisations: " + inter + "."
+	}
+	return prov + answer + fmt.Sprintf(" Pooled over both (one model, stratified by parameterisation × rule): %s (%s, n = %s runs), an average "+
+		"of effects of different size, not one answer for both. On steps, %s (%s); among the cells started at the same effective step, "+
+		"on steps, %s (%s, n = %s). What this does not show: anything beyond the cells done, and beyond one width and τ; that the effect "+
+		"is one constant hazard ratio per doubling (the group medians are not always monotone in depth, see above); e is held equal at "+
+		"the start only, so S, not the normalised rule, is the equal-step comparison; why the parameterisations differ (our guess, "+
+		"not tested here: the output norm of standard networks grows during training).",
 		s(onS), hrText(v, "cox_eff", onS), v.count("cox_eff/runs", onS.runs), s(onSteps), hrText(v, "cox_steps", onSteps), s(norm),
 		hrText(v, "cox_norm_steps", norm), v.count("cox_norm_steps/runs", norm.runs))
 }
@@ -264,4 +300,30 @@ func hrText(v vals, name string, x dwCox) string {
 		return "no finite estimate"
 	}
 	return fmt.Sprintf("%s [%s, %s]", v.num(name+"/hr", x.hr, "%.3g"), v.num(name+"/hr_lo", x.hrLo, "%.3g"), v.num(name+"/hr_hi", x.hrHi, "%.3g"))
+}
+
+// effInteraction fits the Cox model on S with covariates log₂ L and log₂ L × [scaling = scalings[1]] and words the
+// second coefficient: the ratio of the hazard ratios per doubling of depth (scalings[1] over scalings[0]).
+func effInteraction(v vals, name string, outs []sweepOut, scalings []string, stratum func(sweepOut) string) string {
+	var ss []survival.Subject
+	for _, o := range outs {
+		if o.never {
+			continue
+		}
+		l := math.Log2(float64(o.cell.Depth))
+		ind := 0.0
+		if o.cell.Scaling == scalings[1] {
+			ind = 1
+		}
+		ss = append(ss, survival.Subject{Obs: o.effS, X: []float64{l, l * ind}, Stratum: stratum(o)})
+	}
+	f, err := survival.Cox(ss)
+	if err != nil || f.Infinite || math.IsNaN(f.SE[1]) {
+		return fmt.Sprintf("no finite estimate (n = %s runs)", v.count(name+"/runs", len(ss)))
+	}
+	b, se := f.Beta[1], f.SE[1]
+	return fmt.Sprintf("the hazard ratio per doubling of depth is %s [%s, %s] times as large under %s as under %s (Wald p = %s, n = %s runs)",
+		v.num(name+"/ratio", math.Exp(b), "%.3g"), v.num(name+"/ratio_lo", math.Exp(b-1.959964*se), "%.3g"),
+		v.num(name+"/ratio_hi", math.Exp(b+1.959964*se), "%.3g"), scalings[1], scalings[0], v.num(name+"/p", f.P[1], "%.2g"),
+		v.count(name+"/runs", len(ss)))
 }

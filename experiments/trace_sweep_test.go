@@ -236,6 +236,37 @@ func TestCommittedTraceEffectiveStep(t *testing.T) {
 		tr.count("monotone/strata", strata)
 		traceCox(tr, "cox_norm_steps", norm, cov, byScaling, false)
 		traceCox(tr, "cox_norm_eff", norm, cov, byScaling, true)
+		byRule := func(o tOut) string { return ruleName(o.cl.sweepSpec) }
+		for _, sc := range c.Scalings {
+			var mine []tOut
+			for _, o := range all {
+				if o.cl.Scaling == sc {
+					mine = append(mine, o)
+				}
+			}
+			traceCox(tr, "cox_eff/"+sc, mine, cov, byRule, true)
+			traceCox(tr, "cox_steps/"+sc, mine, cov, byRule, false)
+		}
+		if len(c.Scalings) == 2 { // depth × parameterisation on S: the second coefficient, exp(β₂) and its Wald interval
+			var ss []survival.Subject
+			for _, o := range all {
+				if o.never {
+					continue
+				}
+				l, ind := math.Log2(float64(o.cl.Depth)), 0.0
+				if o.cl.Scaling == c.Scalings[1] {
+					ind = 1
+				}
+				ss = append(ss, survival.Subject{Obs: o.effS, X: []float64{l, l * ind}, Stratum: stratum(o)})
+			}
+			tr.count("interaction_eff/runs", len(ss))
+			if f, err := survival.Cox(ss); err == nil && !f.Infinite {
+				tr.num("interaction_eff/ratio", math.Exp(f.Beta[1]), 1e-9)
+				tr.num("interaction_eff/ratio_lo", math.Exp(f.Beta[1]-1.959964*f.SE[1]), 1e-9)
+				tr.num("interaction_eff/ratio_hi", math.Exp(f.Beta[1]+1.959964*f.SE[1]), 1e-9)
+				tr.num("interaction_eff/p", f.P[1], 1e-12)
+			}
+		}
 		return tr
 	})
 }
