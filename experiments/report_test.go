@@ -108,27 +108,3 @@ func filled(t *testing.T, r *Result, text string) string {
 	}
 	return s
 }
-
-// TestREADMEHeadline: the numbers the README's opening paragraph quotes are depth-width's, as its committed
-// summary states them (if the sweep or its analysis changes them, the README must change too).
-func TestREADMEHeadline(t *testing.T) {
-	readme, err1 := os.ReadFile("../README.md")
-	sum, err2 := os.ReadFile("../results/depth-width/summary.md")
-	if err1 != nil || err2 != nil {
-		t.Skip("no README or summary:", err1, err2)
-	}
-	for _, q := range []string{"hazard ratio 3.76 [2.76, 5.13] per doubling of depth", "2.31 [1.8, 2.96]", "n = 96 runs"} {
-		if !strings.Contains(string(readme), q) || !strings.Contains(string(sum), q) {
-			t.Errorf("%q: in the README %v, in depth-width's summary %v", q, strings.Contains(string(readme), q), strings.Contains(string(sum), q))
-		}
-	}
-	eff, err := os.ReadFile("../results/effective-step/summary.md")
-	if err != nil {
-		t.Skip("no effective-step summary:", err)
-	}
-	for _, q := range []string{"hazard ratio 1.56 [1.33, 1.82] per doubling of depth (n = 185 runs", "3.2 [2.54, 4.02]", "in 2 of the 8 parameterisation × rule strata"} {
-		if !strings.Contains(string(readme), q) || !strings.Contains(string(eff), q) {
-			t.Errorf("%q: in the README %v, in effective-step's summary %v", q, strings.Contains(string(readme), q), strings.Contains(string(eff), q))
-		}
-	}
-}

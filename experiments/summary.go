@@ -96,8 +96,12 @@ func (v vals) text(name string, x float64, text string) string {
 // ours and the figures, with every reference replaced by its value. It fails on a reference to no value.
 func (s Summary) Render() (string, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\nMode: %s. Wall time: %.1f s on %d CPUs (Go backend unless config.json says otherwise). "+
-		"Commit %s.\n\n", s.Title, s.Mode, s.Seconds, s.CPUs, s.Commit)
+	wall := fmt.Sprintf("%.1f s", s.Seconds)
+	if s.Seconds == 0 { // cells that did not store their time (methods): say so rather than print 0
+		wall = "not recorded"
+	}
+	fmt.Fprintf(&b, "# %s\n\nMode: %s. Wall time: %s on %d CPUs (Go backend unless config.json says otherwise). "+
+		"Commit %s.\n\n", s.Title, s.Mode, wall, s.CPUs, s.Commit)
 	if s.Stop != "" {
 		fmt.Fprintf(&b, "Stop rule: %s\n\n", s.Stop)
 	}

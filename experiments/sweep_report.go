@@ -160,7 +160,7 @@ func coxOf(v vals, name string, outs []sweepOut, covariate func(sweepOut) float6
 	}
 	words := coxWords(v, name, x)
 	return strings.Replace(words, "per doubling of depth", "per unit of the covariate", 1) +
-		fmt.Sprintf(" over %s strata", v.count(name+"/strata", len(strata))), x
+		fmt.Sprintf(" over %s %s", v.count(name+"/strata", len(strata)), map[bool]string{true: "stratum", false: "strata"}[len(strata) == 1]), x
 }
 
 // writeSweepCSV writes cells.csv: one row per stored cell with its outcomes at its own threshold.
