@@ -82,6 +82,7 @@ func factorReport(c FactorConfig, dir string, done []sweepCell, total int) (*Res
 	b.WriteString("\nClusters created (the silhouette starting below the threshold and rising to it; such runs are \"never visible\" " +
 		"when it never does):\n\n" + markdown([]string{"setting", "runs", "started below the threshold", "rose to it"}, created))
 	var verdict []string
+	var tests []dwCox // every test of the section, for the multiplicity count
 	for _, d := range c.Methods {
 		m := methodName(d)
 		if c.factor == "temperature" {
@@ -97,6 +98,7 @@ func factorReport(c FactorConfig, dir string, done []sweepCell, total int) (*Res
 				"same on the clock of the cumulative effective step (the gradient grows as 1/τ, so a smaller τ takes larger steps): %s.\n",
 				m, words, effWords)
 			verdict = append(verdict, fmt.Sprintf("%s: hazard ratio per doubling of τ %s (%s)", m, hrText(v, "cox/"+m, x), tauDirection(x)))
+			tests = append(tests, x)
 			continue
 		}
 		for li := 1; li < len(levels); li++ {
@@ -112,8 +114,8 @@ func factorReport(c FactorConfig, dir string, done []sweepCell, total int) (*Res
 			fmt.Fprintf(&b, "\n%s, Cox model on steps, %s against %s (above 1: persistence shorter with %s): %s.\n", m, levels[li].name,
 				levels[0].name, levels[li].name, words)
 			verdict = append(verdict, fmt.Sprintf("%s, %s against %s: hazard ratio %s (%s)", m, levels[li].name, levels[0].name,
-				hrText(v, name, x), map[string]string{"sooner": "lost sooner", "later": "kept longer", "unresolved": "no difference resolved",
-					"none": "no finite estimate"}[coxDirection(x)]))
+				hrText(v, name, x), levelDirection(c.factor, x)))
+			tests = append(tests, x)
 		}
 	}
 	b.WriteString("\n### What this does not show\n\n- One width, one learning rate and one parameterisation for the networks, full-batch " +
@@ -125,8 +127,19 @@ func factorReport(c FactorConfig, dir string, done []sweepCell, total int) (*Res
 	if len(done) < total {
 		prov = fmt.Sprintf("Provisional, from %s of %s cells. ", v.count("cells/done", len(done)), v.count("cells/total", total))
 	}
-	res.Verdict = prov + strings.Join(verdict, "; ") + ". What this does not show: anything beyond the cells done (n per group in the table) " +
-		"and the one setting around which the factor is varied."
+	pass := 0
+	for _, x := range tests {
+		if x.runs > 0 && x.trend.P < 0.05/float64(len(tests)) {
+			pass++
+		}
+	}
+	multi := ""
+	if len(tests) > 1 {
+		multi = fmt.Sprintf(" Multiplicity: %s tests in this section; with a Bonferroni correction (score-test p below 0.05/%s) a difference is "+
+			"resolved in %s of them.", v.count("tests/count", len(tests)), v.count("tests/count", len(tests)), v.count("tests/bonferroni", pass))
+	}
+	res.Verdict = prov + strings.Join(verdict, "; ") + "." + multi + " What this does not show: anything beyond the cells done (n per group " +
+		"in the table) and the one setting around which the factor is varied."
 	res.Ours = factorOurs(c)
 	return res, nil
 }
@@ -150,6 +163,22 @@ func tauDirection(x dwCox) string {
 		return "no trend resolved"
 	}
 	return "no finite estimate"
+}
+
+// levelDirection words a level-against-baseline test, against the prediction where the factor has one (unequal: lost
+// sooner with unequal sizes; the kernel sweep claims no direction).
+func levelDirection(factor string, x dwCox) string {
+	d := coxDirection(x)
+	w := map[string]string{"sooner": "lost sooner", "later": "kept longer", "unresolved": "no difference resolved", "none": "no finite estimate"}[d]
+	if factor == "unequal" {
+		switch d {
+		case "sooner":
+			w += ", as predicted"
+		case "later":
+			w += ", against the prediction"
+		}
+	}
+	return w
 }
 
 func factorOurs(c FactorConfig) string {

@@ -107,8 +107,8 @@ func traceGroup(tr *trace, name string, outs []tOut, eff bool) {
 	}
 }
 
-// traceCox expects coxOf's values of a one-covariate model.
-func traceCox(tr *trace, name string, outs []tOut, cov func(tOut) float64, stratum func(tOut) string, eff bool) {
+// traceCox expects coxOf's values of a one-covariate model and returns the score (trend) test's p (NaN: no runs).
+func traceCox(tr *trace, name string, outs []tOut, cov func(tOut) float64, stratum func(tOut) string, eff bool) float64 {
 	var ss []survival.Subject
 	strata := map[string]bool{}
 	for _, o := range outs {
@@ -123,7 +123,7 @@ func traceCox(tr *trace, name string, outs []tOut, cov func(tOut) float64, strat
 		strata[stratum(o)] = true
 	}
 	if len(ss) == 0 {
-		return
+		return math.NaN()
 	}
 	tr.count(name+"/strata", len(strata))
 	f, err := survival.Cox(ss)
@@ -136,7 +136,7 @@ func traceCox(tr *trace, name string, outs []tOut, cov func(tOut) float64, strat
 			tr.num(name+"/trend_chi2", tt.Chi2, 1e-9)
 			tr.count(name+"/beta_sign", int(math.Copysign(1, f.Beta[0])))
 		}
-		return
+		return tt.P
 	}
 	b, se := f.Beta[0], f.SE[0]
 	tr.num(name+"/hr", math.Exp(b), 1e-9)
@@ -144,6 +144,7 @@ func traceCox(tr *trace, name string, outs []tOut, cov func(tOut) float64, strat
 	tr.num(name+"/hr_hi", math.Exp(b+1.959964*se), 1e-9)
 	tr.num(name+"/trend_chi2", tt.Chi2, 1e-9)
 	tr.num(name+"/trend_p", tt.P, 1e-12)
+	return tt.P
 }
 
 func traceCells(tr *trace, cells []sweepCell, total int) {
@@ -315,6 +316,7 @@ func traceFactor(t *testing.T, factor string) {
 			return tr
 		}
 		none := func(tOut) string { return "" }
+		var ps []float64 // every test's score p, for the Bonferroni count
 		for _, d := range c.Methods {
 			m := methodName(d)
 			if factor == "temperature" {
@@ -322,19 +324,29 @@ func traceFactor(t *testing.T, factor string) {
 				for li := range levels {
 					all = append(all, byLevel[li][d]...)
 				}
-				traceCox(tr, "cox/"+m, all, func(o tOut) float64 { return math.Log2(o.cl.Temperature) }, none, false)
+				ps = append(ps, traceCox(tr, "cox/"+m, all, func(o tOut) float64 { return math.Log2(o.cl.Temperature) }, none, false))
 				traceCox(tr, "cox_eff/"+m, all, func(o tOut) float64 { return math.Log2(o.cl.Temperature) }, none, true)
 				continue
 			}
 			for li := 1; li < len(levels); li++ {
 				pair := append(append([]tOut{}, byLevel[0][d]...), byLevel[li][d]...)
-				traceCox(tr, fmt.Sprintf("cox/%s-%s", m, levels[li].name), pair, func(o tOut) float64 {
+				ps = append(ps, traceCox(tr, fmt.Sprintf("cox/%s-%s", m, levels[li].name), pair, func(o tOut) float64 {
 					if levelHolds(levels[li], o.cl.sweepSpec) {
 						return 1
 					}
 					return 0
-				}, none, false)
+				}, none, false))
 			}
+		}
+		if len(ps) > 1 {
+			pass := 0
+			for _, p := range ps {
+				if p < 0.05/float64(len(ps)) {
+					pass++
+				}
+			}
+			tr.count("tests/count", len(ps))
+			tr.count("tests/bonferroni", pass)
 		}
 		return tr
 	})
