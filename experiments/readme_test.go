@@ -1,0 +1,94 @@
+package experiments
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// readmeClaim is one row of the README's table of what the sweeps show: the numbers it states, as a template
+// over one experiment's summary.json values, and the test that recomputes those values from the raw cells.
+type readmeClaim struct {
+	experiment string
+	test       string // the trace test that checks the experiment's named values against its raw files
+	text       string // {{name}} references into the experiment's summary.json
+}
+
+// readmeClaims lists every number the README's science table states. A row whose experiment has no committed
+// summary yet is not checked (the README must then not state it: the table is built from this list).
+var readmeClaims = []readmeClaim{
+	{"depth-width", "TestCommittedTraceDepthWidth", "standard: hazard ratio {{cox_steps/standard/hr}} [{{cox_steps/standard/hr_lo}}, " +
+		"{{cox_steps/standard/hr_hi}}] per doubling of depth, n = {{cox_steps/standard/runs}} runs ({{cox_steps/standard/events}} events); " +
+		"ntk: {{cox_steps/ntk/hr}} [{{cox_steps/ntk/hr_lo}}, {{cox_steps/ntk/hr_hi}}], n = {{cox_steps/ntk/runs}} ({{cox_steps/ntk/events}} events)"},
+	{"depth-width", "TestCommittedTraceDepthWidth", "standard: hazard ratio {{cox_gap/standard/hr}} [{{cox_gap/standard/hr_lo}}, " +
+		"{{cox_gap/standard/hr_hi}}] per doubling of depth (n = {{cox_gap/standard/runs}}); ntk: {{cox_gap/ntk/hr}} [{{cox_gap/ntk/hr_lo}}, " +
+		"{{cox_gap/ntk/hr_hi}}] (n = {{cox_gap/ntk/runs}}); equivalent at a factor 1.5 in {{equiv/standard/equivalent}} of " +
+		"{{equiv/standard/tested}} (standard) and {{equiv/ntk/equivalent}} of {{equiv/ntk/tested}} (ntk) testable comparisons"},
+	{"effective-step", "TestCommittedTraceEffectiveStep", "standard: hazard ratio {{cox_eff/standard/hr}} [{{cox_eff/standard/hr_lo}}, " +
+		"{{cox_eff/standard/hr_hi}}] per doubling of depth, n = {{cox_eff/standard/runs}}; ntk: {{cox_eff/ntk/hr}} [{{cox_eff/ntk/hr_lo}}, " +
+		"{{cox_eff/ntk/hr_hi}}], n = {{cox_eff/ntk/runs}}; ratio ntk/standard {{interaction_eff/ratio}} [{{interaction_eff/ratio_lo}}, " +
+		"{{interaction_eff/ratio_hi}}], p = {{interaction_eff/p}}"},
+	{"temperature", "TestCommittedTraceTemperature", "particles: hazard ratio {{cox/particles/hr}} [{{cox/particles/hr_lo}}, " +
+		"{{cox/particles/hr_hi}}] per doubling of τ, n = {{cox/particles/runs}}; L = 1: {{cox/L=1/hr}} [{{cox/L=1/hr_lo}}, " +
+		"{{cox/L=1/hr_hi}}], n = {{cox/L=1/runs}}; L = 4: {{cox/L=4/hr}} [{{cox/L=4/hr_lo}}, {{cox/L=4/hr_hi}}], n = {{cox/L=4/runs}}"},
+	{"kernel", "TestCommittedTraceKernel", "linear η: {{km/kernel=linear-particles/events}}, {{km/kernel=linear-L=1/events}} and " +
+		"{{km/kernel=linear-L=4/events}} events in 20 000 steps (particles n = {{km/kernel=linear-particles/n}}, L = 1 n = " +
+		"{{km/kernel=linear-L=1/n}}, L = 4 n = {{km/kernel=linear-L=4/n}}; log-rank against exponential p = " +
+		"{{cox/particles-kernel=linear/score_p}}, {{cox/L=1-kernel=linear/score_p}}, {{cox/L=4-kernel=linear/score_p}}); Gaussian " +
+		"against exponential: particles log-rank p = {{cox/particles-kernel=gaussian/score_p}} (kept longer), L = 1 hazard ratio " +
+		"{{cox/L=1-kernel=gaussian/hr}} [{{cox/L=1-kernel=gaussian/hr_lo}}, {{cox/L=1-kernel=gaussian/hr_hi}}] (n = " +
+		"{{cox/L=1-kernel=gaussian/runs}}), L = 4 {{cox/L=4-kernel=gaussian/hr}} [{{cox/L=4-kernel=gaussian/hr_lo}}, " +
+		"{{cox/L=4-kernel=gaussian/hr_hi}}] (n = {{cox/L=4-kernel=gaussian/runs}}); {{tests/bonferroni}} of {{tests/count}} tests " +
+		"pass a Bonferroni correction"},
+	{"unequal", "TestCommittedTraceUnequal", "one cluster 4× the others against equal sizes: particles hazard ratio " +
+		"{{cox/particles-sizes=64/16/16/16/hr}} [{{cox/particles-sizes=64/16/16/16/hr_lo}}, {{cox/particles-sizes=64/16/16/16/hr_hi}}] " +
+		"(n = {{cox/particles-sizes=64/16/16/16/runs}}), L = 1 {{cox/L=1-sizes=64/16/16/16/hr}} [{{cox/L=1-sizes=64/16/16/16/hr_lo}}, " +
+		"{{cox/L=1-sizes=64/16/16/16/hr_hi}}] (n = {{cox/L=1-sizes=64/16/16/16/runs}}), L = 4 {{cox/L=4-sizes=64/16/16/16/hr}} " +
+		"[{{cox/L=4-sizes=64/16/16/16/hr_lo}}, {{cox/L=4-sizes=64/16/16/16/hr_hi}}] (n = {{cox/L=4-sizes=64/16/16/16/runs}}); " +
+		"{{tests/bonferroni}} of {{tests/count}} tests pass a Bonferroni correction"},
+}
+
+// TestREADMEClaims: every number of the README's science table is its experiment's committed summary.json value
+// (which the named trace test recomputes from the raw cells), and every row names a trace test that exists.
+func TestREADMEClaims(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Skip("no README:", err)
+	}
+	var tests strings.Builder
+	files, _ := filepath.Glob("*_test.go")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests.Write(b)
+	}
+	for _, c := range readmeClaims {
+		b, err := os.ReadFile(filepath.Join("../results", c.experiment, "summary.json"))
+		if err != nil {
+			t.Errorf("%s: no committed summary for a claim the README makes: %v", c.experiment, err)
+			continue
+		}
+		var s Summary
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		want, err := s.fill(c.text)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if !strings.Contains(string(readme), want) {
+			t.Errorf("%s: the README does not state %q", c.experiment, want)
+		}
+		if !strings.Contains(tests.String(), "func "+c.test+"(t *testing.T)") {
+			t.Errorf("%s: the claim names %s, which is no test of this package", c.experiment, c.test)
+		}
+		if !strings.Contains(string(readme), "`"+c.test+"`") {
+			t.Errorf("%s: the README does not name the claim's test %s", c.experiment, c.test)
+		}
+	}
+}
