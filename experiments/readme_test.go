@@ -57,15 +57,7 @@ func TestREADMEClaims(t *testing.T) {
 	if err != nil {
 		t.Skip("no README:", err)
 	}
-	var tests strings.Builder
-	files, _ := filepath.Glob("*_test.go")
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tests.Write(b)
-	}
+	tests := testSources(t)
 	for _, c := range readmeClaims {
 		b, err := os.ReadFile(filepath.Join("../results", c.experiment, "summary.json"))
 		if err != nil {
@@ -84,11 +76,41 @@ func TestREADMEClaims(t *testing.T) {
 		if !strings.Contains(string(readme), want) {
 			t.Errorf("%s: the README does not state %q", c.experiment, want)
 		}
-		if !strings.Contains(tests.String(), "func "+c.test+"(t *testing.T)") {
+		if !strings.Contains(tests, "func "+c.test+"(t *testing.T)") {
 			t.Errorf("%s: the claim names %s, which is no test of this package", c.experiment, c.test)
 		}
 		if !strings.Contains(string(readme), "`"+c.test+"`") {
 			t.Errorf("%s: the README does not name the claim's test %s", c.experiment, c.test)
 		}
 	}
+}
+
+// TestTraceTestsExist: every experiment names a trace test (the report prints it beside its section), and that test
+// is a function of this package.
+func TestTraceTestsExist(t *testing.T) {
+	src := testSources(t)
+	for _, e := range Experiments {
+		name, ok := TraceTests[e.Name]
+		if !ok {
+			t.Errorf("%s: no trace test named", e.Name)
+			continue
+		}
+		if !strings.Contains(src, "func "+name+"(t *testing.T)") {
+			t.Errorf("%s: its trace test %s is no test of this package", e.Name, name)
+		}
+	}
+}
+
+// testSources is the text of this package's test files.
+func testSources(t *testing.T) string {
+	var b strings.Builder
+	files, _ := filepath.Glob("*_test.go")
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(src)
+	}
+	return b.String()
 }

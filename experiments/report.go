@@ -38,12 +38,23 @@ func Report(outDir string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(&b, "## %s\n\nFolder [`%s/`](%s/).\n\n%s\n", e.Name, e.Name, e.Name, demote(sum, e.Name))
+		fmt.Fprintf(&b, "## %s\n\nFolder [`%s/`](%s/). Its numbers are recomputed from the raw files by `%s` (`go test ./experiments`).\n\n%s\n",
+			e.Name, e.Name, e.Name, TraceTests[e.Name], demote(sum, e.Name))
 	}
 	if len(missing) > 0 {
 		fmt.Fprintf(&b, "## Not run yet\n\n%s: no summary.json in their folders.\n", strings.Join(missing, ", "))
 	}
 	return os.WriteFile(filepath.Join(outDir, "REPORT.md"), []byte(b.String()), 0o644)
+}
+
+// TraceTests names, for each experiment, the test of this package that recomputes its summary's numbers from the raw
+// files in its folder (TestTraceTestsExist checks that each exists).
+var TraceTests = map[string]string{
+	"loss-landscape": "TestCommittedTraceLossLandscape", "particle-vs-network": "TestCommittedTraceParticleVsNetwork",
+	"depth-width": "TestCommittedTraceDepthWidth", "ntk": "TestCommittedTraceNTK", "mean-field": "TestCommittedTraceMeanField",
+	"authors-1d": "TestCommittedTraceAuthors1D", "methods": "TestMethodsCells", "mnist-012": "TestCommittedTraceMNIST",
+	"effective-step": "TestCommittedTraceEffectiveStep", "full-length": "TestCommittedTraceFullLength",
+	"temperature": "TestCommittedTraceTemperature", "kernel": "TestCommittedTraceKernel", "unequal": "TestCommittedTraceUnequal",
 }
 
 var (
