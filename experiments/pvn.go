@@ -332,7 +332,8 @@ func pvnReport(c ParticleVsNetworkConfig, dir string, d datasets.Points, methods
 	}
 	cmp, cmpRows := gapComparison(v, methods, runs, lmin)
 	res.Numbers = pvnNumbers(v, c, methods, sil, probe, thr, kpoint, cmpRows, runs, lmin)
-	res.Verdict = pvnVerdict(v, c, methods, sil, cmp)
+	_, paired := pvnCreatedPaired(v, c, methods, runs, thr)
+	res.Verdict = pvnVerdict(v, c, methods, sil, cmp, paired)
 	res.Ours = fmt.Sprintf("Data (%d Gaussian clusters of %d points, std %g, centres on a circle of radius %g), augmentation %q "+
 		"(%s), NT-Xent τ = %g on S¹ (k = 2, normalised output), width %d, depths 1 and %d, %s activation, %s output "+
 		"scaling with NTK hidden multipliers, full-batch SGD with lr %g (networks) and %.4g (particles = lr·N unless set), %d steps, "+

@@ -12,7 +12,8 @@ import (
 // to it: its first logged step at or above it) and the comparison of each network with the particles of the
 // same seed: longer when the network's persistence outlasts an event of the particles', shorter the other way,
 // undecided when censoring hides the order; with the two-sided sign test of the decided pairs.
-func pvnCreatedPaired(v vals, c ParticleVsNetworkConfig, methods []method, runs map[string][]pvnRun, thr float64) string {
+func pvnCreatedPaired(v vals, c ParticleVsNetworkConfig, methods []method, runs map[string][]pvnRun, thr float64) (string, []pairCount) {
+	var counts []pairCount
 	var rows, pairRows [][]string
 	obs := map[string]map[uint64]sweepLike{}
 	for mi, m := range methods {
@@ -64,6 +65,7 @@ func pvnCreatedPaired(v vals, c ParticleVsNetworkConfig, methods []method, runs 
 				undecided++
 			}
 		}
+		counts = append(counts, pairCount{longer, shorter, undecided})
 		pairRows = append(pairRows, []string{m.name, v.count(k+"/longer", longer), v.count(k+"/shorter", shorter),
 			v.count(k+"/undecided", undecided), v.num(k+"/sign_p", signTestP(longer, shorter), "%.2g")})
 	}
@@ -71,8 +73,12 @@ func pvnCreatedPaired(v vals, c ParticleVsNetworkConfig, methods []method, runs 
 		"such runs have no persistence time until it does):\n\n" + markdown([]string{"method", "runs", "started below the threshold",
 		"rose to it", "first step at or above it (mean [min, max])"}, rows) +
 		"\nEach network against the particles of the same seed (persistence on steps; decided only where censoring allows):\n\n" +
-		markdown([]string{"network", "kept the clusters longer", "shorter", "undecided", "two-sided sign test p"}, pairRows)
+		markdown([]string{"network", "kept the clusters longer", "shorter", "undecided", "two-sided sign test p"}, pairRows), counts
 }
+
+// pairCount is one network against the particles of the same seed: seeds where it kept the clusters longer,
+// shorter, and where censoring or invisible clusters leave the order undecided.
+type pairCount struct{ longer, shorter, undecided int }
 
 // sweepLike is one run's persistence and whether its clusters were never visible.
 type sweepLike struct {

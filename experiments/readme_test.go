@@ -30,6 +30,14 @@ var readmeClaims = []readmeClaim{
 		"{{cox_eff/standard/hr_hi}}] per doubling of depth, n = {{cox_eff/standard/runs}}; ntk: {{cox_eff/ntk/hr}} [{{cox_eff/ntk/hr_lo}}, " +
 		"{{cox_eff/ntk/hr_hi}}], n = {{cox_eff/ntk/runs}}; ratio ntk/standard {{interaction_eff/ratio}} [{{interaction_eff/ratio_lo}}, " +
 		"{{interaction_eff/ratio_hi}}], p = {{interaction_eff/p}}"},
+	{"particle-vs-network", "TestCommittedTraceParticleVsNetwork", "KM median persistence: particles {{sil/m0/median}} " +
+		"[{{sil/m0/lo}}, {{sil/m0/hi}}] steps (n = {{sil/m0/n}}; {{sil/m0/never_visible}} never visible), 1 hidden layer " +
+		"{{sil/m1/median}} [{{sil/m1/lo}}, {{sil/m1/hi}}] (n = {{sil/m1/n}}), 4 hidden layers {{sil/m2/median}} [{{sil/m2/lo}}, " +
+		"{{sil/m2/hi}}] (n = {{sil/m2/n}}); log-rank against the particles p = {{logrank/m1/p}} and {{logrank/m2/p}}; paired by seed " +
+		"longer in {{paired/m1/longer}} and {{paired/m2/longer}}, shorter in {{paired/m1/shorter}} and {{paired/m2/shorter}} " +
+		"(sign test p = {{paired/m1/sign_p}}, {{paired/m2/sign_p}}); clusters created from below the threshold: networks " +
+		"{{created/m1/made}} of {{created/m1/below}} and {{created/m2/made}} of {{created/m2/below}}, particles {{created/m0/made}} of " +
+		"{{created/m0/below}}"},
 	{"temperature", "TestCommittedTraceTemperature", "particles: hazard ratio {{cox/particles/hr}} [{{cox/particles/hr_lo}}, " +
 		"{{cox/particles/hr_hi}}] per doubling of τ, n = {{cox/particles/runs}}; L = 1: {{cox/L=1/hr}} [{{cox/L=1/hr_lo}}, " +
 		"{{cox/L=1/hr_hi}}], n = {{cox/L=1/runs}}; L = 4: {{cox/L=4/hr}} [{{cox/L=4/hr_lo}}, {{cox/L=4/hr_hi}}], n = {{cox/L=4/runs}}"},

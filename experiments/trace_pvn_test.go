@@ -52,6 +52,7 @@ func tracePVN(t *testing.T, dir string) *trace {
 	}
 	tr.num("lmin", lmin, 1e-12)
 	tr.num("kpoint_gap", lossOfKPoints(d.N, d.K, c.Temperature)-lmin, 1e-12)
+	silObs := map[string][]survival.Obs{} // each method's silhouette persistence, runs with visible clusters
 	for mi, m := range methods {
 		k := fmt.Sprintf("m%d", mi)
 		var so, po []survival.Obs
@@ -76,6 +77,7 @@ func tracePVN(t *testing.T, dir string) *trace {
 			gap, sil, prb, on = append(gap, s.gap[n]), append(sil, s.sil[n]), append(prb, s.probe[n]), append(on, s.outNorm[n])
 		}
 		tr.group("sil/"+k, so, sn, div)
+		silObs[m.name] = so
 		tr.group("probe/"+k, po, pn, div)
 		tr.count("last/"+k+"/n", len(gap))
 		tr.rangeOf("last/"+k+"/loss_gap", gap, 1e-12)
@@ -125,18 +127,30 @@ func tracePVN(t *testing.T, dir string) *trace {
 	for mi := range methods[1:] {
 		k := fmt.Sprintf("equal_gap/m%d", mi+1)
 		var ds []float64
+		seedPos, seedNeg := 0, 0
 		for _, s := range by[methods[mi+1].name] {
 			for _, p := range by[methods[0].name] {
 				if p.seed != s.seed {
 					continue
 				}
+				var sum float64
+				n := 0
 				for _, g := range levels {
 					if d := silAt(s, g) - silAt(p, g); !math.IsNaN(d) {
 						ds = append(ds, d)
+						sum, n = sum+d, n+1
 					}
+				}
+				if n > 0 && sum > 0 {
+					seedPos++
+				} else if n > 0 && sum < 0 {
+					seedNeg++
 				}
 			}
 		}
+		tr.count(k+"/seeds_pos", seedPos)
+		tr.count(k+"/seeds_neg", seedNeg)
+		tr.num(k+"/seeds_sign_p", signP(seedPos, seedNeg), 1e-12)
 		pos := 0
 		for _, d := range ds {
 			if d > 0 {
@@ -208,20 +222,35 @@ func tracePVN(t *testing.T, dir string) *trace {
 		tr.count(k+"/longer", longer)
 		tr.count(k+"/shorter", shorter)
 		tr.count(k+"/undecided", undecided)
-		// The sign test by hand: P(X ≤ min) doubled, X ~ Binomial(longer + shorter, 1/2).
-		n, lo := longer+shorter, min(longer, shorter)
-		p := 1.0
-		if n > 0 {
-			var tail, c float64 = 0, 1
-			for i := 0; i <= lo; i++ {
-				if i > 0 {
-					c = c * float64(n-i+1) / float64(i)
-				}
-				tail += c / math.Pow(2, float64(n))
+		tr.num(k+"/sign_p", signP(longer, shorter), 1e-12)
+		// The log-rank test of the network's silhouette persistence against the particles'.
+		if a, b := silObs[m.name], silObs[methods[0].name]; len(a) > 0 && len(b) > 0 {
+			lr := survival.LogRankTest(a, b)
+			if lr.ObsA+lr.ObsB > 0 {
+				lk := fmt.Sprintf("logrank/m%d", mi+1)
+				tr.num(lk+"/chi2", lr.Chi2, 1e-9)
+				tr.num(lk+"/p", lr.P, 1e-12)
+				tr.num(lk+"/hr", lr.HazardRatio, 1e-9)
+				tr.count(lk+"/events", int(lr.ObsA))
+				tr.count(lk+"/events_particles", int(lr.ObsB))
 			}
-			p = math.Min(1, 2*tail)
 		}
-		tr.num(k+"/sign_p", p, 1e-12)
 	}
 	return tr
+}
+
+// signP is the two-sided sign test by hand: P(X ≤ min(a, b)) doubled, X ~ Binomial(a + b, 1/2).
+func signP(a, b int) float64 {
+	n, lo := a+b, min(a, b)
+	if n == 0 {
+		return 1
+	}
+	var tail, c float64 = 0, 1
+	for i := 0; i <= lo; i++ {
+		if i > 0 {
+			c = c * float64(n-i+1) / float64(i)
+		}
+		tail += c / math.Pow(2, float64(n))
+	}
+	return math.Min(1, 2*tail)
 }
