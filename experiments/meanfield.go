@@ -142,17 +142,20 @@ func meanFieldNumbers(v vals, c NTKConfig, runs map[ntkCell][]ntkSeed, p int) (b
 		m, _ := meanStd(lastOf(runs[c.cell(s, 1, hi)], func(r ntkSeed) []float64 { return r.drift }))
 		return m
 	}
-	verdict = fmt.Sprintf("Under a loss that sees ‖g‖, the scale-free drift after %d steps has slope %s in log m under 1/√m "+
-		"(theory ≤ −0.5) and %s under 1/m with lr ∝ m (theory ≈ 0); at m = %d, D = %s vs %s (n = %d seeds, %d widths). ",
-		c.Steps, v.num("slope/ntk", slopes[arch.ScalingNTK], "%.2f"), v.num("slope/mean-field", slopes[arch.ScalingMeanField], "%.2f"), hi,
+	verdict = fmt.Sprintf("Under a loss that sees ‖g‖, the scale-free drift after %d steps %s with width under 1/√m (least-squares "+
+		"slope of log D on log m %s; theory ≤ −0.5) and %s under 1/m with lr ∝ m (%s; theory ≈ 0); at m = %d, D = %s vs %s (n = %d seeds, %d widths). ",
+		c.Steps, slopeTrend(slopes, arch.ScalingNTK), slopeText(v, arch.ScalingNTK), slopeTrend(slopes, arch.ScalingMeanField),
+		slopeText(v, arch.ScalingMeanField), hi,
 		v.num(fmt.Sprintf("drift/ntk-m%d/mean3", hi), d(arch.ScalingNTK), "%.3g"), v.num(fmt.Sprintf("drift/mean-field-m%d/mean3", hi), d(arch.ScalingMeanField), "%.3g"),
 		c.Seeds, len(c.Widths))
 	if r := d(arch.ScalingMeanField) / d(arch.ScalingNTK); !math.IsNaN(r) {
 		verdict += fmt.Sprintf("The 1/m kernel moves %s× as far as the 1/√m kernel at the largest width. ", v.num("drift/ratio_largest", r, "%.3g"))
 	}
+	verdict += "What this does not show: limits beyond the widths measured, deeper networks, other learning-rate rules, or anything " +
+		"about clusters."
 	body += "\n### What this does not show\n\n" +
-		"- The slopes are two-point estimates over widths " + fmt.Sprint(lo) + "…" + fmt.Sprint(hi) + " and " + fmt.Sprint(c.Steps) +
-		" steps, not limits; one hidden layer only.\n" +
+		"- The slopes (two-point, and by least squares with a 95% t interval over every run) span widths " + fmt.Sprint(lo) + "…" +
+		fmt.Sprint(hi) + " and " + fmt.Sprint(c.Steps) + " steps: they are not limits; one hidden layer only.\n" +
 		"- The two scalings are compared at learning rates that move g at the same rate in the limit (η and η·m/m₀); other " +
 		"rules change the numbers.\n" +
 		"- Nothing about clusters: this measures the kernel, not cluster persistence (depth-width does that under NT-Xent).\n"

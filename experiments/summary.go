@@ -79,6 +79,9 @@ func (v vals) put(name string, x Value) string {
 	return "{{" + name + "}}"
 }
 
+// valueRef is the reference to a value recorded already under name (Render fails if none is).
+func valueRef(name string) string { return "{{" + name + "}}" }
+
 // num records x printed with verb.
 func (v vals) num(name string, x float64, verb string) string {
 	return v.put(name, Value{V: jsonNum(x), Fmt: verb})

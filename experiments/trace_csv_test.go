@@ -81,6 +81,18 @@ func traceDrift(tr *trace, drift map[string][]ntkDrift, widths []int) map[string
 		}
 		lo, hi := widths[0], widths[len(widths)-1]
 		tr.num("slope/"+s, math.Log(means[fmt.Sprintf("%s-m%d", s, hi)]/means[fmt.Sprintf("%s-m%d", s, lo)])/math.Log(float64(hi)/float64(lo)), 1e-12)
+		// Least squares of log D on log m over every run, with its 95% t interval.
+		var x, y []float64
+		for _, m := range widths {
+			for _, d := range col(drift[fmt.Sprintf("%s|1|%d", s, m)], last, "scale_free_drift") {
+				x, y = append(x, math.Log(float64(m))), append(y, math.Log(d))
+			}
+		}
+		b, bl, bh := olsSlope(x, y)
+		tr.num("slope_ols/"+s, b, 1e-12)
+		tr.num("slope_ols/"+s+"/lo", bl, 1e-12)
+		tr.num("slope_ols/"+s+"/hi", bh, 1e-12)
+		tr.count("slope_ols/"+s+"/runs", len(x))
 	}
 	return means
 }
