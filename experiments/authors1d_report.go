@@ -115,9 +115,14 @@ func a1dFindings(v vals, c Authors1DConfig, runs []a1dSeed) (numbers, verdict st
 	if m := onsets[(n-1)/2]; !math.IsInf(m, 1) {
 		median = v.num("onset_median", m, "%.0f")
 	}
-	ms := func(name string, xs []float64) string {
+	ms := func(name string, xs []float64) string { // mean [95% t interval] (SD)
 		m, s := meanStd(xs)
-		return v.num(name+"/mean", m, "%.3f") + " ± " + v.num(name+"/sd", s, "%.3f")
+		h := math.NaN()
+		if len(xs) > 1 {
+			h = studentQuantile(0.975, float64(len(xs)-1)) * s / math.Sqrt(float64(len(xs)))
+		}
+		return v.num(name+"/mean", m, "%.3f") + " [" + v.num(name+"/lo", m-h, "%.3f") + ", " + v.num(name+"/hi", m+h, "%.3f") +
+			"] (SD " + v.num(name+"/sd", s, "%.3f") + ")"
 	}
 	numbers = fmt.Sprintf("Groups (paper.md §6.2): a code invariant to the diagonal shift depends on x only through u = x₁ − x₂, and "+
 		"disks %s and %s both have u ≈ 0, so labels 0 and 3 form one group; %s (u ≈ −2) and %s (u ≈ +2) are the other two. "+
@@ -125,7 +130,7 @@ func a1dFindings(v vals, c Authors1DConfig, runs []a1dSeed) (numbers, verdict st
 		"the points fall outside the best split of the line into three intervals (overlap₃; criterion ours). Codes are logged every 10 "+
 		"steps up to step %d, then every %d. n = %s seeds (each draws its own data), %s points each.\n\n%s\n"+
 		"Onset, survival-style: formed in %s of %s seeds by step %d (onsets [%s]; censored seeds: > %d); median onset %s. "+
-		"Still formed at step %d in %s of %s. Across seeds (mean ± SD, n = %s): silhouette₃ %s at step 0, %s at step %d; overlap₃ at step %d %s; "+
+		"Still formed at step %d in %s of %s. Across seeds (mean [95%% t interval] (SD), n = %s): silhouette₃ %s at step 0, %s at step %d; overlap₃ at step %d %s; "+
 		"Cohen's d between the codes of labels 0 and 3 at step %d %s. The last column is what the invariant coordinate u itself scores on "+
 		"the same points (disks of radius 0.8 overlap in u, so even an exactly invariant linear code has overlap₃ > 0).\n",
 		diskName[0], diskName[3], diskName[1], diskName[2], sil3Threshold, 100*overlapThreshold, c.EarlyUntil, c.LogEvery,

@@ -276,9 +276,14 @@ func traceAuthors1D(t *testing.T, dir string) *trace {
 	if m := onsets[(len(onsets)-1)/2]; !math.IsInf(m, 1) {
 		tr.num("onset_median", m, 0)
 	}
-	tr.meanSD("silhouette3_0", x0, 0)
-	tr.meanSD("silhouette3_end", xEnd, 0)
-	tr.meanSD("overlap3_end", xOv, 0)
-	tr.meanSD("d03_end", xD, 0)
+	for name, xs := range map[string][]float64{"silhouette3_0": x0, "silhouette3_end": xEnd, "overlap3_end": xOv, "d03_end": xD} {
+		tr.meanSD(name, xs, 0)
+		if n := len(xs); n > 1 { // the 95% t interval of the mean
+			m, s := meanStd(xs)
+			h := studentQuantile(0.975, float64(n-1)) * s / math.Sqrt(float64(n))
+			tr.num(name+"/lo", m-h, 1e-12)
+			tr.num(name+"/hi", m+h, 1e-12)
+		}
+	}
 	return tr
 }
