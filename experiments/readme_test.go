@@ -26,6 +26,11 @@ var readmeClaims = []readmeClaim{
 		"{{cox_gap/standard/hr_hi}}] per doubling of depth (n = {{cox_gap/standard/runs}}); ntk: {{cox_gap/ntk/hr}} [{{cox_gap/ntk/hr_lo}}, " +
 		"{{cox_gap/ntk/hr_hi}}] (n = {{cox_gap/ntk/runs}}); equivalent at a factor 1.5 in {{equiv/standard/equivalent}} of " +
 		"{{equiv/standard/tested}} (standard) and {{equiv/ntk/equivalent}} of {{equiv/ntk/tested}} (ntk) testable comparisons"},
+	{"full-length", "TestCommittedTraceFullLength", "deeper networks lost the clusters sooner in {{direction/sooner}} of " +
+		"{{direction/fits}} Cox fits (ntk at threshold 0.74: hazard ratio {{cox/thr0.74-ntk/hr}} [{{cox/thr0.74-ntk/hr_lo}}, " +
+		"{{cox/thr0.74-ntk/hr_hi}}] per doubling of depth, n = {{cox/thr0.74-ntk/runs}}); at the regular N-gon (loss gap < 0.001) at " +
+		"step 20 000: standard L = 1 {{end/standard-L1/at_ngon}} of {{end/standard-L1/n}}, L = 8 {{end/standard-L8/at_ngon}} of " +
+		"{{end/standard-L8/n}}; ntk L = 1 {{end/ntk-L1/at_ngon}} of {{end/ntk-L1/n}}, L = 8 {{end/ntk-L8/at_ngon}} of {{end/ntk-L8/n}}"},
 	{"effective-step", "TestCommittedTraceEffectiveStep", "standard: hazard ratio {{cox_eff/standard/hr}} [{{cox_eff/standard/hr_lo}}, " +
 		"{{cox_eff/standard/hr_hi}}] per doubling of depth, n = {{cox_eff/standard/runs}}; ntk: {{cox_eff/ntk/hr}} [{{cox_eff/ntk/hr_lo}}, " +
 		"{{cox_eff/ntk/hr_hi}}], n = {{cox_eff/ntk/runs}}; ratio ntk/standard {{interaction_eff/ratio}} [{{interaction_eff/ratio_lo}}, " +

@@ -388,11 +388,19 @@ func TestCommittedTraceFullLength(t *testing.T) {
 				if len(sil) > 0 {
 					k := fmt.Sprintf("end/%s-L%d", sc, l)
 					tr.count(k+"/n", len(sil))
+					at := 0
+					for _, g := range gap {
+						if g < 1e-3 {
+							at++
+						}
+					}
+					tr.count(k+"/at_ngon", at)
 					tr.rangeOf(k+"/silhouette", sil, 0)
 					tr.rangeOf(k+"/loss_gap", gap, 1e-12)
 				}
 			}
 		}
+		dirs, fits := map[string]int{}, 0
 		for _, thr := range c.Thresholds {
 			for _, sc := range c.Scalings {
 				var mine []tOut
@@ -408,10 +416,49 @@ func TestCommittedTraceFullLength(t *testing.T) {
 						mine = append(mine, outs...)
 					}
 				}
-				traceCox(tr, fmt.Sprintf("cox/thr%g-%s", thr, sc), mine, func(o tOut) float64 { return math.Log2(float64(o.cl.Depth)) },
-					func(tOut) string { return "" }, false)
+				depth := func(o tOut) float64 { return math.Log2(float64(o.cl.Depth)) }
+				traceCox(tr, fmt.Sprintf("cox/thr%g-%s", thr, sc), mine, depth, func(tOut) string { return "" }, false)
+				dirs[traceDirection(mine, depth)]++
+				fits++
 			}
+		}
+		tr.count("direction/fits", fits)
+		for _, d := range []string{"sooner", "later", "unresolved", "none"} {
+			tr.count("direction/"+d, dirs[d])
 		}
 		return tr
 	})
+}
+
+// traceDirection is the direction of a one-covariate Cox fit on steps: "sooner"/"later" where its 95% Wald interval
+// excludes 1, or where the likelihood is monotone and the trend test has p < 0.05; "unresolved" where the interval
+// holds 1, "none" where there is no fit or a monotone likelihood whose trend is not resolved.
+func traceDirection(outs []tOut, cov func(tOut) float64) string {
+	var ss []survival.Subject
+	for _, o := range outs {
+		if !o.never {
+			ss = append(ss, survival.Subject{Obs: o.steps, X: []float64{cov(o)}})
+		}
+	}
+	if len(ss) == 0 {
+		return "none"
+	}
+	f, err := survival.Cox(ss)
+	switch {
+	case err != nil:
+		return "none"
+	case f.Infinite:
+		if survival.TrendTest(ss).P >= 0.05 {
+			return "none" // no finite estimate and no resolved trend: coxDirection counts it so
+		}
+		if f.Beta[0] > 0 {
+			return "sooner"
+		}
+		return "later"
+	case f.Beta[0]-1.959964*f.SE[0] > 0:
+		return "sooner"
+	case f.Beta[0]+1.959964*f.SE[0] < 0:
+		return "later"
+	}
+	return "unresolved"
 }

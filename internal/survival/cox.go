@@ -107,6 +107,9 @@ func Cox(subjects []Subject) (CoxFit, error) {
 			break
 		}
 	}
+	if !f.Infinite && monotoneAt(strata, beta, ll) {
+		f.Infinite = true
+	}
 	f.Beta, f.LogLik = beta, ll
 	f.SE, f.Z, f.P = make([]float64, p), make([]float64, p), make([]float64, p)
 	inv, ok := invert(info)
@@ -119,6 +122,25 @@ func Cox(subjects []Subject) (CoxFit, error) {
 		}
 	}
 	return f, nil
+}
+
+// monotoneAt reports whether the search stopped on a monotone likelihood short of coxMaxBeta: the partial
+// likelihood at β, moved one unit further along any coefficient's sign (a hazard ratio e times as large), does not fall
+// below its value at β. At a finite maximum it falls by about I_kk/2, which for any data with information is far
+// above the tolerance; as β → ∞ on a monotone likelihood it keeps rising towards its supremum. A search that stops
+// there (its gain under the convergence tolerance) would otherwise report a huge hazard ratio with a useless interval.
+func monotoneAt(strata [][]Subject, beta []float64, ll float64) bool {
+	for k, b := range beta {
+		if math.Abs(b) < 1 {
+			continue
+		}
+		next := slices.Clone(beta)
+		next[k] += math.Copysign(1, b)
+		if l, _, _, _ := coxTerms(strata, next); l >= ll-1e-9*(1+math.Abs(ll)) {
+			return true
+		}
+	}
+	return false
 }
 
 // coxStrata groups the subjects by stratum, each sorted by time (first appearance order of the strata).

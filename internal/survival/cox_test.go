@@ -94,6 +94,21 @@ func TestCoxMonotone(t *testing.T) {
 	if !f.Infinite || !math.IsNaN(f.SE[0]) || f.Beta[0] < 5 || !(f.Score > 0) {
 		t.Errorf("%+v: want Infinite, β large and positive, SE NaN, a positive score", f)
 	}
+	// Every x = 3 run fails before any x = 0 run does (some of which fail later): also no finite maximum, though the
+	// likelihood flattens long before |β| reaches coxMaxBeta.
+	var late []Subject
+	for i := range 8 {
+		late = append(late, subj(float64(500+100*i), true, 3))
+		late = append(late, subj(float64(4400+1000*i), i < 6, 0))
+	}
+	if f, err := Cox(late); err != nil || !f.Infinite || !math.IsNaN(f.SE[0]) {
+		t.Errorf("x = 3 all fail first: %+v, %v; want Infinite, SE NaN", f, err)
+	}
+	// One x = 0 failure among the x = 3 ones makes the maximum finite again.
+	late[1] = subj(450, true, 0)
+	if f, err := Cox(late); err != nil || f.Infinite || !(f.SE[0] > 0) {
+		t.Errorf("one early x = 0 failure: %+v, %v; want a finite fit", f, err)
+	}
 	if _, err := Cox([]Subject{subj(1, false, 1), subj(2, false, 0)}); err != ErrNoEvents {
 		t.Errorf("no events: err %v", err)
 	}
