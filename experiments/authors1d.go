@@ -159,7 +159,7 @@ func RunAuthors1D(c Authors1DConfig, cm Common) (*Result, error) {
 			return nil, err
 		}
 		cl := a1dCellOf(r)
-		cl.Seconds, cl.cellBuild = time.Since(t0).Seconds(), thisBuild()
+		cl.Seconds, cl.cellBuild = time.Since(t0).Seconds(), thisBuild(b)
 		ran += cl.Seconds
 		cm.logf("authors-1d: seed %d: %.1f s, three groups from step %s\n", r.seed, r.tj.seconds, stepOrNever(r.onset))
 		if a1dSeedDone != nil {

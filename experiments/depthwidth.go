@@ -169,7 +169,7 @@ func RunDepthWidth(c DepthWidthConfig, cm Common) (*Result, error) {
 		if err != nil && !cl.Diverged {
 			return nil, err
 		}
-		cl.Threshold, cl.Seconds, cl.cellBuild = thr, tj.seconds, thisBuild()
+		cl.Threshold, cl.Seconds, cl.cellBuild = thr, tj.seconds, thisBuild(b)
 		for i, t := range tj.steps {
 			g := tj.rows[i]
 			cl.Steps, cl.Silhouette = append(cl.Steps, t), append(cl.Silhouette, g.Silhouette)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/ref"
 )
 
@@ -194,17 +195,22 @@ func TestDepthWidthCommittedCells(t *testing.T) {
 // TestCellBuilds: the builds behind the stored cells are counted, the most frequent first; cells stored before
 // cells recorded their build, or only their commit, are said to be so and nothing is filled in for them.
 func TestCellBuilds(t *testing.T) {
-	a, b := cellBuild{"a", "go1", "cpu"}, cellBuild{Commit: "b"}
-	got := buildsLine(countBuilds([]cellBuild{b, a, {}, a, b, a}))
-	want := "Cells run by commit a, go1, cpu: 3; commit b (Go version and CPU not recorded): 2; " +
-		"a build not recorded (cells stored before cells recorded their build): 1."
+	a, b := cellBuild{"a", "go1", "cpu", "xla:cpu"}, cellBuild{Commit: "b"}
+	c := cellBuild{"c", "go1", "cpu", ""}
+	got := buildsLine(countBuilds([]cellBuild{b, a, {}, a, b, a, c}))
+	want := "Cells run by commit a, go1, cpu, backend xla:cpu: 3; commit b (Go version, CPU and backend not recorded): 2; " +
+		"a build not recorded (cells stored before cells recorded their build): 1; commit c, go1, cpu, backend not recorded: 1."
 	if got != want {
 		t.Errorf("builds = %q, want %q", got, want)
 	}
 	if countBuilds(nil) != nil {
 		t.Error("no cells: want no builds")
 	}
-	if b := thisBuild(); b.Commit == "" || b.GoVersion == "" || b.CPU == "" {
+	be, err := backend.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := thisBuild(be); b.Commit == "" || b.GoVersion == "" || b.CPU == "" || b.Backend != "go" {
 		t.Errorf("thisBuild = %+v: every field recorded", b)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/ref"
 )
 
@@ -196,6 +198,23 @@ func TestQuickRuns(t *testing.T) {
 		"particle-vs-network/silhouette_vs_gap.png"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+}
+
+// TestBackendLabel: cells name the backend they ran on, the pure-Go one as "go" and XLA by its device platform.
+func TestBackendLabel(t *testing.T) {
+	for _, c := range []struct{ spec, want string }{{"go", "go"}, {"xla:cpu", "xla:cpu"}} {
+		b, err := backend.New(c.spec)
+		if err != nil {
+			t.Logf("%s: %v (skipped)", c.spec, err)
+			continue
+		}
+		if got := backendLabel(b); got != c.want {
+			t.Errorf("%s: label %q, want %q", c.spec, got, c.want)
+		}
+		if got := thisBuild(b).String(); !strings.HasSuffix(got, "backend "+c.want) {
+			t.Errorf("%s: build %q does not end with its backend", c.spec, got)
 		}
 	}
 }

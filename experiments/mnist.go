@@ -243,7 +243,7 @@ func RunMNIST(c MNISTConfig, cm Common) (*Result, error) {
 		}
 		r.draw = p.draw
 		cl := mnCellOf(r, p.m.depth, d.labels)
-		cl.Seconds, cl.cellBuild = time.Since(t0).Seconds(), thisBuild()
+		cl.Seconds, cl.cellBuild = time.Since(t0).Seconds(), thisBuild(d.b)
 		ran += cl.Seconds
 		cm.logf("mnist-012: %s seed %d: %.1f s (diverged %v, collapsed %v)\n", p.m.name, p.seed, r.tj.seconds, r.diverged, r.collapsed)
 		if mnistCellDone != nil {

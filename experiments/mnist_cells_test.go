@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosimclr/gosimclr/backend"
 	"github.com/gosimclr/gosimclr/datasets"
 	"github.com/gosimclr/gosimclr/internal/survival"
 )
@@ -74,7 +75,11 @@ func TestMNISTResumes(t *testing.T) {
 		t.Errorf("resumed run skipped %d cells, want 1:\n%s", n, log.String())
 	}
 	sameMNIST(t, whole, dir, keys)
-	if b := countBuilds([]cellBuild{thisBuild(), thisBuild(), thisBuild(), thisBuild()}); !reflect.DeepEqual(r.Builds, b) { // every cell records its build
+	be, err := backend.New(backend.Spec(cm.Backend))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := countBuilds([]cellBuild{thisBuild(be), thisBuild(be), thisBuild(be), thisBuild(be)}); !reflect.DeepEqual(r.Builds, b) { // every cell records its build
 		t.Errorf("resumed builds %+v, want %+v", r.Builds, b)
 	}
 	if r.Numbers != want.Numbers || r.Verdict != want.Verdict || r.Ours != want.Ours || strings.Join(r.Figures, ",") != strings.Join(want.Figures, ",") ||

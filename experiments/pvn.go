@@ -228,7 +228,7 @@ func RunParticleVsNetwork(c ParticleVsNetworkConfig, cm Common) (*Result, error)
 		}
 		cm.logf("particle-vs-network: %s seed %d: %.1f s (diverged: %v)\n", p.m.name, p.seed, tj.seconds, diverged)
 		cl := pvCellOf(p.m, p.seed, tj, diverged, d.N, p.seed == c.FirstSeed)
-		cl.cellBuild = thisBuild()
+		cl.cellBuild = thisBuild(be)
 		return cl, nil
 	}
 	if _, err := cells.RunUntil(store, keys, work, cm.Log, sittingDeadline(start, c.For, c.ReportOnly)); err != nil {

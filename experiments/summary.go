@@ -103,8 +103,9 @@ func (s Summary) Render() (string, error) {
 	if s.Seconds == 0 { // cells that did not store their time (methods): say so rather than print 0
 		wall = "not recorded"
 	}
-	fmt.Fprintf(&b, "# %s\n\nMode: %s. Wall time: %s on %d CPUs (Go backend unless config.json says otherwise). "+
-		"Commit %s.\n\n", s.Title, s.Mode, wall, s.CPUs, s.Commit)
+	fmt.Fprintf(&b, "# %s\n\nMode: %s. Wall time: %s on %d CPUs. Backend: config.json's flag (empty: auto, which picks XLA "+
+		"where a plugin is installed, else the pure-Go backend); a sweep's builds line names each cell's where the cell "+
+		"recorded it. Commit %s.\n\n", s.Title, s.Mode, wall, s.CPUs, s.Commit)
 	if s.Stop != "" {
 		fmt.Fprintf(&b, "Stop rule: %s\n\n", s.Stop)
 	}

@@ -245,7 +245,7 @@ func runSweep(name string, cm Common, settings any, b sweepBase, specs []sweepSp
 		if err != nil {
 			return nil, err
 		}
-		cl.cellBuild = thisBuild()
+		cl.cellBuild = thisBuild(be)
 		return cl, nil
 	}
 	if _, err := cells.RunUntil(store, keys, work, cm.Log, sittingDeadline(start, b.For, b.ReportOnly)); err != nil {
