@@ -104,7 +104,10 @@ type mtCell struct {
 	Persistence  survival.Obs `json:"persistence"`
 	NeverVisible bool         `json:"never_visible"`
 	Diverged     bool         `json:"diverged"`
-	Commit       string       `json:"commit,omitempty"`
+	Seconds      float64      `json:"seconds,omitempty"`
+	// cellBuild is the build, host and backend that ran the cell (the commit only in cells stored before cells
+	// recorded the rest).
+	cellBuild
 }
 
 func (m mtCell) key() string { return fmt.Sprintf("%s-L%d-seed%d", m.Method, m.Depth, m.Seed) }
@@ -136,6 +139,7 @@ func (c MethodsConfig) methodSetup(b compute.Backend, a arch.MLP, method string,
 // runMethodCell trains one cell full-batch (both views the clean points) and records its silhouette every
 // LogEvery steps, stopping once the persistence event is decided (depth-width's belowWindow).
 func (c MethodsConfig) runMethodCell(b compute.Backend, d datasets.Points, thr float64, cl mtCell) (mtCell, error) {
+	t0 := time.Now()
 	a := arch.MLP{In: 2, Width: c.Width, Depth: cl.Depth, Out: 2, Activation: c.Activation, Scaling: c.Scaling, Trainable: arch.TrainBoth, Normalize: true}
 	s := c.methodSetup(b, a, cl.Method, cl.Seed)
 	st, err := s.Stepper()
@@ -177,7 +181,7 @@ func (c MethodsConfig) runMethodCell(b compute.Backend, d datasets.Points, thr f
 	if cl.Diverged {
 		last = cl.Steps[len(cl.Steps)-1]
 	}
-	cl.Threshold, cl.Commit = thr, gitCommit()
+	cl.Threshold, cl.cellBuild, cl.Seconds = thr, thisBuild(b), time.Since(t0).Seconds()
 	cl.Persistence, cl.NeverVisible = persistenceOf(cl.Steps, cl.Silhouette, thr, c.Window, last)
 	return cl, nil
 }

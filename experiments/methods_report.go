@@ -104,8 +104,14 @@ func methodsReport(c MethodsConfig, cm Common, dir string, done []mtCell, all, r
 		return nil, err
 	}
 	md := renderMethods(sum, remaining)
-	r := &Result{Name: "methods", Dir: dir, Title: "Target 9: cluster persistence under SimCLR, VICReg and BYOL",
-		Stop: fmt.Sprintf("a run ends at step %d or as soon as its persistence event is decided (depth-width's rule: silhouette below %.3g for %d logged steps in a row, logged every %d), whichever is first", c.Steps, thr, c.Window, c.LogEvery)}
+	builds := make([]cellBuild, len(done))
+	var seconds float64
+	for i, cl := range done {
+		builds[i], seconds = cl.cellBuild, seconds+cl.Seconds
+	}
+	r := &Result{Name: "methods", Dir: dir, Title: "Target 9: cluster persistence under SimCLR, VICReg and BYOL", Builds: countBuilds(builds),
+		Seconds: seconds,
+		Stop:    fmt.Sprintf("a run ends at step %d or as soon as its persistence event is decided (depth-width's rule: silhouette below %.3g for %d logged steps in a row, logged every %d), whichever is first", c.Steps, thr, c.Window, c.LogEvery)}
 	r.Verdict = methodsVerdict(sum.Groups)
 	if err := writeSummary(r, cm, md); err != nil {
 		return nil, err
