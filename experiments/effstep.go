@@ -5,9 +5,8 @@ import (
 	"math"
 	"strings"
 
-	"github.com/gosimclr/gosimclr/internal/survival"
-
 	"github.com/gosimclr/gosimclr/arch"
+	"github.com/gosimclr/gosimclr/internal/survival"
 	"github.com/spf13/pflag"
 )
 
@@ -271,12 +270,16 @@ func effStepVerdict(v vals, onS, onSteps, norm dwCox, done, total int, scalings 
 	var parts []string
 	for _, sc := range scalings {
 		x := by[sc]
-		parts = append(parts, fmt.Sprintf("%s parameterisation: %s (hazard ratio %s per doubling of depth, n = %d runs)", sc, s(x),
-			hrText(v, "cox_eff/"+sc, x), x.runs))
+		parts = append(parts, fmt.Sprintf("%s parameterisation: %s (hazard ratio %s per doubling of depth, n = %s runs)", sc, s(x),
+			hrText(v, "cox_eff/"+sc, x), valueRef("cox_eff/"+sc+"/runs")))
 	}
 	answer := "Does depth shorten persistence at equal cumulative effective step S? " + strings.Join(parts, "; ") + "."
 	if inter != "" {
-		answer += " The depth effect differs between the parameterisations: " + inter + "."
+		if p, ok := v["interaction_eff/p"]; ok && float64(p.V) < 0.05 {
+			answer += " The depth effect differs between the parameterisations (Wald p < 0.05): " + inter + "."
+		} else {
+			answer += " No difference between the parameterisations' depth effects is resolved: " + inter + "."
+		}
 	}
 	return prov + answer + fmt.Sprintf(" Pooled over both (one model, stratified by parameterisation × rule): %s (%s, n = %s runs), an average "+
 		"of effects of different size, not one answer for both. On steps, %s (%s); among the cells started at the same effective step, "+
