@@ -268,15 +268,21 @@ func mnistVerdict(v vals, c MNISTConfig, methods []method, runs []mnistRun) stri
 			}
 		}
 		if len(d) > 0 {
-			pos := 0
+			pos, neg := 0, 0
 			for _, x := range d {
 				if x > 0 {
 					pos++
+				} else if x < 0 {
+					neg++
 				}
 			}
-			s = append(s, fmt.Sprintf("Final probe accuracy, deep minus shallow, paired by (draw, seed): %s, higher in %s of %s pairs (no test "+
-				"below 8 pairs).", rangeVals(v, "verdict/probe_last_diff", d, "%+.3f"), v.count("verdict/probe_last_diff_pos", pos),
-				v.count("verdict/probe_last_diff_n", len(d))))
+			test := "no test below 8 pairs"
+			if len(d) >= 8 {
+				test = "two-sided sign test p = " + v.num("verdict/probe_last_diff_sign_p", signTestP(pos, neg), "%.2g")
+			}
+			s = append(s, fmt.Sprintf("Final probe accuracy, deep minus shallow, paired by (draw, seed): mean [min, max] %s, higher in %s "+
+				"of %s pairs (%s).", rangeVals(v, "verdict/probe_last_diff", d, "%+.3f"), v.count("verdict/probe_last_diff_pos", pos),
+				v.count("verdict/probe_last_diff_n", len(d)), test))
 		}
 	}
 	s = append(s, "What this does not show: the paper's own MNIST figure (its settings are unknown); anything beyond the seeds and "+

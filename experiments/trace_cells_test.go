@@ -162,15 +162,20 @@ func traceMNIST(t *testing.T, dir string) *trace {
 		}
 	}
 	if len(d) > 0 {
-		pos := 0
+		pos, neg := 0, 0
 		for _, x := range d {
 			if x > 0 {
 				pos++
+			} else if x < 0 {
+				neg++
 			}
 		}
 		tr.rangeOf("verdict/probe_last_diff", d, 1e-12)
 		tr.count("verdict/probe_last_diff_pos", pos)
 		tr.count("verdict/probe_last_diff_n", len(d))
+		if len(d) >= 8 {
+			tr.num("verdict/probe_last_diff_sign_p", signP(pos, neg), 1e-12)
+		}
 	}
 	return tr
 }
