@@ -196,7 +196,7 @@ func driftRows(v vals, c NTKConfig, runs map[ntkCell][]ntkSeed) ([][]string, map
 		v.num("slope_ols/"+s+"/lo", bl, "%.2f")
 		v.num("slope_ols/"+s+"/hi", bh, "%.2f")
 		v.count("slope_ols/"+s+"/runs", len(x))
-		slopes["ols/"+s], slopes["ols_lo/"+s], slopes["ols_hi/"+s] = b, bl, bh
+		slopes["ols_lo/"+s], slopes["ols_hi/"+s] = bl, bh // slopeTrend words the interval
 	}
 	for _, s := range []string{arch.ScalingNTK, arch.ScalingMeanField} {
 		for _, m := range c.Widths {
